@@ -1,0 +1,67 @@
+//! A set of keys as a bitset over the key table: filters cost no allocation
+//! and iterate in registration order for free.
+
+use goe_keys::{KEYS, KeyId};
+
+const WORDS: usize = 8;
+
+/// A set of [`KeyId`]s (up to 512 keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeySet {
+    bits: [u64; WORDS],
+}
+
+impl KeySet {
+    /// The empty set.
+    pub const fn new() -> Self {
+        KeySet { bits: [0; WORDS] }
+    }
+
+    /// Adds a key.
+    pub fn insert(&mut self, id: KeyId) {
+        assert!(id < WORDS * 64 && id < KEYS.len(), "key id out of range");
+        self.bits[id / 64] |= 1 << (id % 64);
+    }
+
+    /// Whether the key is in the set.
+    pub fn contains(&self, id: KeyId) -> bool {
+        id < WORDS * 64 && self.bits[id / 64] & (1 << (id % 64)) != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|w| *w == 0)
+    }
+
+    /// Number of keys in the set.
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The keys in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = KeyId> + '_ {
+        (0..KEYS.len()).filter(|id| self.contains(*id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_fits() {
+        assert!(KEYS.len() <= WORDS * 64);
+    }
+
+    #[test]
+    fn insert_contains_iterate() {
+        let mut s = KeySet::new();
+        assert!(s.is_empty());
+        s.insert(5);
+        s.insert(70);
+        s.insert(5);
+        assert_eq!(s.len(), 2);
+        assert!(s.contains(70) && !s.contains(6));
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![5, 70]);
+    }
+}

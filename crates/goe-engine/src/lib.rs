@@ -1,0 +1,21 @@
+//! The virtual go-eCharger's engine: key values, boot/restart, writes and the
+//! once-a-second logic, as a pure state machine.
+//!
+//! Architecture invariant: nothing in this crate reads a clock, opens a socket
+//! or touches a file. Time comes in as [`SimTime`] arguments (`step(now)`),
+//! persistence goes out as [`Charger::persisted_values`]. That makes the engine
+//! deterministic, replayable and able to run faster than real time.
+//!
+//! - [`charger`]: one charger's state and the effects of writes.
+//! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
+//! - [`keyset`]: key filters as bitsets.
+//! - [`secrets`]: the stored form of the password.
+
+pub mod charger;
+pub mod clock;
+pub mod keyset;
+pub mod secrets;
+
+pub use charger::{Charger, EngineError, SetOutcome};
+pub use clock::SimTime;
+pub use keyset::KeySet;

@@ -1,0 +1,705 @@
+//! Validation of values written to keys, with the firmware's error texts.
+//!
+//! A write arrives as JSON text (from `/api/set`, MQTT `/set` or a WebSocket
+//! `setValue`). [`parse_json`] turns the text into JSON with ArduinoJson's error
+//! names; [`validate`] checks it against the key's type and rule and returns the
+//! value to store. Both are pure: side effects (restart, learning a card, …)
+//! belong to the engine.
+
+use crate::def::{Base, KeyDef, Rule};
+use crate::value::Value;
+
+/// ArduinoJson's nesting limit (`ARDUINOJSON_DEFAULT_NESTING_LIMIT`).
+pub const NESTING_LIMIT: usize = 10;
+
+/// Largest JSON text one value may have before ArduinoJson runs out of memory.
+pub const MAX_JSON_LEN: usize = 8192;
+
+/// ArduinoJson's `DeserializationError` codes, as the firmware names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonError {
+    /// Nothing but whitespace.
+    EmptyInput,
+    /// The text ends in the middle of a value.
+    IncompleteInput,
+    /// Not JSON.
+    InvalidInput,
+    /// The document does not fit the parser's memory.
+    NoMemory,
+    /// Nested deeper than [`NESTING_LIMIT`].
+    TooDeep,
+}
+
+impl JsonError {
+    /// The firmware's name of the error.
+    pub const fn name(self) -> &'static str {
+        match self {
+            JsonError::EmptyInput => "EmptyInput",
+            JsonError::IncompleteInput => "IncompleteInput",
+            JsonError::InvalidInput => "InvalidInput",
+            JsonError::NoMemory => "NoMemory",
+            JsonError::TooDeep => "TooDeep",
+        }
+    }
+}
+
+/// Why a write was refused. `Display` gives the firmware's message without the
+/// key and raw value; [`SetError::http_text`] adds them the way `/api/set` does.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetError {
+    /// The key is not in the table.
+    #[error("unknown api key")]
+    UnknownKey,
+    /// The key is read-only.
+    #[error("tried to set api key without setter")]
+    NoSetter,
+    /// The key exists but this channel may not write it (e.g. API v2 disabled for it).
+    #[error("tried to set api key which is not allowed from api")]
+    NotAllowed,
+    /// The text is not valid JSON.
+    #[error("tried to set api key with invalid json {}", .0.name())]
+    InvalidJson(JsonError),
+    /// Valid JSON of the wrong type; the payload names the expected type.
+    #[error("value must be {0}")]
+    WrongType(&'static str),
+    /// A number outside the allowed range.
+    #[error("failed: Value {value} exceeds range {min} to {max}")]
+    OutOfRange {
+        /// The value as written.
+        value: String,
+        /// Inclusive lower bound.
+        min: i64,
+        /// Inclusive upper bound.
+        max: i64,
+    },
+    /// A string whose length is outside the allowed range (the firmware's text has two spaces).
+    #[error("failed: String length  {len} exceeds range {min} to {max}")]
+    StringLength {
+        /// Length of the given string in bytes.
+        len: usize,
+        /// Inclusive minimum.
+        min: usize,
+        /// Inclusive maximum.
+        max: usize,
+    },
+    /// A structurally invalid value; the text says what is wrong.
+    #[error("failed: {0}")]
+    Invalid(String),
+    /// The engine refused the write (e.g. the store failed); the text says why.
+    #[error("failed: {0}")]
+    Rejected(String),
+}
+
+impl SetError {
+    /// The error as `/api/set` reports it: `"<key>: <message> (<raw value>)"`.
+    pub fn http_text(&self, key: &str, raw: &str) -> String {
+        format!("{key}: {self} ({raw})")
+    }
+
+    /// The error as MQTT `/result` reports it: `"<message> <raw value>"`.
+    pub fn mqtt_text(&self, raw: &str) -> String {
+        format!("{self} {raw}")
+    }
+}
+
+/// Current values the validation depends on (`mca`, `ama`, `var`, learned cards, …).
+pub trait Lookup {
+    /// The current value of `key`, if known.
+    fn lookup(&self, key: &str) -> Option<&Value>;
+}
+
+/// Values stored in key-table order (index = [`crate::KeyId`]), as the engine keeps them.
+impl Lookup for Vec<Value> {
+    fn lookup(&self, key: &str) -> Option<&Value> {
+        crate::key_id(key).and_then(|i| self.get(i))
+    }
+}
+
+/// Parses a JSON text like ArduinoJson would, with its error names.
+/// Trailing whitespace is allowed; trailing garbage is `InvalidInput`.
+pub fn parse_json(raw: &str) -> Result<serde_json::Value, JsonError> {
+    let trimmed = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+    if trimmed.is_empty() {
+        return Err(JsonError::EmptyInput);
+    }
+    if trimmed.len() > MAX_JSON_LEN {
+        return Err(JsonError::NoMemory);
+    }
+    if nesting_depth(trimmed) > NESTING_LIMIT {
+        return Err(JsonError::TooDeep);
+    }
+    serde_json::from_str(trimmed).map_err(|e| match e.classify() {
+        serde_json::error::Category::Eof => JsonError::IncompleteInput,
+        _ => JsonError::InvalidInput,
+    })
+}
+
+/// Maximum bracket nesting outside of strings (cheap pre-check before parsing).
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Checks a parsed JSON value against a key's type and rule and returns the
+/// value to store. `current` gives the charger's present values.
+pub fn validate(
+    def: &KeyDef,
+    json: &serde_json::Value,
+    current: &dyn Lookup,
+) -> Result<Value, SetError> {
+    if !def.access.writable() {
+        return Err(SetError::NoSetter);
+    }
+    if json.is_null() {
+        if matches!(def.rule, Rule::TopicPrefix) {
+            return Ok(Value::Null); // the engine restores the default prefix
+        }
+        if def.ty.optional {
+            return Ok(Value::Null);
+        }
+        if matches!(def.base(), Base::Array | Base::Object) {
+            return Err(SetError::WrongType(type_words(def.base(), false)));
+        }
+    }
+    let value = match def.base() {
+        Base::Bool => Value::Bool(to_bool(json)?),
+        Base::Float => Value::Float(to_f32(json, def.ty.optional)?),
+        Base::Double => Value::Double(to_f64(json, def.ty.optional)?),
+        Base::Str => Value::Str(
+            json.as_str()
+                .ok_or(SetError::WrongType(type_words(Base::Str, def.ty.optional)))?
+                .to_owned(),
+        ),
+        Base::Array | Base::Object => return validate_structured(def, json, current),
+        base => {
+            let n = to_integer(json, base, def.ty.optional)?;
+            if let Some((min, max)) = base.int_range() {
+                check_range(n, min, max)?;
+            }
+            if n > i128::from(i64::MAX) {
+                Value::UInt(n as u64)
+            } else {
+                Value::Int(n as i64)
+            }
+        }
+    };
+    check_rule(def, value, current)
+}
+
+/// Applies the scalar rules to a type-checked value.
+fn check_rule(def: &KeyDef, value: Value, current: &dyn Lookup) -> Result<Value, SetError> {
+    let get_int = |key: &str, fallback: i64| {
+        current
+            .lookup(key)
+            .and_then(Value::as_i64)
+            .unwrap_or(fallback)
+    };
+    let variant_max = if get_int("var", 11) >= 22 { 32 } else { 16 };
+    match def.rule {
+        Rule::Range(min, max) => check_int_rule(&value, min, max)?,
+        Rule::RequestedCurrent => {
+            check_int_rule(&value, get_int("mca", 6), get_int("ama", variant_max))?
+        }
+        Rule::MinCurrent => check_int_rule(&value, 6, get_int("ama", variant_max))?,
+        Rule::MaxCurrent => check_int_rule(&value, 6, variant_max)?,
+        Rule::Transaction => check_int_rule(&value, 0, 10)?,
+        Rule::StrLen(min, max) => {
+            if let Value::Str(s) = &value {
+                check_len(s, min, max)?;
+            }
+        }
+        Rule::TopicPrefix => {
+            if let Value::Str(s) = &value {
+                check_len(s, 0, 128)?;
+                if !s.is_empty() && !s.ends_with('/') {
+                    return Err(SetError::Invalid("topic prefix must end with /".into()));
+                }
+                if s.contains(['+', '#', '\0']) {
+                    return Err(SetError::Invalid(
+                        "topic prefix must not contain wildcards".into(),
+                    ));
+                }
+            }
+        }
+        Rule::Color => {
+            if let Value::Str(s) = &value {
+                let ok = s.len() == 7
+                    && s.starts_with('#')
+                    && s[1..].bytes().all(|b| b.is_ascii_hexdigit());
+                if !ok {
+                    return Err(SetError::Invalid("color must be #RRGGBB".into()));
+                }
+            }
+        }
+        Rule::UtcTime => {
+            if let Value::Str(s) = &value
+                && parse_utc(s).is_none()
+            {
+                return Err(SetError::Invalid(
+                    "time must be YYYY-MM-DDTHH:MM:SS[.mmm]".into(),
+                ));
+            }
+        }
+        _ => {}
+    }
+    Ok(value)
+}
+
+/// Parses the `utc` key's format (`2024-09-18T07:31:23.457`, fraction optional)
+/// into (year, month, day, hour, minute, second, millisecond).
+pub fn parse_utc(s: &str) -> Option<(i32, u8, u8, u8, u8, u8, u16)> {
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    if b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut ms = 0u16;
+    if b.len() > 19 {
+        if b[19] != b'.' || b.len() == 20 || b.len() > 26 {
+            return None;
+        }
+        let frac = &s[20..];
+        if !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let padded = format!("{frac:0<3}");
+        ms = padded[..3].parse().ok()?;
+    }
+    let days_in_month = match mo {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1970..=2099).contains(&y) || d == 0 || d > days_in_month || h > 23 || mi > 59 || se > 59 {
+        return None;
+    }
+    Some((y as i32, mo as u8, d as u8, h as u8, mi as u8, se as u8, ms))
+}
+
+fn check_len(s: &str, min: usize, max: usize) -> Result<(), SetError> {
+    let len = s.len();
+    if len < min || len > max {
+        return Err(SetError::StringLength { len, min, max });
+    }
+    Ok(())
+}
+
+fn check_int_rule(value: &Value, min: i64, max: i64) -> Result<(), SetError> {
+    match value {
+        Value::Int(i) => check_range(i128::from(*i), i128::from(min), i128::from(max)),
+        Value::UInt(u) => check_range(i128::from(*u), i128::from(min), i128::from(max)),
+        _ => Ok(()),
+    }
+}
+
+fn check_range(n: i128, min: i128, max: i128) -> Result<(), SetError> {
+    if n < min || n > max {
+        return Err(SetError::OutOfRange {
+            value: n.to_string(),
+            min: min.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+            max: max.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+        });
+    }
+    Ok(())
+}
+
+/// The type words of the firmware's "value must be …" message.
+fn type_words(base: Base, optional: bool) -> &'static str {
+    match (base, optional) {
+        (Base::Bool, _) => "boolean",
+        (Base::Float | Base::Double, false) => "number",
+        (Base::Float | Base::Double, true) => "null or number",
+        (Base::Str, false) => "string",
+        (Base::Str, true) => "null or string",
+        (Base::Array, false) => "JsonArray",
+        (Base::Array, true) => "null or JsonArray",
+        (Base::Object, false) => "JsonObject",
+        (Base::Object, true) => "null or JsonObject",
+        (_, false) => "integer",
+        (_, true) => "null or integer",
+    }
+}
+
+fn to_bool(json: &serde_json::Value) -> Result<bool, SetError> {
+    match json {
+        serde_json::Value::Bool(b) => Ok(*b),
+        // evcc writes `su=1`: 0 and 1 are accepted for bool keys.
+        serde_json::Value::Number(n) if n.as_f64() == Some(0.0) => Ok(false),
+        serde_json::Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
+        _ => Err(SetError::WrongType("boolean")),
+    }
+}
+
+fn to_f64(json: &serde_json::Value, optional: bool) -> Result<f64, SetError> {
+    json.as_f64()
+        .filter(|f| f.is_finite())
+        .ok_or(SetError::WrongType(type_words(Base::Double, optional)))
+}
+
+fn to_f32(json: &serde_json::Value, optional: bool) -> Result<f32, SetError> {
+    let f = to_f64(json, optional)?;
+    if f.abs() > f64::from(f32::MAX) {
+        return Err(SetError::Invalid(format!("Value {f} does not fit a float")));
+    }
+    Ok(f as f32)
+}
+
+/// An integer from JSON; whole-number floats (`16.0`) count as integers.
+fn to_integer(json: &serde_json::Value, base: Base, optional: bool) -> Result<i128, SetError> {
+    let wrong = SetError::WrongType(type_words(base, optional));
+    let serde_json::Value::Number(n) = json else {
+        return Err(wrong);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(i128::from(i));
+    }
+    if let Some(u) = n.as_u64() {
+        return Ok(i128::from(u));
+    }
+    match n.as_f64() {
+        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30 => Ok(f as i128),
+        _ => Err(wrong),
+    }
+}
+
+/// Arrays and objects: each has its own rule.
+fn validate_structured(
+    def: &KeyDef,
+    json: &serde_json::Value,
+    current: &dyn Lookup,
+) -> Result<Value, SetError> {
+    let want_array = matches!(def.base(), Base::Array);
+    let wrong = SetError::WrongType(type_words(def.base(), def.ty.optional));
+    if want_array != json.is_array() || (!want_array && !json.is_object()) {
+        return Err(wrong);
+    }
+    match def.rule {
+        Rule::CurrentPresets => current_presets(json),
+        Rule::Schedule => schedule(json),
+        Rule::Wifis => sparse_merge(json, current.lookup(def.name), 10, wifi_field),
+        Rule::Cards => sparse_merge(json, current.lookup(def.name), 10, card_field),
+        Rule::InverterData => inverter_data(json),
+        Rule::PriceList => price_list(json),
+        Rule::PhaseMapping => phase_mapping(json),
+        _ => Ok(Value::from_json(json)),
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> SetError {
+    SetError::Invalid(msg.into())
+}
+
+fn int_in(json: &serde_json::Value, min: i64, max: i64, what: &str) -> Result<i64, SetError> {
+    let n = json
+        .as_i64()
+        .or_else(|| json.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+        .ok_or_else(|| invalid(format!("{what} must be integer")))?;
+    if n < min || n > max {
+        return Err(SetError::OutOfRange {
+            value: n.to_string(),
+            min,
+            max,
+        });
+    }
+    Ok(n)
+}
+
+fn current_presets(json: &serde_json::Value) -> Result<Value, SetError> {
+    let items = json.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.is_empty() || items.len() > 5 {
+        return Err(invalid("clp needs 1 to 5 entries"));
+    }
+    let values = items
+        .iter()
+        .map(|v| int_in(v, 6, 32, "current").map(Value::Int))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(values))
+}
+
+fn schedule(json: &serde_json::Value) -> Result<Value, SetError> {
+    let control = json
+        .get("control")
+        .ok_or_else(|| invalid("control missing"))?;
+    let control = int_in(control, 0, 2, "control")?;
+    let ranges = match json.get("ranges") {
+        None => Vec::new(),
+        Some(r) => r
+            .as_array()
+            .ok_or_else(|| invalid("ranges must be an array"))?
+            .clone(),
+    };
+    if ranges.len() > 2 {
+        return Err(invalid("at most 2 ranges"));
+    }
+    let time = |t: Option<&serde_json::Value>, name: &str| -> Result<Value, SetError> {
+        let t = t.ok_or_else(|| invalid(format!("{name} missing")))?;
+        let hour = int_in(t.get("hour").unwrap_or(&0.into()), 0, 24, "hour")?;
+        let minute = int_in(t.get("minute").unwrap_or(&0.into()), 0, 59, "minute")?;
+        Ok(Value::Object(vec![
+            ("hour".into(), Value::Int(hour)),
+            ("minute".into(), Value::Int(minute)),
+        ]))
+    };
+    let mut out = Vec::with_capacity(2);
+    for r in &ranges {
+        out.push(Value::Object(vec![
+            ("begin".into(), time(r.get("begin"), "begin")?),
+            ("end".into(), time(r.get("end"), "end")?),
+        ]));
+    }
+    while out.len() < 2 {
+        let zero = serde_json::json!({"hour": 0, "minute": 0});
+        out.push(Value::Object(vec![
+            ("begin".into(), time(Some(&zero), "begin")?),
+            ("end".into(), time(Some(&zero), "end")?),
+        ]));
+    }
+    Ok(Value::Object(vec![
+        ("control".into(), Value::Int(control)),
+        ("ranges".into(), Value::Array(out)),
+    ]))
+}
+
+/// The type a field of a sparse-array entry must have; `None` = unknown field.
+type FieldCheck = fn(&str, &serde_json::Value) -> Option<Result<Value, SetError>>;
+
+fn string_field(v: &serde_json::Value, max: usize) -> Result<Value, SetError> {
+    let s = v.as_str().ok_or(SetError::WrongType("string"))?;
+    check_len(s, 0, max)?;
+    Ok(Value::Str(s.to_owned()))
+}
+
+fn wifi_field(name: &str, v: &serde_json::Value) -> Option<Result<Value, SetError>> {
+    Some(match name {
+        "ssid" => string_field(v, 32),
+        "key" => string_field(v, 64),
+        "useStaticIp" | "useStaticDns" => to_bool(v).map(Value::Bool),
+        "staticIp" | "staticSubnet" | "staticGateway" | "staticDns0" | "staticDns1"
+        | "staticDns2" => string_field(v, 15),
+        _ => return None,
+    })
+}
+
+fn card_field(name: &str, v: &serde_json::Value) -> Option<Result<Value, SetError>> {
+    Some(match name {
+        "name" => string_field(v, 32),
+        "energy" => match v.as_f64() {
+            Some(f) if f >= 0.0 && f.is_finite() => Ok(if f.fract() == 0.0 {
+                Value::Int(f as i64)
+            } else {
+                Value::Double(f)
+            }),
+            _ => Err(SetError::WrongType("number")),
+        },
+        "cardId" => match v {
+            serde_json::Value::Bool(false) => Ok(Value::Str(String::new())),
+            other => string_field(other, 32),
+        },
+        _ => return None,
+    })
+}
+
+/// Merges a sparse array of objects (`[{}, {"ssid":"x"}]`) into the current one:
+/// empty objects keep the entry, given fields replace the entry's fields.
+fn sparse_merge(
+    json: &serde_json::Value,
+    current: Option<&Value>,
+    slots: usize,
+    field: FieldCheck,
+) -> Result<Value, SetError> {
+    let items = json.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.len() > slots {
+        return Err(invalid(format!("at most {slots} entries")));
+    }
+    let mut merged = match current {
+        Some(Value::Array(a)) => a.clone(),
+        _ => Vec::new(),
+    };
+    for (i, item) in items.iter().enumerate() {
+        let obj = item.as_object().ok_or(SetError::WrongType("JsonObject"))?;
+        let Some(Value::Object(entry)) = merged.get_mut(i) else {
+            return Err(invalid(format!("no entry {i}")));
+        };
+        for (k, v) in obj {
+            let new = field(k, v).ok_or_else(|| invalid(format!("unknown field {k}")))??;
+            match entry.iter_mut().find(|(name, _)| name == k) {
+                Some((_, slot)) => *slot = new,
+                None => entry.push((k.clone(), new)),
+            }
+        }
+    }
+    Ok(Value::Array(merged))
+}
+
+fn inverter_data(json: &serde_json::Value) -> Result<Value, SetError> {
+    let mut out = Vec::with_capacity(3);
+    for (name, required) in [("pGrid", true), ("pPv", false), ("pAkku", false)] {
+        match json.get(name) {
+            Some(v) => {
+                let f = v
+                    .as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 1e9)
+                    .ok_or_else(|| invalid(format!("{name} must be a number")))?;
+                out.push((name.to_owned(), Value::Float(f as f32)));
+            }
+            None if required => return Err(invalid("pGrid missing")),
+            None => {}
+        }
+    }
+    Ok(Value::Object(out))
+}
+
+fn price_list(json: &serde_json::Value) -> Result<Value, SetError> {
+    let items = json.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.len() > 200 {
+        return Err(invalid("at most 200 prices"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let start = int_in(
+            item.get("start").unwrap_or(&serde_json::Value::Null),
+            0,
+            i64::from(u32::MAX),
+            "start",
+        )?;
+        let end = int_in(
+            item.get("end").unwrap_or(&serde_json::Value::Null),
+            0,
+            i64::from(u32::MAX),
+            "end",
+        )?;
+        if end <= start {
+            return Err(invalid("end must be after start"));
+        }
+        let price = item
+            .get("marketprice")
+            .and_then(serde_json::Value::as_f64)
+            .filter(|f| f.is_finite())
+            .ok_or_else(|| invalid("marketprice must be a number"))?;
+        out.push(Value::Object(vec![
+            ("start".into(), Value::Int(start)),
+            ("end".into(), Value::Int(end)),
+            ("marketprice".into(), Value::Float(price as f32)),
+        ]));
+    }
+    Ok(Value::Array(out))
+}
+
+fn phase_mapping(json: &serde_json::Value) -> Result<Value, SetError> {
+    let items = json.as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.len() != 3 {
+        return Err(invalid("map needs 3 entries"));
+    }
+    let values = items
+        .iter()
+        .map(|v| int_in(v, 1, 3, "phase").map(Value::Int))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::Array(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_have_arduinojson_names() {
+        assert_eq!(parse_json(""), Err(JsonError::EmptyInput));
+        assert_eq!(parse_json("  "), Err(JsonError::EmptyInput));
+        assert_eq!(parse_json("go"), Err(JsonError::InvalidInput));
+        assert_eq!(parse_json("\"abc"), Err(JsonError::IncompleteInput));
+        assert_eq!(parse_json("[1,2"), Err(JsonError::IncompleteInput));
+        assert_eq!(parse_json("1 2"), Err(JsonError::InvalidInput));
+        assert_eq!(
+            parse_json(&format!("{}{}", "[".repeat(11), "]".repeat(11))),
+            Err(JsonError::TooDeep)
+        );
+        assert!(parse_json(&format!("{}{}", "[".repeat(10), "]".repeat(10))).is_ok());
+        assert_eq!(
+            parse_json("\"[[[[[[[[[[[[\""),
+            Ok(serde_json::json!("[[[[[[[[[[[["))
+        );
+        assert_eq!(
+            parse_json(&format!("\"{}\"", "a".repeat(MAX_JSON_LEN))),
+            Err(JsonError::NoMemory)
+        );
+    }
+
+    #[test]
+    fn utc_format() {
+        assert_eq!(
+            parse_utc("2024-09-18T07:31:23.457"),
+            Some((2024, 9, 18, 7, 31, 23, 457))
+        );
+        assert_eq!(
+            parse_utc("2024-02-29T00:00:00"),
+            Some((2024, 2, 29, 0, 0, 0, 0))
+        );
+        assert_eq!(parse_utc("2023-02-29T00:00:00"), None);
+        assert_eq!(parse_utc("2023-01-01 00:00:00"), None);
+        assert_eq!(parse_utc("2023-01-01T24:00:00"), None);
+    }
+
+    #[test]
+    fn messages_match_the_firmware() {
+        let e = SetError::OutOfRange {
+            value: "5".into(),
+            min: 6,
+            max: 32,
+        };
+        assert_eq!(
+            e.http_text("amp", "5"),
+            "amp: failed: Value 5 exceeds range 6 to 32 (5)"
+        );
+        let e = SetError::StringLength {
+            len: 2,
+            min: 4,
+            max: 64,
+        };
+        assert_eq!(
+            e.mqtt_text("\"go\""),
+            "failed: String length  2 exceeds range 4 to 64 \"go\""
+        );
+        assert_eq!(
+            SetError::NoSetter.http_text("alw", "true"),
+            "alw: tried to set api key without setter (true)"
+        );
+        assert_eq!(
+            SetError::InvalidJson(JsonError::EmptyInput).http_text("cch", ""),
+            "cch: tried to set api key with invalid json EmptyInput ()"
+        );
+    }
+}

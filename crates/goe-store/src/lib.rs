@@ -1,0 +1,239 @@
+//! Durable configuration storage for a virtual go-eCharger: its "flash".
+//!
+//! One JSON document per charger in its data directory, replaced atomically on
+//! every save: write a temporary file in the same directory, `fsync` it, rename
+//! it over `config.json`, then `fsync` the directory. After [`Store::save`]
+//! returns, the new document survives a crash or `kill -9` at any moment; before
+//! it returns, the old one is still intact. A document that cannot be read is an
+//! error naming the file, never a silent reset.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Name of the document inside the data directory.
+pub const FILE_NAME: &str = "config.json";
+
+/// Version of the document layout; bumped on incompatible changes.
+pub const FORMAT: u64 = 1;
+
+/// Prefix of temporary files, so leftovers of a crash can be recognised.
+const TMP_PREFIX: &str = ".config.json.tmp";
+
+/// Why the store could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created or listed.
+    #[error("cannot use data directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The document exists but could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The document is not a valid configuration (corrupt, truncated, or foreign).
+    #[error(
+        "configuration file {path} is corrupt: {reason}; fix or remove it (it is never reset automatically)"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Writing the new document failed; the previous one is still in place.
+    #[error("cannot write configuration file {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// What a store holds: the charger's serial and its persisted key values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Serial of the charger this data belongs to.
+    pub serial: String,
+    /// Persisted keys and their values, as JSON.
+    pub values: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A charger's durable store in one directory.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir` and reads its document,
+    /// `None` when the charger has never saved anything.
+    pub fn open(dir: &Path) -> Result<(Store, Option<Document>), StoreError> {
+        fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let store = Store {
+            dir: dir.to_owned(),
+            path: dir.join(FILE_NAME),
+        };
+        store.remove_stale_temp_files()?;
+        let doc = store.read()?;
+        Ok((store, doc))
+    }
+
+    /// Path of the document (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
+        let entries = fs::read_dir(&self.dir).map_err(|source| StoreError::Dir {
+            path: self.dir.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                // A crash between create and rename leaves these; they were never acknowledged.
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    fn read(&self) -> Result<Option<Document>, StoreError> {
+        let bytes = match fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            path: self.path.clone(),
+            reason,
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("not JSON ({e})")))?;
+        let format = json.get("format").and_then(serde_json::Value::as_u64);
+        if format != Some(FORMAT) {
+            return Err(corrupt(format!(
+                "unknown format {:?}, expected {FORMAT}",
+                json.get("format")
+            )));
+        }
+        let serial = json
+            .get("serial")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| corrupt("no serial".into()))?
+            .to_owned();
+        let values = json
+            .get("values")
+            .and_then(serde_json::Value::as_object)
+            .ok_or_else(|| corrupt("no values object".into()))?
+            .clone();
+        Ok(Some(Document { serial, values }))
+    }
+
+    /// Replaces the document atomically and durably. When this returns `Ok`,
+    /// the document is on disk; on `Err`, the previous document is unchanged.
+    pub fn save(&mut self, doc: &Document) -> Result<(), StoreError> {
+        let body = serde_json::json!({
+            "format": FORMAT,
+            "serial": doc.serial,
+            "values": doc.values,
+        });
+        let bytes = serde_json::to_vec_pretty(&body).expect("JSON values always serialize");
+        let write_err = |source| StoreError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(TMP_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(write_err)?;
+        tmp.write_all(&bytes).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        tmp.persist(&self.path).map_err(|e| write_err(e.error))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(write_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(n: i64) -> Document {
+        let mut values = serde_json::Map::new();
+        values.insert("amp".into(), n.into());
+        Document {
+            serial: "012345".into(),
+            values,
+        }
+    }
+
+    #[test]
+    fn empty_dir_has_no_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, d) = Store::open(dir.path()).unwrap();
+        assert!(d.is_none());
+    }
+
+    #[test]
+    fn save_then_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _) = Store::open(dir.path()).unwrap();
+        s.save(&doc(10)).unwrap();
+        s.save(&doc(12)).unwrap();
+        let (_, d) = Store::open(dir.path()).unwrap();
+        assert_eq!(d, Some(doc(12)));
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(FILE_NAME), b"{\"format\":1,\"ser").unwrap();
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(FILE_NAME) && err.contains("corrupt"), "{err}");
+        // and the file is left alone
+        assert_eq!(
+            fs::read(dir.path().join(FILE_NAME)).unwrap(),
+            b"{\"format\":1,\"ser"
+        );
+    }
+
+    #[test]
+    fn foreign_json_is_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(FILE_NAME), b"[1,2,3]").unwrap();
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(format!("{TMP_PREFIX}abc"));
+        fs::write(&stale, b"half").unwrap();
+        Store::open(dir.path()).unwrap();
+        assert!(!stale.exists());
+    }
+}
