@@ -89,7 +89,8 @@ pub static KEYS: &[KeyDef] = &[
         .secret(Secret::IsSet),
     KeyDef::new("wen", RW, t(Bool), Config, "wifiEnabled (bool), turns off/on the WiFi (not the AccessPoint)", "true"),
     KeyDef::new("pass", W, t(Str), Config, "userPassword", "null")
-        .rule(Rule::StrLen(0, 64)),
+        .rule(Rule::StrLen(0, 64))
+        .secret(Secret::IsSet),
     KeyDef::new("tse", RW, t(Bool), Config, "time server enabled (NTP)", "true"),
     KeyDef::new("ts", R, t(Str), Config, "time server", "\"europe.pool.ntp.org\""),
     KeyDef::new("tssm", R, t(U8), Config, "time server sync mode (IMMED=0, SMOOTH=1)", "0")

@@ -1,0 +1,151 @@
+//! The local HTTP API v2 (`/api/status`, `/api/set`) as a real unit answers it.
+//!
+//! Every request goes through one handler so that unknown paths, disabled
+//! APIs and wrong methods answer exactly like the firmware's ESP-IDF web
+//! server, whatever axum's defaults would be.
+
+use crate::device::Device;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::Response;
+use goe_engine::KeySet;
+use std::sync::Arc;
+
+/// Longest request URI accepted; longer ones get 414 like the ESP-IDF server.
+pub const MAX_URI_LEN: usize = 4096;
+
+/// The ESP-IDF httpd's 404 text (IDF 4.x, as on firmware 05x).
+pub const NOT_FOUND_TEXT: &str = "This URI does not exist";
+
+/// The router serving one device.
+pub fn router(device: Arc<Device>) -> Router {
+    Router::new().fallback(handle).with_state(device)
+}
+
+async fn handle(State(device): State<Arc<Device>>, method: Method, uri: Uri) -> Response {
+    if uri.to_string().len() > MAX_URI_LEN {
+        return text(StatusCode::URI_TOO_LONG, "URI is too long");
+    }
+    let path = uri.path();
+    let known = matches!(path, "/api/status" | "/api/set");
+    if !known || !device.flag("hai") {
+        return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
+    }
+    if method != Method::GET {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request method for this URI is not handled by server",
+        );
+    }
+    let query = uri.query().unwrap_or("");
+    match path {
+        "/api/status" => {
+            let filter = parse_filter(query);
+            json(StatusCode::OK, device.status(filter.as_ref()))
+        }
+        _ => {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let dev = device.clone();
+            let reply = tokio::task::spawn_blocking(move || dev.set(&pairs)).await;
+            match reply {
+                Ok(reply) => {
+                    let status = if reply.all_ok {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    };
+                    json(status, reply.body)
+                }
+                Err(_) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "couldn't take api lock in 3s, please try again later",
+                ),
+            }
+        }
+    }
+}
+
+/// The keys named by `filter=` (comma list or legacy JSON array), readable ones
+/// only; `None` means every key (no or empty filter).
+pub fn parse_filter(query: &str) -> Option<KeySet> {
+    let raw = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "filter")
+        .map(|(_, v)| v.into_owned())?;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = if raw.starts_with('[') {
+        match serde_json::from_str::<Vec<String>>(raw) {
+            Ok(list) => list,
+            Err(_) => raw
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .map(|s| s.trim().trim_matches('"').to_owned())
+                .collect(),
+        }
+    } else {
+        raw.split(',').map(|s| s.trim().to_owned()).collect()
+    };
+    let mut set = KeySet::new();
+    for name in &names {
+        if let Some(id) = goe_keys::key_id(name)
+            && goe_keys::KEYS[id].access.readable()
+        {
+            set.insert(id);
+        }
+    }
+    Some(set)
+}
+
+fn with_headers(status: StatusCode, content_type: &'static str, body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    with_headers(status, "application/json", body)
+}
+
+fn text(status: StatusCode, body: &str) -> Response {
+    with_headers(status, "text/html", body.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(set: &KeySet) -> Vec<&'static str> {
+        set.iter().map(|i| goe_keys::KEYS[i].name).collect()
+    }
+
+    #[test]
+    fn comma_filter_in_registration_order() {
+        let set = parse_filter("filter=cards,trx,wh,nrg,eto,car,alw").unwrap();
+        assert_eq!(names(&set), ["alw", "eto", "car", "wh", "trx", "nrg", "cards"]);
+    }
+
+    #[test]
+    fn encoded_legacy_unknown_and_write_only() {
+        let set = parse_filter("filter=alw%2Cacu,nope,pass,rst").unwrap();
+        assert_eq!(names(&set), ["alw", "acu"]);
+        let set = parse_filter("filter=[\"rfb\",\"alw\"]").unwrap();
+        assert_eq!(names(&set), ["rfb", "alw"]);
+        let set = parse_filter("filter=%5B%22amp%22%5D").unwrap();
+        assert_eq!(names(&set), ["amp"]);
+        assert!(parse_filter("filter=").is_none());
+        assert!(parse_filter("").is_none());
+        assert!(parse_filter("filter=zzz").unwrap().is_empty());
+    }
+}
