@@ -54,11 +54,10 @@ fn row(md: &mut String, def: &KeyDef) {
         let _ = write!(desc, "<br>*{}*", notes.join(", "));
     }
     let default = if def.access.readable() {
-        let shown = match crate::value::Value::from_json(
+        let value = crate::value::Value::from_json(
             &serde_json::from_str(def.default).unwrap_or(serde_json::Value::Null),
-        ) {
-            v => crate::render::shown(def, &v),
-        };
+        );
+        let shown = crate::render::shown(def, &value);
         if shown.len() > 40 {
             "(see table.rs)".to_owned()
         } else {

@@ -238,7 +238,7 @@ pub fn write_float(value: f64, out: &mut String) {
             integral = 1;
         }
     }
-    while decimal % 10 == 0 && decimal_places > 0 {
+    while decimal.is_multiple_of(10) && decimal_places > 0 {
         decimal /= 10;
         decimal_places -= 1;
     }
