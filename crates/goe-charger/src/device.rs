@@ -85,7 +85,7 @@ impl Device {
             (None, Some(s)) => s.to_owned(),
             (None, None) => DEFAULT_SERIAL.to_owned(),
         };
-        let charger = Charger::boot(&serial, doc.as_ref().map(|d| &d.values), clock.now())
+        let charger = Charger::boot(&serial, doc.as_ref().map(|d| &d.values), clock.now(), 0)
             .map_err(|source| DeviceError::Engine {
                 path: store.path().display().to_string(),
                 source,
@@ -127,7 +127,10 @@ impl Device {
     pub fn status(&self, filter: Option<&KeySet>) -> String {
         let mut out = String::with_capacity(if filter.is_some() { 512 } else { 12 * 1024 });
         let now = self.clock.now();
-        self.inner.lock().charger.write_status(now, filter, &mut out);
+        self.inner
+            .lock()
+            .charger
+            .write_status(now, filter, &mut out);
         out
     }
 

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn comma_filter_in_registration_order() {
         let set = parse_filter("filter=cards,trx,wh,nrg,eto,car,alw").unwrap();
-        assert_eq!(names(&set), ["alw", "eto", "car", "wh", "trx", "nrg", "cards"]);
+        assert_eq!(
+            names(&set),
+            ["alw", "eto", "car", "wh", "trx", "nrg", "cards"]
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! a clock, touches a socket or a file. The server persists
 //! [`Charger::persisted_values`] whenever a write reports [`SetOutcome::persist`].
 
+use crate::car::CarProfile;
 use crate::clock::{SimTime, format_loc, format_utc, utc_text_to_ms};
 use crate::keyset::KeySet;
 use crate::secrets::password_hash;
+use crate::world::{SimError, SimState};
 use goe_keys::{KEYS, KeyDef, KeyId, Value, key_id, render, set};
 use goe_keys::{Lookup, SetError};
 
@@ -103,6 +105,7 @@ impl Charger {
         serial: &str,
         stored: Option<&serde_json::Map<String, serde_json::Value>>,
         now: SimTime,
+        seed: u64,
     ) -> Result<Charger, EngineError> {
         let mut values: Vec<Value> = KEYS
             .iter()
@@ -160,10 +163,11 @@ impl Charger {
         self.refresh_clock(now);
     }
 
-    /// Runs the charger's once-a-second logic at `now`.
-    pub fn step(&mut self, now: SimTime) {
+    /// Runs the charger's once-a-second logic for every whole second up to `now`.
+    pub fn step(&mut self, now: SimTime) -> StepOutcome {
         self.refresh_clock(now);
         self.expire_inverter_data(now);
+        StepOutcome::default()
     }
 
     /// Brings the time-derived keys (`rbt`, `utc`, `loc`) to `now`.
@@ -382,4 +386,86 @@ fn load_stored(def: &KeyDef, json: &serde_json::Value) -> Result<Value, EngineEr
         return Err(bad(&format!("expected {}", def.ty)));
     }
     Ok(value)
+}
+
+/// What a call to [`Charger::step`] implies for the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Persisted counters changed (energy, card energies): save soon.
+    pub persist: bool,
+}
+
+/// Control of the simulated world (the `/sim/` API). Stubs until the world model lands.
+impl Charger {
+    /// Plugs in a car of `profile` at `soc` percent.
+    pub fn plug(&mut self, _now: SimTime, _profile: CarProfile, _soc: f64) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Unplugs the car. Persist afterwards (card energies).
+    pub fn unplug(&mut self, _now: SimTime) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Swipes the RFID card of slot `slot` (0..=9) at the charger.
+    pub fn swipe_card(&mut self, _now: SimTime, _slot: usize) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Presses the charger's button.
+    pub fn press_button(&mut self, _now: SimTime) {}
+
+    /// Sets what the house meter sees; `None` keeps a value.
+    pub fn set_grid(
+        &mut self,
+        _now: SimTime,
+        _pv_w: Option<f64>,
+        _house_w: Option<f64>,
+        _battery_w: Option<f64>,
+    ) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Injects a fault (`err` code), 0 clears it.
+    pub fn inject_fault(&mut self, _now: SimTime, _err: u8) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Sets the ambient temperature in °C.
+    pub fn set_ambient(&mut self, _now: SimTime, _celsius: f64) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// Switches the legacy (API v1) access mode `ast` (0 open, 2 price, 3 scheduler) or off.
+    pub fn set_legacy_access(&mut self, _now: SimTime, _ast: Option<u8>) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    /// A snapshot of the world and the charger's view of it.
+    pub fn sim_state(&self, now: SimTime) -> SimState {
+        SimState {
+            serial: self.serial.clone(),
+            time_ms: now.millis(),
+            time: String::new(),
+            plugged: false,
+            car_profile: None,
+            soc: None,
+            capacity_wh: None,
+            car_full: None,
+            car_asleep: None,
+            car_current_a: 0.0,
+            phases: 0,
+            power_w: 0.0,
+            energy_total_wh: 0.0,
+            grid: Default::default(),
+            grid_power_w: 0.0,
+            ambient_c: 20.0,
+            fault: 0,
+            model_status: 15,
+            car_state: Some(1),
+            simulated_unplug_until: None,
+            phase_switch_until: None,
+            seed: 0,
+        }
+    }
 }

@@ -10,12 +10,18 @@
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
 //! - [`keyset`]: key filters as bitsets.
 //! - [`secrets`]: the stored form of the password.
+//! - [`car`]: car profiles and the plugged car.
+//! - [`world`]: the simulated world around the charger (`/sim/` control).
 
+pub mod car;
 pub mod charger;
 pub mod clock;
 pub mod keyset;
 pub mod secrets;
+pub mod world;
 
-pub use charger::{Charger, EngineError, SetOutcome};
+pub use car::{CarProfile, DEFAULT_PROFILE};
+pub use charger::{Charger, EngineError, SetOutcome, StepOutcome};
 pub use clock::SimTime;
 pub use keyset::KeySet;
+pub use world::{SimError, SimState};

@@ -13,7 +13,7 @@ fn status(c: &mut Charger, now: SimTime, filter: Option<&KeySet>) -> serde_json:
 
 #[test]
 fn first_boot_counts_one_and_clock_runs_from_boot() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     let s = status(&mut c, T0.plus_ms(1500), None);
     assert_eq!(s["rbc"], 1);
     assert_eq!(s["rbt"], 1500);
@@ -24,11 +24,11 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
 
 #[test]
 fn boot_from_stored_values_increments_rbc_and_keeps_config() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "amp", "10").unwrap();
     c.set(T0, "fna", "\"garage\"").unwrap();
     let stored = c.persisted_values();
-    let mut c2 = Charger::boot("012345", Some(&stored), T0.plus_ms(5000)).unwrap();
+    let mut c2 = Charger::boot("012345", Some(&stored), T0.plus_ms(5000), 1).unwrap();
     let s = status(&mut c2, T0.plus_ms(5000), None);
     assert_eq!(s["rbc"], 2);
     assert_eq!(s["amp"], 10);
@@ -38,7 +38,7 @@ fn boot_from_stored_values_increments_rbc_and_keeps_config() {
 
 #[test]
 fn restart_keeps_configuration() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     let out = c.set(T0, "rst", "true").unwrap();
     assert!(out.restart);
     c.set(T0, "amp", "12").unwrap();
@@ -52,7 +52,7 @@ fn restart_keeps_configuration() {
 
 #[test]
 fn filter_keeps_registration_order() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     let mut f = KeySet::new();
     for k in ["cards", "trx", "wh", "nrg", "eto", "car", "alw"] {
         f.insert(key_id(k).unwrap());
@@ -83,7 +83,7 @@ fn filter_keeps_registration_order() {
 
 #[test]
 fn utc_can_be_set_and_keeps_running() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "utc", "\"2030-01-01T00:00:00.000\"").unwrap();
     let s = status(&mut c, T0.plus_ms(2000), None);
     assert_eq!(s["utc"], "2030-01-01T00:00:02.000");
@@ -92,7 +92,7 @@ fn utc_can_be_set_and_keeps_running() {
 
 #[test]
 fn password_is_stored_hashed_and_never_shown() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "pass", "\"topsecret\"").unwrap();
     let mut s = String::new();
     c.write_status(T0, None, &mut s);
@@ -106,7 +106,7 @@ fn password_is_stored_hashed_and_never_shown() {
 
 #[test]
 fn inverter_data_expires() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "ids", r#"{"pGrid":-1500,"pPv":2000.5}"#).unwrap();
     let s = status(&mut c, T0.plus_ms(1000), None);
     assert_eq!(s["pgrid"], -1500);
@@ -120,7 +120,7 @@ fn inverter_data_expires() {
 
 #[test]
 fn transaction_needs_a_learned_card() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     assert!(c.set(T0, "trx", "0").is_ok());
     let err = c.set(T0, "trx", "3").unwrap_err().to_string();
     assert!(err.contains("not learned"), "{err}");
@@ -132,7 +132,7 @@ fn transaction_needs_a_learned_card() {
 
 #[test]
 fn mtp_null_restores_default() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "mtp", "\"x/\"").unwrap();
     c.set(T0, "mtp", "null").unwrap();
     assert_eq!(
@@ -143,11 +143,11 @@ fn mtp_null_restores_default() {
 
 #[test]
 fn floats_survive_persistence_bit_exact() {
-    let mut c = Charger::boot("012345", None, T0).unwrap();
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "awp", "8.333").unwrap();
     c.set(T0, "dwo", "23980.87648").unwrap();
     let stored = c.persisted_values();
-    let c2 = Charger::boot("012345", Some(&stored), T0).unwrap();
+    let c2 = Charger::boot("012345", Some(&stored), T0, 1).unwrap();
     assert_eq!(c2.value("awp"), Some(&Value::Float(8.333)));
     assert_eq!(c2.value("dwo"), Some(&Value::Double(23980.87648)));
 }
@@ -156,6 +156,6 @@ fn floats_survive_persistence_bit_exact() {
 fn bad_stored_value_is_an_error() {
     let mut stored = serde_json::Map::new();
     stored.insert("amp".into(), serde_json::json!("sixteen"));
-    let err = Charger::boot("012345", Some(&stored), T0).unwrap_err();
+    let err = Charger::boot("012345", Some(&stored), T0, 1).unwrap_err();
     assert!(err.to_string().contains("amp"));
 }
