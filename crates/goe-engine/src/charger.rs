@@ -1,19 +1,32 @@
-//! One virtual charger: its key values, boot state and the effects of writes.
+//! One virtual charger: its key values, boot state, the effects of writes and
+//! the control of its simulated world.
 //!
 //! Sans-I/O: every method that depends on time takes `now`; nothing here reads
 //! a clock, touches a socket or a file. The server persists
-//! [`Charger::persisted_values`] whenever a write reports [`SetOutcome::persist`].
+//! [`Charger::persisted_values`] whenever a write reports [`SetOutcome::persist`]
+//! or a step reports [`StepOutcome::persist`]. The once-a-second logic lives in
+//! [`crate::logic`].
 
-use crate::car::CarProfile;
+use crate::car::{Car, CarProfile};
 use crate::clock::{SimTime, format_loc, format_utc, utc_text_to_ms};
+use crate::ids::k;
 use crate::keyset::KeySet;
+use crate::logic::LogicState;
 use crate::secrets::password_hash;
-use crate::world::{SimError, SimState};
+use crate::world::{SimError, SimState, World};
 use goe_keys::{KEYS, KeyDef, KeyId, Value, key_id, render, set};
 use goe_keys::{Lookup, SetError};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
 
 /// Inverter data older than this no longer counts (`pgrid`/`ppv`/`pakku` → null).
 pub const INVERTER_DATA_TIMEOUT_MS: i64 = 10_000;
+
+/// A temporary current limit (`tcl`) expires this long after its last write.
+pub const TCL_TIMEOUT_MS: i64 = 600_000;
+
+/// A transaction started without a car ends after this long.
+pub const TRX_WITHOUT_CAR_MS: i64 = 60_000;
 
 /// Why stored configuration could not be loaded into a charger.
 #[derive(Debug, thiserror::Error)]
@@ -34,73 +47,43 @@ pub struct SetOutcome {
     /// A persisted key changed: save before acknowledging.
     pub persist: bool,
     /// The charger was asked to restart (`rst`); call [`Charger::restart`]
-    /// after answering the request.
+    /// after applying the request.
     pub restart: bool,
 }
 
-/// Precomputed ids of keys the engine itself reads or writes.
-#[derive(Debug, Clone, Copy)]
-struct Ids {
-    rbt: KeyId,
-    rbc: KeyId,
-    rr: KeyId,
-    utc: KeyId,
-    loc: KeyId,
-    tof: KeyId,
-    tds: KeyId,
-    cards: KeyId,
-    wifis: KeyId,
-    pgrid: KeyId,
-    ppv: KeyId,
-    pakku: KeyId,
-    inva: KeyId,
-    ocu: KeyId,
-    ocm: KeyId,
-}
-
-fn id(name: &str) -> KeyId {
-    key_id(name).unwrap_or_else(|| panic!("key {name} missing from the table"))
-}
-
-impl Ids {
-    fn resolve() -> Ids {
-        Ids {
-            rbt: id("rbt"),
-            rbc: id("rbc"),
-            rr: id("rr"),
-            utc: id("utc"),
-            loc: id("loc"),
-            tof: id("tof"),
-            tds: id("tds"),
-            cards: id("cards"),
-            wifis: id("wifis"),
-            pgrid: id("pgrid"),
-            ppv: id("ppv"),
-            pakku: id("pakku"),
-            inva: id("inva"),
-            ocu: id("ocu"),
-            ocm: id("ocm"),
-        }
-    }
+/// What a call to [`Charger::step`] implies for the caller.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Persisted counters changed (energy, card energies): save soon.
+    pub persist: bool,
 }
 
 /// A virtual go-eCharger's state.
 #[derive(Debug, Clone)]
 pub struct Charger {
-    serial: String,
-    values: Vec<Value>,
-    ids: Ids,
+    pub(crate) serial: String,
+    pub(crate) values: Vec<Value>,
     /// Simulated time of the last boot; `rbt` counts from here.
-    boot_at: SimTime,
+    pub(crate) boot_at: SimTime,
     /// Added to simulated time for `utc`/`loc` after a client set `utc`.
-    clock_adjust_ms: i64,
-    /// When the last inverter data (`ids`) arrived.
-    inverter_data_at: Option<SimTime>,
+    pub(crate) clock_adjust_ms: i64,
+    /// When the last inverter data (`ids`) arrived through the API.
+    pub(crate) inverter_data_at: Option<SimTime>,
+    /// The simulated world.
+    pub(crate) world: World,
+    /// The logic's memory between ticks.
+    pub(crate) logic: LogicState,
+    /// The seeded source of every random choice.
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) seed: u64,
+    /// Time of the last logic tick (whole seconds after boot).
+    pub(crate) last_tick: Option<SimTime>,
 }
 
 impl Charger {
     /// Boots a charger: factory defaults, overlaid with `stored` persisted values,
     /// then `rbc` incremented. Persist [`Charger::persisted_values`] before serving.
+    /// `seed` makes every random choice reproducible.
     pub fn boot(
         serial: &str,
         stored: Option<&serde_json::Map<String, serde_json::Value>>,
@@ -124,24 +107,30 @@ impl Charger {
                 values[kid] = load_stored(def, json)?;
             }
         }
-        let ids = Ids::resolve();
         let mut charger = Charger {
             serial: serial.to_owned(),
             values,
-            ids,
             boot_at: now,
             clock_adjust_ms: 0,
             inverter_data_at: None,
+            world: World::default(),
+            logic: LogicState::default(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
+            last_tick: None,
         };
+        charger.logic.reset_measurements(&charger.values);
         charger.count_boot(if first_boot { 1 } else { 3 });
         charger.refresh_clock(now);
+        charger.tick(now);
+        charger.last_tick = Some(now);
         Ok(charger)
     }
 
     fn count_boot(&mut self, reset_reason: i64) {
-        let rbc = self.values[self.ids.rbc].as_i64().unwrap_or(0);
-        self.values[self.ids.rbc] = Value::Int(rbc.saturating_add(1));
-        self.values[self.ids.rr] = Value::Int(reset_reason);
+        let rbc = self.values[k().rbc].as_i64().unwrap_or(0);
+        self.values[k().rbc] = Value::Int(rbc.saturating_add(1));
+        self.values[k().rr] = Value::Int(reset_reason);
     }
 
     /// The charger's serial number.
@@ -149,9 +138,16 @@ impl Charger {
         &self.serial
     }
 
+    /// The seed of the simulation's random choices.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Restarts like `rst=true`: configuration kept, live state back to defaults,
     /// `rbc` + 1, `rbt` from 0. Persist afterwards (`rbc` changed).
+    /// The car stays plugged in (a reboot does not unplug it).
     pub fn restart(&mut self, now: SimTime) {
+        let energy_wh = self.logic.energy_total_wh;
         for (kid, def) in KEYS.iter().enumerate() {
             if !def.persisted() {
                 self.values[kid] = goe_keys::default_value(def, &self.serial);
@@ -159,41 +155,54 @@ impl Charger {
         }
         self.boot_at = now;
         self.inverter_data_at = None;
+        self.logic = LogicState::default();
+        self.logic.reset_measurements(&self.values);
+        self.logic.energy_total_wh = energy_wh;
+        if let Some(car) = &mut self.world.car {
+            car.current_a = 0.0;
+            car.wake_delay_s = 0;
+        }
         self.count_boot(3);
         self.refresh_clock(now);
+        self.tick(now);
+        self.last_tick = Some(now);
     }
 
-    /// Runs the charger's once-a-second logic for every whole second up to `now`.
+    /// Runs the charger's once-a-second logic for every whole second since the
+    /// last tick up to `now`, then brings the clock keys to `now`.
     pub fn step(&mut self, now: SimTime) -> StepOutcome {
-        self.refresh_clock(now);
-        self.expire_inverter_data(now);
-        StepOutcome::default()
-    }
-
-    /// Brings the time-derived keys (`rbt`, `utc`, `loc`) to `now`.
-    pub fn refresh_clock(&mut self, now: SimTime) {
-        let ids = self.ids;
-        let rbt = (now.millis() - self.boot_at.millis()).max(0);
-        self.values[ids.rbt] = Value::Int(rbt);
-        let wall = now.millis() + self.clock_adjust_ms;
-        self.values[ids.utc] = Value::Str(format_utc(wall));
-        let tof = self.values[ids.tof].as_i64().unwrap_or(0);
-        let tds = self.values[ids.tds].as_i64().unwrap_or(0);
-        self.values[ids.loc] = Value::Str(format_loc(wall, tof, tds));
-        if let Some(at) = self.inverter_data_at {
-            self.values[ids.inva] = Value::Int(now.millis() - at.millis());
+        let mut outcome = StepOutcome::default();
+        let mut next = self.last_tick.map_or(now, |t| t.plus_ms(1000));
+        while next <= now {
+            outcome.persist |= self.tick(next);
+            self.last_tick = Some(next);
+            next = next.plus_ms(1000);
         }
+        self.refresh_clock(now);
+        outcome
     }
 
-    fn expire_inverter_data(&mut self, now: SimTime) {
-        if let Some(at) = self.inverter_data_at
-            && now.millis() - at.millis() > INVERTER_DATA_TIMEOUT_MS
-        {
-            let ids = self.ids;
-            for kid in [ids.pgrid, ids.ppv, ids.pakku, ids.inva] {
-                self.values[kid] = Value::Null;
-            }
-            self.inverter_data_at = None;
+    /// Milliseconds since boot at `now` (the `rbt` time base).
+    pub(crate) fn since_boot(&self, now: SimTime) -> i64 {
+        (now.millis() - self.boot_at.millis()).max(0)
+    }
+
+    /// The charger's wall clock (UTC ms) at `now`.
+    pub(crate) fn wall_ms(&self, now: SimTime) -> i64 {
+        now.millis() + self.clock_adjust_ms
+    }
+
+    /// Brings the time-derived keys (`rbt`, `utc`, `loc`, `inva`) to `now`.
+    pub fn refresh_clock(&mut self, now: SimTime) {
+        let rbt = self.since_boot(now);
+        self.values[k().rbt] = Value::Int(rbt);
+        let wall = self.wall_ms(now);
+        self.values[k().utc] = Value::Str(format_utc(wall));
+        let tof = self.values[k().tof].as_i64().unwrap_or(0);
+        let tds = self.values[k().tds].as_i64().unwrap_or(0);
+        self.values[k().loc] = Value::Str(format_loc(wall, tof, tds));
+        if let Some(at) = self.inverter_data_at {
+            self.values[k().inva] = Value::Int(now.millis() - at.millis());
         }
     }
 
@@ -242,6 +251,7 @@ impl Charger {
             persist: def.persisted(),
             restart: false,
         };
+        let rbt = self.since_boot(now);
         match def.name {
             "rst" => outcome.restart = value == Value::Bool(true),
             "pass" => {
@@ -267,6 +277,13 @@ impl Charger {
                 {
                     return Err(SetError::Invalid(format!("card {} not learned", n - 1)));
                 }
+                if !value.is_null() && self.world.car.is_none() {
+                    self.logic.trx_without_car_since = Some(rbt);
+                }
+                self.values[kid] = value;
+            }
+            "tcl" => {
+                self.logic.tcl_set_at = (!value.is_null()).then_some(rbt);
                 self.values[kid] = value;
             }
             "del" => {
@@ -280,38 +297,61 @@ impl Charger {
                 outcome.persist = true;
             }
             "lrn" => {
-                // Learning needs a card swiped at the charger (the control API
-                // simulates swipes); with none read, there is nothing to learn.
+                // Learns the card last swiped at the charger (see `swipe_card`);
+                // with none read, there is nothing to learn.
+                let slot = value.as_i64().unwrap_or(0) as usize;
+                if let Some(id) = self.logic.last_read_card.clone() {
+                    self.set_card_id(slot, &id);
+                    outcome.persist = true;
+                }
             }
             "oct" => {
                 let branch = value.as_str().unwrap_or_default();
-                let known = matches!(&self.values[self.ids.ocu], Value::Array(list)
+                let known = matches!(&self.values[k().ocu], Value::Array(list)
                     if list.iter().any(|b| b.as_str() == Some(branch)));
                 if !known {
                     return Err(SetError::Invalid(format!("unknown branch {branch}")));
                 }
-                self.values[self.ids.ocm] =
+                self.values[k().ocm] =
                     Value::Str("virtual charger: firmware update not performed".into());
             }
             "ids" => self.apply_inverter_data(now, &value),
+            "frc" => {
+                self.values[kid] = value;
+            }
             _ => self.values[kid] = value,
         }
         Ok(outcome)
     }
 
-    fn card_learned(&self, slot: usize) -> bool {
-        match &self.values[self.ids.cards] {
+    pub(crate) fn card_id(&self, slot: usize) -> Option<&str> {
+        match &self.values[k().cards] {
             Value::Array(cards) => cards
                 .get(slot)
                 .and_then(|c| c.field("cardId"))
                 .and_then(Value::as_str)
-                .is_some_and(|id| !id.is_empty()),
-            _ => false,
+                .filter(|id| !id.is_empty()),
+            _ => None,
+        }
+    }
+
+    fn card_learned(&self, slot: usize) -> bool {
+        self.card_id(slot).is_some()
+    }
+
+    fn set_card_id(&mut self, slot: usize, id: &str) {
+        if let Value::Array(cards) = &mut self.values[k().cards]
+            && let Some(Value::Object(fields)) = cards.get_mut(slot)
+        {
+            match fields.iter_mut().find(|(name, _)| name == "cardId") {
+                Some((_, v)) => *v = Value::Str(id.to_owned()),
+                None => fields.push(("cardId".into(), Value::Str(id.to_owned()))),
+            }
         }
     }
 
     fn clear_card(&mut self, slot: usize) {
-        if let Value::Array(cards) = &mut self.values[self.ids.cards]
+        if let Value::Array(cards) = &mut self.values[k().cards]
             && let Some(card) = cards.get_mut(slot)
         {
             *card = Value::Object(vec![
@@ -323,12 +363,12 @@ impl Charger {
     }
 
     fn clear_wifi(&mut self, slot: usize) {
-        let def = &KEYS[self.ids.wifis];
+        let def = &KEYS[k().wifis];
         let Value::Array(factory) = goe_keys::default_value(def, "") else {
             return;
         };
         let blank = factory.last().cloned().unwrap_or(Value::Null);
-        if let Value::Array(wifis) = &mut self.values[self.ids.wifis]
+        if let Value::Array(wifis) = &mut self.values[k().wifis]
             && let Some(entry) = wifis.get_mut(slot)
         {
             *entry = blank;
@@ -336,19 +376,18 @@ impl Charger {
     }
 
     fn apply_inverter_data(&mut self, now: SimTime, value: &Value) {
-        let ids = self.ids;
         let field = |name: &str| value.field(name).cloned().unwrap_or(Value::Null);
         if value.is_null() {
-            for kid in [ids.pgrid, ids.ppv, ids.pakku, ids.inva] {
+            for kid in [k().pgrid, k().ppv, k().pakku, k().inva] {
                 self.values[kid] = Value::Null;
             }
             self.inverter_data_at = None;
             return;
         }
-        self.values[ids.pgrid] = field("pGrid");
-        self.values[ids.ppv] = field("pPv");
-        self.values[ids.pakku] = field("pAkku");
-        self.values[ids.inva] = Value::Int(0);
+        self.values[k().pgrid] = field("pGrid");
+        self.values[k().ppv] = field("pPv");
+        self.values[k().pakku] = field("pAkku");
+        self.values[k().inva] = Value::Int(0);
         self.inverter_data_at = Some(now);
     }
 
@@ -359,6 +398,185 @@ impl Charger {
             .filter(|(_, def)| def.persisted())
             .map(|(kid, def)| (def.name.to_owned(), self.values[kid].to_serde_exact()))
             .collect()
+    }
+}
+
+/// Control of the simulated world (the `/sim/` API).
+impl Charger {
+    /// Plugs in a car of `profile` at `soc` percent.
+    pub fn plug(&mut self, now: SimTime, profile: CarProfile, soc: f64) -> Result<(), SimError> {
+        if self.world.car.is_some() {
+            return Err(SimError::AlreadyPlugged);
+        }
+        profile.validate().map_err(SimError::BadParameter)?;
+        if !(0.0..=100.0).contains(&soc) {
+            return Err(SimError::BadParameter(format!(
+                "soc must be 0..100, got {soc}"
+            )));
+        }
+        self.world.car = Some(Car::new(profile, soc));
+        self.begin_session(now);
+        Ok(())
+    }
+
+    /// Unplugs the car: `frc` back to Neutral, the transaction ends (its
+    /// energy is booked on the card), `wh` stays readable until the next plug-in.
+    pub fn unplug(&mut self, now: SimTime) -> Result<(), SimError> {
+        if self.world.car.take().is_none() {
+            return Err(SimError::NotPlugged);
+        }
+        self.end_session(now);
+        Ok(())
+    }
+
+    /// Swipes the RFID card of slot `slot` (0..=9). A learned card starts a
+    /// transaction (`trx` = slot + 1); an unknown one is remembered for `lrn`.
+    pub fn swipe_card(&mut self, now: SimTime, slot: usize) -> Result<(), SimError> {
+        if slot > 9 {
+            return Err(SimError::BadParameter(format!(
+                "card must be 0..9, got {slot}"
+            )));
+        }
+        let rbt = self.since_boot(now);
+        match self.card_id(slot).map(str::to_owned) {
+            Some(id) => {
+                self.values[k().trx] = Value::Int(slot as i64 + 1);
+                self.logic.last_read_card = Some(id);
+                if self.world.car.is_none() {
+                    self.logic.trx_without_car_since = Some(rbt);
+                }
+            }
+            None => {
+                // An unknown card: its id is what `lrn` would learn.
+                self.logic.last_read_card =
+                    Some(format!("SIM{:08X}", 0xC0DE_0000u32 + slot as u32));
+            }
+        }
+        Ok(())
+    }
+
+    /// Presses the charger's button: with `bac` allowed, steps `amp` to the
+    /// next current preset of `clp` (wrapping around).
+    pub fn press_button(&mut self, now: SimTime) {
+        let rbt = self.since_boot(now);
+        self.values[k().lbp] = Value::Int(rbt);
+        if self.values[k().bac].as_bool() != Some(true) {
+            return;
+        }
+        let Value::Array(presets) = &self.values[k().clp] else {
+            return;
+        };
+        let mut presets: Vec<i64> = presets.iter().filter_map(Value::as_i64).collect();
+        presets.sort_unstable();
+        presets.dedup();
+        let amp = self.values[k().amp].as_i64().unwrap_or(6);
+        let ama = self.values[k().ama].as_i64().unwrap_or(16);
+        let next = presets
+            .iter()
+            .copied()
+            .find(|p| *p > amp && *p <= ama)
+            .or_else(|| presets.first().copied());
+        if let Some(next) = next {
+            self.values[k().amp] = Value::Int(next.min(ama));
+        }
+    }
+
+    /// Sets what the house meter sees; `None` keeps a value. From then on the
+    /// charger's PV logic receives this meter's data every second.
+    pub fn set_grid(
+        &mut self,
+        _now: SimTime,
+        pv_w: Option<f64>,
+        house_w: Option<f64>,
+        battery_w: Option<f64>,
+    ) -> Result<(), SimError> {
+        let check = |name: &str, v: Option<f64>, min: f64| -> Result<(), SimError> {
+            match v {
+                Some(x) if !(x.is_finite() && x >= min && x.abs() <= 1e7) => Err(
+                    SimError::BadParameter(format!("{name} must be a number of W >= {min}")),
+                ),
+                _ => Ok(()),
+            }
+        };
+        check("pv", pv_w, 0.0)?;
+        check("house", house_w, 0.0)?;
+        check("battery", battery_w, -1e7)?;
+        let grid = &mut self.world.grid;
+        grid.pv_w = pv_w.unwrap_or(grid.pv_w);
+        grid.house_w = house_w.unwrap_or(grid.house_w);
+        grid.battery_w = battery_w.unwrap_or(grid.battery_w);
+        grid.metered = true;
+        Ok(())
+    }
+
+    /// Injects a fault (`err` code), 0 clears it.
+    pub fn inject_fault(&mut self, _now: SimTime, err: u8) -> Result<(), SimError> {
+        let def = &KEYS[k().err];
+        if err != 0 && def.enum_name(i64::from(err)).is_none() {
+            let known: Vec<String> = def.enums.iter().map(|(v, n)| format!("{v} {n}")).collect();
+            return Err(SimError::BadParameter(format!(
+                "unknown err code {err}; known: {}",
+                known.join(", ")
+            )));
+        }
+        self.world.fault = err;
+        Ok(())
+    }
+
+    /// Sets the ambient temperature in °C; the sensors settle at once.
+    pub fn set_ambient(&mut self, _now: SimTime, celsius: f64) -> Result<(), SimError> {
+        if !(-40.0..=100.0).contains(&celsius) {
+            return Err(SimError::BadParameter(format!(
+                "celsius must be -40..100, got {celsius}"
+            )));
+        }
+        self.world.ambient_c = celsius;
+        self.logic.settle_temperatures(&self.world);
+        Ok(())
+    }
+
+    /// Switches the legacy (API v1) access mode `ast` (0 open, 2 price, 3
+    /// scheduler) on, or off with `None`.
+    pub fn set_legacy_access(&mut self, _now: SimTime, ast: Option<u8>) -> Result<(), SimError> {
+        if let Some(a) = ast
+            && !matches!(a, 0 | 2 | 3)
+        {
+            return Err(SimError::BadParameter(format!(
+                "ast must be 0 (open), 2 (price) or 3 (scheduler), got {a}"
+            )));
+        }
+        self.logic.legacy_ast = ast;
+        Ok(())
+    }
+
+    /// A snapshot of the world and the charger's view of it.
+    pub fn sim_state(&self, now: SimTime) -> SimState {
+        let car = self.world.car.as_ref();
+        let wall = self.wall_ms(now);
+        SimState {
+            serial: self.serial.clone(),
+            time_ms: wall,
+            time: format!("{}Z", format_utc(wall)),
+            plugged: car.is_some(),
+            car_profile: car.map(|c| c.profile.name.clone()),
+            soc: car.map(|c| c.soc),
+            capacity_wh: car.map(|c| c.profile.capacity_wh),
+            car_full: car.map(|c| c.full),
+            car_asleep: car.map(|c| c.asleep),
+            car_current_a: car.map_or(0.0, |c| c.current_a),
+            phases: self.logic.contactor_phases,
+            power_w: self.logic.power_w,
+            energy_total_wh: self.logic.energy_total_wh,
+            grid: self.world.grid,
+            grid_power_w: self.logic.meter_pgrid,
+            ambient_c: self.world.ambient_c,
+            fault: self.world.fault,
+            model_status: self.values[k().model_status].as_i64().unwrap_or(0) as u8,
+            car_state: self.values[k().car].as_i64().map(|c| c as u8),
+            simulated_unplug_until: self.logic.sim_unplug_until,
+            phase_switch_until: self.logic.phase_switch.map(|p| p.until),
+            seed: self.seed,
+        }
     }
 }
 
@@ -386,86 +604,4 @@ fn load_stored(def: &KeyDef, json: &serde_json::Value) -> Result<Value, EngineEr
         return Err(bad(&format!("expected {}", def.ty)));
     }
     Ok(value)
-}
-
-/// What a call to [`Charger::step`] implies for the caller.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StepOutcome {
-    /// Persisted counters changed (energy, card energies): save soon.
-    pub persist: bool,
-}
-
-/// Control of the simulated world (the `/sim/` API). Stubs until the world model lands.
-impl Charger {
-    /// Plugs in a car of `profile` at `soc` percent.
-    pub fn plug(&mut self, _now: SimTime, _profile: CarProfile, _soc: f64) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Unplugs the car. Persist afterwards (card energies).
-    pub fn unplug(&mut self, _now: SimTime) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Swipes the RFID card of slot `slot` (0..=9) at the charger.
-    pub fn swipe_card(&mut self, _now: SimTime, _slot: usize) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Presses the charger's button.
-    pub fn press_button(&mut self, _now: SimTime) {}
-
-    /// Sets what the house meter sees; `None` keeps a value.
-    pub fn set_grid(
-        &mut self,
-        _now: SimTime,
-        _pv_w: Option<f64>,
-        _house_w: Option<f64>,
-        _battery_w: Option<f64>,
-    ) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Injects a fault (`err` code), 0 clears it.
-    pub fn inject_fault(&mut self, _now: SimTime, _err: u8) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Sets the ambient temperature in °C.
-    pub fn set_ambient(&mut self, _now: SimTime, _celsius: f64) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// Switches the legacy (API v1) access mode `ast` (0 open, 2 price, 3 scheduler) or off.
-    pub fn set_legacy_access(&mut self, _now: SimTime, _ast: Option<u8>) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    /// A snapshot of the world and the charger's view of it.
-    pub fn sim_state(&self, now: SimTime) -> SimState {
-        SimState {
-            serial: self.serial.clone(),
-            time_ms: now.millis(),
-            time: String::new(),
-            plugged: false,
-            car_profile: None,
-            soc: None,
-            capacity_wh: None,
-            car_full: None,
-            car_asleep: None,
-            car_current_a: 0.0,
-            phases: 0,
-            power_w: 0.0,
-            energy_total_wh: 0.0,
-            grid: Default::default(),
-            grid_power_w: 0.0,
-            ambient_c: 20.0,
-            fault: 0,
-            model_status: 15,
-            car_state: Some(1),
-            simulated_unplug_until: None,
-            phase_switch_until: None,
-            seed: 0,
-        }
-    }
 }

@@ -9,6 +9,8 @@
 //! - [`charger`]: one charger's state and the effects of writes.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
 //! - [`keyset`]: key filters as bitsets.
+//! - [`logic`]: the once-a-second decision cascade and physics.
+//! - [`ids`]: key ids the engine uses.
 //! - [`secrets`]: the stored form of the password.
 //! - [`car`]: car profiles and the plugged car.
 //! - [`world`]: the simulated world around the charger (`/sim/` control).
@@ -16,7 +18,9 @@
 pub mod car;
 pub mod charger;
 pub mod clock;
+pub mod ids;
 pub mod keyset;
+pub mod logic;
 pub mod secrets;
 pub mod world;
 

@@ -1,0 +1,1085 @@
+//! The charger's once-a-second logic and the physics it drives.
+//!
+//! Each [`Charger::tick`] (one simulated second) does, in order:
+//! expire timers → read the meter → decide (`modelStatus`, whether and with how
+//! many amps to charge) → phase switching and simulated unplugging → the car
+//! reacts → electrical and thermal model → write the status keys.
+//!
+//! The decision cascade follows `charging-logic.md` §2.2: charge-controller
+//! fault, overtemperature, access control, force state, legacy access mode,
+//! scheduler, energy limit, logic mode (default / eco with flexible tariff and
+//! PV surplus / next trip), then the post-processing codes 19, 20, 22, 23, 24.
+
+use crate::charger::Charger;
+use crate::clock::{SimTime, local_offset_minutes};
+use crate::ids::k;
+use crate::world::World;
+use goe_keys::Value;
+use jiff::civil::Weekday;
+use jiff::tz::Offset;
+use rand_core::Rng;
+
+/// Nominal grid voltage used by the PV controller's power-to-current conversion.
+pub const NOMINAL_VOLTAGE: f64 = 230.0;
+
+/// Test charge duration of the next-trip planner, in ms of drawing current.
+pub const TEST_CHARGE_MS: i64 = 60_000;
+
+/// How long the PV surplus must stay below the minimum before charging stops, in ms.
+pub const PV_STOP_GRACE_MS: i64 = 60_000;
+
+/// eto is persisted (and copied to `etop`) every this many Wh.
+pub const ETO_PERSIST_STEP_WH: i64 = 100;
+
+/// Car types (`ct`) that need a keep-alive current instead of a pause (code 19).
+pub const KEEP_ALIVE_CAR_TYPES: &[&str] = &["renaultZoe", "daciaSpring", "smartEq"];
+
+/// Temperature (°C) above which the current is derated.
+pub const DERATE_FROM_C: f64 = 60.0;
+
+/// Temperature (°C) above which charging stops (code 1).
+pub const OVERTEMP_C: f64 = 80.0;
+
+/// A phase switch in progress: the contactor stays open until `until` (ms since boot).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseSwitch {
+    /// End of the pause, ms since boot.
+    pub until: i64,
+    /// Phases after the switch.
+    pub to: u8,
+}
+
+/// What the logic remembers between ticks (not visible as keys).
+#[derive(Debug, Clone)]
+pub struct LogicState {
+    /// Energy delivered since first boot, unrounded (`eto` is its floor).
+    pub energy_total_wh: f64,
+    /// `eto` at the last persist.
+    pub persisted_eto: i64,
+    /// Total charging power of the last tick, W.
+    pub power_w: f64,
+    /// Grid power the simulated meter saw last, W.
+    pub meter_pgrid: f64,
+    /// Phases the contactor connects to the car now (0 = open).
+    pub contactor_phases: u8,
+    /// Phases the charger is set to (1 or 3).
+    pub selected_phases: u8,
+    /// Wish of the PV logic (1 or 3) and since when (ms since boot).
+    pub wish_phases: u8,
+    /// Since when the wish differs from the selection.
+    pub wish_since: Option<i64>,
+    /// Last phase toggle, ms since boot.
+    pub last_toggle: Option<i64>,
+    /// A phase switch in progress.
+    pub phase_switch: Option<PhaseSwitch>,
+    /// A simulated unplug in progress until (ms since boot).
+    pub sim_unplug_until: Option<i64>,
+    /// The PV controller is in its charging state.
+    pub pv_charging: bool,
+    /// When PV charging started (for `fmt`).
+    pub pv_since: i64,
+    /// Since when the PV surplus is below the minimum.
+    pub pv_below_since: Option<i64>,
+    /// PV charging happened in this session (for code 20).
+    pub pv_charged_in_session: bool,
+    /// Smoothed meter values (W).
+    pub avg_pgrid: f64,
+    /// Smoothed PV power (W).
+    pub avg_ppv: f64,
+    /// Smoothed battery power (W).
+    pub avg_pakku: f64,
+    /// Next trip: ms of test charge done, and whether it is finished.
+    pub test_charge_ms: i64,
+    /// Next trip: test charge finished.
+    pub test_charge_done: bool,
+    /// When `tcl` was last written (ms since boot).
+    pub tcl_set_at: Option<i64>,
+    /// A transaction started while no car was plugged (ms since boot).
+    pub trx_without_car_since: Option<i64>,
+    /// The id of the last card swiped (for `lrn`).
+    pub last_read_card: Option<String>,
+    /// Legacy API v1 access mode, when set.
+    pub legacy_ast: Option<u8>,
+    /// Per-phase voltage random walk (V).
+    pub voltage_walk: [f64; 3],
+    /// Grid frequency offset from 50 Hz.
+    pub freq_offset: f64,
+    /// Averaged grid frequency.
+    pub avg_freq: f64,
+    /// Socket and board temperatures (°C).
+    pub temps: [f64; 2],
+    /// Energy flowed in this plug session.
+    pub session_energy_flowed: bool,
+    /// The car drew current in the last tick.
+    pub car_was_drawing: bool,
+    /// When the car started drawing (for `mci`), ms since boot.
+    pub charge_started: Option<i64>,
+    /// Status code of the last tick.
+    pub last_status: i64,
+    /// LED state shown (to rebuild `led` only on change).
+    pub led_shown: Option<(u8, String)>,
+    /// `cll` inputs shown (to rebuild only on change).
+    pub cll_shown: Option<[i64; 8]>,
+    /// Price slot shown in `awcp` (start, end).
+    pub awcp_shown: Option<(i64, i64)>,
+}
+
+impl Default for LogicState {
+    fn default() -> Self {
+        LogicState {
+            energy_total_wh: 0.0,
+            persisted_eto: 0,
+            power_w: 0.0,
+            meter_pgrid: 0.0,
+            contactor_phases: 0,
+            selected_phases: 3,
+            wish_phases: 3,
+            wish_since: None,
+            last_toggle: None,
+            phase_switch: None,
+            sim_unplug_until: None,
+            pv_charging: false,
+            pv_since: 0,
+            pv_below_since: None,
+            pv_charged_in_session: false,
+            avg_pgrid: 0.0,
+            avg_ppv: 0.0,
+            avg_pakku: 0.0,
+            test_charge_ms: 0,
+            test_charge_done: false,
+            tcl_set_at: None,
+            trx_without_car_since: None,
+            last_read_card: None,
+            legacy_ast: None,
+            voltage_walk: [0.0; 3],
+            freq_offset: 0.0,
+            avg_freq: 50.0,
+            temps: [22.5, 26.75],
+            session_energy_flowed: false,
+            car_was_drawing: false,
+            charge_started: None,
+            last_status: -1,
+            led_shown: None,
+            cll_shown: None,
+            awcp_shown: None,
+        }
+    }
+}
+
+impl LogicState {
+    /// Takes the counters from the (restored) key values.
+    pub fn reset_measurements(&mut self, values: &[Value]) {
+        let eto = values[k().eto].as_i64().unwrap_or(0);
+        self.energy_total_wh = eto as f64;
+        self.persisted_eto = eto;
+        self.settle_temperatures(&World::default());
+    }
+
+    /// Puts the temperature sensors at their equilibrium for the world now.
+    pub fn settle_temperatures(&mut self, world: &World) {
+        let amps = world.car.as_ref().map_or(0.0, |c| c.current_a);
+        self.temps = temperature_targets(world.ambient_c, amps);
+    }
+}
+
+fn temperature_targets(ambient: f64, amps: f64) -> [f64; 2] {
+    [
+        ambient + 2.5 + 0.04 * amps * amps,
+        ambient + 6.75 + 0.02 * amps * amps,
+    ]
+}
+
+/// The outcome of the decision cascade for one second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Decision {
+    /// `modelStatus`.
+    status: i64,
+    /// Whether charging is allowed.
+    charge: bool,
+    /// Requested current in A; `None` = `amp`.
+    current: Option<i64>,
+}
+
+impl Decision {
+    const fn charge(status: i64) -> Decision {
+        Decision {
+            status,
+            charge: true,
+            current: None,
+        }
+    }
+
+    const fn stop(status: i64) -> Decision {
+        Decision {
+            status,
+            charge: false,
+            current: None,
+        }
+    }
+}
+
+/// Local civil time of the charger.
+#[derive(Debug, Clone, Copy)]
+struct LocalTime {
+    weekday: Weekday,
+    /// Seconds since local midnight.
+    secs: i64,
+    year: i16,
+}
+
+impl Charger {
+    fn int(&self, kid: usize) -> i64 {
+        self.values[kid].as_i64().unwrap_or(0)
+    }
+
+    fn float(&self, kid: usize) -> f64 {
+        self.values[kid].as_f64().unwrap_or(0.0)
+    }
+
+    fn flag(&self, kid: usize) -> bool {
+        match self.values[kid] {
+            Value::Bool(b) => b,
+            Value::Int(i) => i != 0,
+            _ => false,
+        }
+    }
+
+    fn local_time(&self, wall_ms: i64) -> LocalTime {
+        let offset = local_offset_minutes(wall_ms, self.int(k().tof), self.int(k().tds));
+        let local_ms = wall_ms + offset * 60_000;
+        let ts = jiff::Timestamp::from_millisecond(local_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let dt = Offset::UTC.to_datetime(ts);
+        LocalTime {
+            weekday: dt.weekday(),
+            secs: i64::from(dt.hour()) * 3600
+                + i64::from(dt.minute()) * 60
+                + i64::from(dt.second()),
+            year: dt.year(),
+        }
+    }
+
+    /// Starts a plug session (called on plug-in and after a simulated unplug).
+    pub(crate) fn begin_session(&mut self, now: SimTime) {
+        let rbt = self.since_boot(now);
+        self.values[k().wh] = Value::Double(0.0);
+        self.values[k().lccfi] = Value::Int(rbt);
+        self.logic.session_energy_flowed = false;
+        self.logic.test_charge_ms = 0;
+        self.logic.test_charge_done = false;
+        self.logic.pv_charged_in_session = false;
+        self.logic.trx_without_car_since = None;
+        self.values[k().tls] = Value::Bool(false);
+        self.values[k().tlf] = Value::Bool(false);
+    }
+
+    /// Ends a plug session (unplug, or the start of a simulated unplug):
+    /// books the energy on the card, resets `frc` and `trx`.
+    pub(crate) fn end_session(&mut self, now: SimTime) {
+        let rbt = self.since_boot(now);
+        if let Some(n) = self.values[k().trx].as_i64()
+            && n > 0
+        {
+            let wh = self.float(k().wh);
+            if let Value::Array(cards) = &mut self.values[k().cards]
+                && let Some(Value::Object(fields)) = cards.get_mut((n - 1) as usize)
+                && let Some((_, energy)) = fields.iter_mut().find(|(name, _)| name == "energy")
+            {
+                let before = energy.as_f64().unwrap_or(0.0);
+                *energy = Value::Int((before + wh).round() as i64);
+            }
+        }
+        self.values[k().frc] = Value::Int(0);
+        self.values[k().trx] = Value::Null;
+        if self.logic.car_was_drawing {
+            self.values[k().lccfc] = Value::Int(rbt);
+        }
+        self.logic.car_was_drawing = false;
+        self.logic.charge_started = None;
+        self.logic.pv_charging = false;
+        self.logic.pv_below_since = None;
+        self.logic.phase_switch = None;
+        self.logic.contactor_phases = 0;
+    }
+
+    /// One simulated second. Returns whether persisted counters changed.
+    pub(crate) fn tick(&mut self, now: SimTime) -> bool {
+        let rbt = self.since_boot(now);
+        let wall = self.wall_ms(now);
+        self.expire_timers(now, rbt);
+        self.read_meter(now, rbt);
+        let local = self.local_time(wall);
+        let mut decision = self.decide(rbt, wall, local);
+        decision = self.post_process(decision, rbt);
+        self.update_phases(rbt, decision);
+        decision = self.simulated_unplug(now, rbt, decision);
+        let acu = self.current_limits(decision);
+        let charge = decision.charge && acu.is_some();
+        self.drive_car(rbt, charge, acu);
+        self.electrical();
+        self.write_decision(rbt, decision, charge, acu);
+        self.write_car_state(rbt);
+        self.write_peripherals();
+        self.book_energy()
+    }
+
+    fn expire_timers(&mut self, now: SimTime, rbt: i64) {
+        if let Some(at) = self.inverter_data_at
+            && now.millis() - at.millis() > crate::charger::INVERTER_DATA_TIMEOUT_MS
+        {
+            for kid in [k().pgrid, k().ppv, k().pakku, k().inva] {
+                self.values[kid] = Value::Null;
+            }
+            self.inverter_data_at = None;
+        }
+        if let Some(at) = self.logic.tcl_set_at
+            && rbt - at >= crate::charger::TCL_TIMEOUT_MS
+        {
+            self.values[k().tcl] = Value::Null;
+            self.logic.tcl_set_at = None;
+        }
+        if self.world.car.is_some() {
+            self.logic.trx_without_car_since = None;
+        } else if let Some(at) = self.logic.trx_without_car_since
+            && rbt - at >= crate::charger::TRX_WITHOUT_CAR_MS
+        {
+            self.values[k().trx] = Value::Null;
+            self.logic.trx_without_car_since = None;
+        }
+        if let Some(end) = self.values[k().mcpea].as_i64()
+            && rbt >= end
+        {
+            self.values[k().mcpea] = Value::Null;
+        }
+    }
+
+    /// Grid, PV and battery power: from fresh `ids` writes if any, else from
+    /// the simulated meter (when configured), smoothed for the PV controller.
+    fn read_meter(&mut self, now: SimTime, rbt: i64) {
+        let external = self.inverter_data_at.is_some();
+        let grid = self.world.grid;
+        let (pgrid, ppv, pakku) = if external {
+            (
+                self.values[k().pgrid].as_f64().unwrap_or(0.0),
+                self.values[k().ppv].as_f64().unwrap_or(0.0),
+                self.values[k().pakku].as_f64().unwrap_or(0.0),
+            )
+        } else if grid.metered {
+            let pgrid = grid.house_w + self.logic.power_w - grid.pv_w - grid.battery_w;
+            self.values[k().pgrid] = Value::Float(pgrid as f32);
+            self.values[k().ppv] = Value::Float(grid.pv_w as f32);
+            self.values[k().pakku] = Value::Float(grid.battery_w as f32);
+            self.values[k().inva] = Value::Int(0);
+            (pgrid, grid.pv_w, grid.battery_w)
+        } else {
+            return;
+        };
+        self.logic.meter_pgrid = pgrid;
+        let alpha = 0.3;
+        self.logic.avg_pgrid += (pgrid - self.logic.avg_pgrid) * alpha;
+        self.logic.avg_ppv += (ppv - self.logic.avg_ppv) * alpha;
+        self.logic.avg_pakku += (pakku - self.logic.avg_pakku) * alpha;
+        self.values[k().avg_pgrid] = Value::Float(self.logic.avg_pgrid as f32);
+        self.values[k().avg_ppv] = Value::Float(self.logic.avg_ppv as f32);
+        self.values[k().avg_pakku] = Value::Float(self.logic.avg_pakku as f32);
+        let _ = now;
+        self.values[k().lpsc] = Value::Int(rbt);
+    }
+
+    /// Power the PV controller could give the car now, W.
+    fn pv_available(&self) -> f64 {
+        self.logic.power_w - self.logic.avg_pgrid - self.logic.avg_pakku + self.float(k().pgt)
+    }
+
+    fn decide(&mut self, rbt: i64, wall: i64, local: LocalTime) -> Decision {
+        let fault = self.world.fault;
+        if fault != 0 {
+            return Decision::stop(0);
+        }
+        let hottest = self.logic.temps[0].max(self.logic.temps[1]);
+        if hottest > OVERTEMP_C {
+            return Decision::stop(1);
+        }
+        if self.int(k().acs) == 1 && self.values[k().trx].is_null() {
+            return Decision::stop(2);
+        }
+        match self.int(k().frc) {
+            2 => return Decision::charge(3),
+            1 => return Decision::stop(4),
+            _ => {}
+        }
+        let price = self.current_price(wall);
+        if let Some(ast) = self.logic.legacy_ast {
+            return match ast {
+                3 if !self.scheduler_allows(local) => Decision::stop(5),
+                3 => Decision::charge(14),
+                2 if price.is_some_and(|p| p < self.float(k().awp)) => Decision::charge(13),
+                2 => Decision::stop(16),
+                _ => Decision::charge(13),
+            };
+        }
+        if !self.scheduler_allows(local) {
+            return Decision::stop(5);
+        }
+        if let Some(limit) = self.values[k().dwo].as_f64()
+            && self.float(k().wh) >= limit
+        {
+            return Decision::stop(6);
+        }
+        match self.int(k().lmo) {
+            4 => self.eco(rbt, price),
+            5 => self.next_trip(rbt, wall, local, price),
+            _ => Decision::charge(15),
+        }
+    }
+
+    /// Eco mode: cheap flexible tariff (7), PV surplus (12), otherwise 17.
+    fn eco(&mut self, rbt: i64, price: Option<f64>) -> Decision {
+        if self.flag(k().awe) && price.is_some_and(|p| p < self.float(k().awp)) {
+            return Decision::charge(7);
+        }
+        if self.flag(k().fup) {
+            if let Some(current) = self.pv_controller(rbt) {
+                return Decision {
+                    status: 12,
+                    charge: true,
+                    current: Some(current),
+                };
+            }
+        } else {
+            self.logic.pv_charging = false;
+        }
+        Decision::stop(17)
+    }
+
+    /// The PV surplus controller: `Some(amps)` while surplus charging runs.
+    fn pv_controller(&mut self, rbt: i64) -> Option<i64> {
+        let available = self.pv_available();
+        let phases = f64::from(self.car_phases_on(self.logic.selected_phases).max(1));
+        let mca = self.int(k().mca) as f64;
+        let min_power = mca * NOMINAL_VOLTAGE * phases;
+        self.values[k().deltap] = Value::Float((available - self.logic.power_w) as f32);
+        self.values[k().deltaa] =
+            Value::Float(((available - self.logic.power_w) / (NOMINAL_VOLTAGE * phases)) as f32);
+        if !self.logic.pv_charging {
+            if available >= self.float(k().fst) && available >= min_power - self.float(k().sh) {
+                self.logic.pv_charging = true;
+                self.logic.pv_since = rbt;
+                self.logic.pv_below_since = None;
+            } else {
+                return None;
+            }
+        } else if available < min_power - self.float(k().sh) {
+            let since = *self.logic.pv_below_since.get_or_insert(rbt);
+            let min_time = self.int(k().fmt);
+            if rbt - since >= PV_STOP_GRACE_MS && rbt - self.logic.pv_since >= min_time {
+                self.logic.pv_charging = false;
+                self.logic.pv_below_since = None;
+                return None;
+            }
+        } else {
+            self.logic.pv_below_since = None;
+        }
+        self.logic.pv_charged_in_session |= self.world.car.is_some();
+        let amps = available / (NOMINAL_VOLTAGE * phases);
+        let amps = match self.int(k().frm) {
+            0 => amps.ceil(),
+            2 => amps.floor(),
+            _ => amps.round(),
+        } as i64;
+        Some(amps.clamp(self.int(k().mca), self.int(k().amp)))
+    }
+
+    /// Next trip: test charge (8), not enough time (9), cheap slot (10),
+    /// no clock (11), otherwise wait (18).
+    fn next_trip(&mut self, rbt: i64, wall: i64, local: LocalTime, price: Option<f64>) -> Decision {
+        let _ = rbt;
+        if local.year < 2021 {
+            return Decision::charge(11);
+        }
+        let wh = self.float(k().wh);
+        let target = self.float(k().ate);
+        if wh >= target {
+            if self.flag(k().ara) && price.is_some_and(|p| p < self.float(k().awp)) {
+                return Decision::charge(7);
+            }
+            return Decision::stop(18);
+        }
+        if self.world.car.is_none() {
+            return Decision::stop(18);
+        }
+        if !self.logic.test_charge_done {
+            return Decision::charge(8);
+        }
+        let power = self.float(k().mmp).max(mca_power(self.int(k().mca)));
+        let required_s = ((target - wh) / power * 3600.0 * 1.1).ceil() as i64;
+        let att = self.int(k().att);
+        let remaining_s = if local.secs < att {
+            att - local.secs
+        } else {
+            86_400 - local.secs + att
+        };
+        if remaining_s <= required_s {
+            return Decision::charge(9);
+        }
+        let now_s = wall.div_euclid(1000);
+        let departure = now_s + remaining_s;
+        let mut slots: Vec<(i64, i64, f64)> = match &self.values[k().awpl] {
+            Value::Array(list) => list
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.field("start")?.as_i64()?,
+                        p.field("end")?.as_i64()?,
+                        p.field("marketprice")?.as_f64()?,
+                    ))
+                })
+                .filter(|(s, e, _)| *e > now_s && *s < departure)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if slots.is_empty() {
+            return Decision::stop(18);
+        }
+        slots.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+        let mut covered = 0;
+        for (start, end, _) in slots {
+            if covered >= required_s {
+                break;
+            }
+            let usable = end.min(departure) - start.max(now_s);
+            if (start..end).contains(&now_s) {
+                return Decision::charge(10);
+            }
+            covered += usable.max(0);
+        }
+        Decision::stop(18)
+    }
+
+    /// The market price of the slot containing `wall`, updating `awcp`.
+    fn current_price(&mut self, wall: i64) -> Option<f64> {
+        let now_s = wall.div_euclid(1000);
+        let found = match &self.values[k().awpl] {
+            Value::Array(list) => list.iter().find_map(|p| {
+                let start = p.field("start")?.as_i64()?;
+                let end = p.field("end")?.as_i64()?;
+                ((start..end).contains(&now_s)).then(|| (start, end, p.clone()))
+            }),
+            _ => None,
+        };
+        match found {
+            Some((start, end, slot)) => {
+                if self.logic.awcp_shown != Some((start, end)) {
+                    self.values[k().awcp] = slot.clone();
+                    self.logic.awcp_shown = Some((start, end));
+                }
+                slot.field("marketprice").and_then(Value::as_f64)
+            }
+            None => {
+                if self.logic.awcp_shown.take().is_some() {
+                    self.values[k().awcp] = Value::Null;
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether the scheduler of today's day type lets the car charge now.
+    fn scheduler_allows(&self, local: LocalTime) -> bool {
+        let kid = match local.weekday {
+            Weekday::Saturday => k().sch_satur,
+            Weekday::Sunday => k().sch_sund,
+            _ => k().sch_week,
+        };
+        let day = &self.values[kid];
+        let control = day.field("control").and_then(Value::as_i64).unwrap_or(0);
+        if control == 0 {
+            return true;
+        }
+        let minute = local.secs / 60;
+        let inside = match day.field("ranges") {
+            Some(Value::Array(ranges)) => ranges.iter().any(|r| {
+                let at = |name: &str| {
+                    let t = r.field(name);
+                    let h = t
+                        .and_then(|t| t.field("hour"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
+                    let m = t
+                        .and_then(|t| t.field("minute"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0);
+                    h * 60 + m
+                };
+                let (begin, end) = (at("begin"), at("end"));
+                match begin.cmp(&end) {
+                    std::cmp::Ordering::Less => (begin..end).contains(&minute),
+                    std::cmp::Ordering::Greater => minute >= begin || minute < end,
+                    std::cmp::Ordering::Equal => false,
+                }
+            }),
+            _ => false,
+        };
+        match control {
+            1 => inside,
+            _ => !inside,
+        }
+    }
+
+    /// Codes that override the cascade's result: keep-alive (19), pause not
+    /// allowed (20), minimum pause (24), minimum charging interval.
+    fn post_process(&mut self, mut d: Decision, rbt: i64) -> Decision {
+        let car_mid_session =
+            self.world.car.as_ref().is_some_and(|c| !c.full) && self.logic.session_energy_flowed;
+        if !d.charge && car_mid_session && (16..=18).contains(&d.status) {
+            let mca = Some(self.int(k().mca));
+            if !self.flag(k().acp) && self.logic.pv_charged_in_session && d.status == 17 {
+                d = Decision {
+                    status: 20,
+                    charge: true,
+                    current: mca,
+                };
+            } else if let Some(ct) = self.values[k().ct].as_str()
+                && KEEP_ALIVE_CAR_TYPES.contains(&ct)
+            {
+                d = Decision {
+                    status: 19,
+                    charge: true,
+                    current: mca,
+                };
+            } else if let Some(started) = self.logic.charge_started
+                && rbt - started < self.int(k().mci)
+            {
+                // minimum charging interval: keep going at the minimum current
+                d = Decision {
+                    status: self.logic.last_status,
+                    charge: true,
+                    current: mca,
+                };
+            }
+        }
+        if d.charge
+            && let Some(end) = self.values[k().mcpea].as_i64()
+            && rbt < end
+        {
+            return Decision::stop(24);
+        }
+        d
+    }
+
+    /// Phases the car uses when the charger offers `offered` phases.
+    fn car_phases_on(&self, offered: u8) -> u8 {
+        self.world
+            .car
+            .as_ref()
+            .map_or(offered, |c| c.profile.phases.min(offered))
+    }
+
+    /// Phase selection (`psm`, PV wish) and the switching pause (code 23).
+    fn update_phases(&mut self, rbt: i64, d: Decision) {
+        if let Some(ps) = self.logic.phase_switch
+            && rbt >= ps.until
+        {
+            self.logic.selected_phases = ps.to;
+            self.logic.phase_switch = None;
+        }
+        let psm = self.int(k().psm);
+        let pv_mode = self.int(k().lmo) == 4 && self.flag(k().fup) && d.status == 12;
+        let (desired, pwm) = match psm {
+            1 => (1, 1),
+            2 => (3, 0),
+            _ if pv_mode || (self.int(k().lmo) == 4 && self.flag(k().fup)) => {
+                let available = self.pv_available();
+                let spl3 = self.float(k().spl3);
+                let psh = self.float(k().psh);
+                if available >= spl3 + psh {
+                    self.logic.wish_phases = 3;
+                } else if available < spl3 - psh {
+                    self.logic.wish_phases = 1;
+                }
+                let w = self.logic.wish_phases;
+                (w, if w == 1 { 1 } else { 2 })
+            }
+            _ => (3, 0),
+        };
+        self.values[k().pwm] = Value::Int(pwm);
+        if self.logic.phase_switch.is_some() || desired == self.logic.selected_phases {
+            self.logic.wish_since = None;
+            self.values[k().fsptws] = Value::Null;
+            return;
+        }
+        let since = *self.logic.wish_since.get_or_insert(rbt);
+        self.values[k().fsptws] = Value::Int(since);
+        let forced = psm != 0;
+        let drawing = self.logic.contactor_phases > 0;
+        let waited = rbt - since >= self.int(k().mpwst)
+            && self
+                .logic
+                .last_toggle
+                .is_none_or(|t| rbt - t >= self.int(k().mptwt));
+        if !(forced || !drawing || waited) {
+            return;
+        }
+        self.logic.last_toggle = Some(rbt);
+        self.logic.wish_since = None;
+        self.values[k().lfspt] = Value::Int(rbt);
+        self.values[k().fsptws] = Value::Null;
+        if drawing {
+            self.logic.phase_switch = Some(PhaseSwitch {
+                until: rbt + self.int(k().psmd),
+                to: desired,
+            });
+        } else {
+            self.logic.selected_phases = desired;
+        }
+    }
+
+    /// Simulated unplugging (`su` wakes a sleeping car, `sua` while charging is
+    /// not allowed): the car sees an unplug for `sumd`, then a fresh plug-in.
+    fn simulated_unplug(&mut self, now: SimTime, rbt: i64, d: Decision) -> Decision {
+        if self.world.car.is_none() {
+            self.logic.sim_unplug_until = None;
+            return d;
+        }
+        if let Some(until) = self.logic.sim_unplug_until {
+            if rbt < until || (self.flag(k().sua) && !d.charge) {
+                return Decision::stop(22);
+            }
+            // the simulated plug-in
+            self.logic.sim_unplug_until = None;
+            if let Some(car) = &mut self.world.car {
+                car.asleep = false;
+                car.wake_delay_s = 0;
+            }
+            self.begin_session(now);
+            return d;
+        }
+        let asleep = self.world.car.as_ref().is_some_and(|c| c.asleep);
+        let start = (d.charge && asleep && self.flag(k().su))
+            || (!d.charge && self.flag(k().sua) && self.logic.session_energy_flowed);
+        if start {
+            self.logic.sim_unplug_until = Some(rbt + self.int(k().sumd));
+            self.end_session(now);
+            return Decision::stop(22);
+        }
+        if self.logic.phase_switch.is_some() && d.charge {
+            return Decision::stop(23);
+        }
+        d
+    }
+
+    /// `acu` (or `None` when no current may flow) and `cll`.
+    fn current_limits(&mut self, d: Decision) -> Option<i64> {
+        let var_max = if self.int(k().var) >= 22 { 32 } else { 16 };
+        let requested = d.current.unwrap_or_else(|| self.int(k().amp));
+        let plugged = self.world.car.is_some();
+        let cable = if plugged { Some(32) } else { None };
+        let adapter = if self.flag(k().adi) { 16 } else { 32 };
+        let hottest = self.logic.temps[0].max(self.logic.temps[1]);
+        let amt = if hottest <= DERATE_FROM_C {
+            32
+        } else {
+            (32.0 - (hottest - DERATE_FROM_C) * 1.3).floor().max(0.0) as i64
+        };
+        self.values[k().amt] = Value::Int(amt);
+        self.values[k().cbl] = cable.map_or(Value::Null, Value::Int);
+        let tcl = self.values[k().tcl].as_i64();
+        let ama = self.int(k().ama).min(var_max);
+        let mca = self.int(k().mca);
+        let mut limit = requested.min(ama).min(adapter).min(amt);
+        if let Some(c) = cable {
+            limit = limit.min(c);
+        }
+        if let Some(t) = tcl {
+            limit = limit.min(t);
+        }
+        let shown = [
+            adapter,
+            cable.unwrap_or(-1),
+            ama,
+            mca,
+            requested,
+            amt,
+            32,
+            tcl.unwrap_or(-1),
+        ];
+        if self.logic.cll_shown != Some(shown) {
+            let mut fields = vec![("adapterCurrentLimit".to_owned(), Value::Int(adapter))];
+            if let Some(c) = cable {
+                fields.push(("cableCurrentLimit".into(), Value::Int(c)));
+            }
+            fields.push(("currentLimitMax".into(), Value::Int(ama)));
+            fields.push(("minChargingCurrent".into(), Value::Int(mca)));
+            fields.push(("requestedCurrent".into(), Value::Int(requested)));
+            fields.push(("temperatureCurrentLimit".into(), Value::Int(amt)));
+            fields.push(("unsymetryCurrentLimit".into(), Value::Int(32)));
+            if let Some(t) = tcl {
+                fields.push(("temporaryCurrentLimit".into(), Value::Int(t)));
+            }
+            self.values[k().cll] = Value::Object(fields);
+            self.logic.cll_shown = Some(shown);
+        }
+        (d.charge && limit >= mca).then_some(limit)
+    }
+
+    /// The car reacts to the offered current; energy flows into its battery.
+    fn drive_car(&mut self, rbt: i64, charge: bool, acu: Option<i64>) {
+        let selected = self.logic.selected_phases;
+        let fault = self.world.fault;
+        let noise = (self.rng.next_u64() % 200) as f64 / 1000.0;
+        let Some(car) = self.world.car.as_mut() else {
+            self.logic.contactor_phases = 0;
+            return;
+        };
+        let sim_unplugged = self.logic.sim_unplug_until.is_some();
+        let offered = if charge && fault == 0 && !sim_unplugged {
+            acu
+        } else {
+            None
+        };
+        match offered {
+            Some(amps) if !car.full && !car.asleep => {
+                if car.current_a <= 0.0 && car.wake_delay_s < 2 {
+                    car.wake_delay_s += 1;
+                    car.current_a = 0.0;
+                } else {
+                    let accepted = car.profile.accepted_current(car.soc);
+                    if car.soc >= 100.0
+                        || (car.soc > car.profile.taper_soc
+                            && accepted <= car.profile.full_current_a)
+                    {
+                        car.full = true;
+                        car.current_a = 0.0;
+                    } else {
+                        car.current_a = ((amps as f64).min(accepted) - noise).max(0.0);
+                    }
+                }
+            }
+            _ => {
+                if car.current_a > 0.0
+                    && !car.profile.resumes_after_pause
+                    && offered.is_none()
+                    && !sim_unplugged
+                {
+                    car.asleep = true;
+                }
+                car.current_a = 0.0;
+                car.wake_delay_s = 0;
+            }
+        }
+        let drawing = car.current_a > 0.0;
+        let phases = car.profile.phases.min(selected);
+        self.logic.contactor_phases = if drawing { selected } else { 0 };
+        if drawing && !self.logic.car_was_drawing {
+            self.logic.charge_started = Some(rbt);
+            self.values[k().lcctc] = Value::Int(rbt);
+            self.values[k().cdi] = Value::Object(vec![
+                ("type".into(), Value::Int(0)),
+                ("value".into(), Value::Int(rbt)),
+            ]);
+        }
+        if !drawing && self.logic.car_was_drawing {
+            let started = self.logic.charge_started.unwrap_or(rbt);
+            self.values[k().lccfc] = Value::Int(rbt);
+            self.values[k().cdi] = Value::Object(vec![
+                ("type".into(), Value::Int(1)),
+                ("value".into(), Value::Int(rbt - started)),
+            ]);
+            self.logic.charge_started = None;
+            let mcpd = self.int(k().mcpd);
+            if mcpd > 0 && !charge {
+                self.values[k().mcpea] = Value::Int(rbt + mcpd);
+            }
+        }
+        self.logic.car_was_drawing = drawing;
+        self.values[k().pnp] = Value::Int(if drawing { i64::from(phases) } else { 0 });
+    }
+
+    /// Voltages, currents, power factor and power per phase (`nrg`, `pha`),
+    /// energy counters, temperatures, grid frequency.
+    fn electrical(&mut self) {
+        let mut r = || (self.rng.next_u64() % 10_001) as f64 / 10_000.0 - 0.5; // -0.5..0.5
+        let mut walk = self.logic.voltage_walk;
+        for w in &mut walk {
+            *w = (*w + r() * 0.3).clamp(-3.0, 3.0);
+        }
+        let freq = (self.logic.freq_offset + r() * 0.008).clamp(-0.08, 0.08);
+        let un = 1.0 + (r() + 0.5);
+        self.logic.voltage_walk = walk;
+        self.logic.freq_offset = freq;
+
+        let selected = self.logic.selected_phases;
+        let (amps, car_phases, pf) = match &self.world.car {
+            Some(car) if car.current_a > 0.0 => {
+                let n = car.profile.phases.min(selected);
+                (car.current_a, n, car.profile.power_factor(car.current_a))
+            }
+            _ => (0.0, 0, 0.0),
+        };
+        let mut power = 0.0;
+        let mut nrg = [0f64; 16];
+        for i in 0..3 {
+            let current = if (i as u8) < car_phases { amps } else { 0.0 };
+            let volts = 230.0 + walk[i] - 0.12 * current;
+            let p = volts * current * pf / 100.0;
+            nrg[i] = round2(volts);
+            nrg[4 + i] = round2(current);
+            nrg[7 + i] = round2(p);
+            nrg[12 + i] = if current > 0.0 { round2(pf) } else { 0.0 };
+            power += p;
+        }
+        nrg[3] = round2(un);
+        nrg[11] = round2(power);
+        if let Value::Array(items) = &mut self.values[k().nrg] {
+            for (slot, v) in items.iter_mut().zip(nrg) {
+                *slot = Value::Float(v as f32);
+            }
+        }
+        if let Value::Array(items) = &mut self.values[k().pha] {
+            for (i, slot) in items.iter_mut().enumerate().take(3) {
+                *slot = Value::Bool(self.logic.contactor_phases > 0 && (i as u8) < selected);
+            }
+        }
+        self.logic.power_w = power;
+        let energy = power / 3600.0;
+        self.logic.energy_total_wh += energy;
+        if power > 0.0 {
+            self.logic.session_energy_flowed = true;
+            let wh = self.float(k().wh) + energy;
+            self.values[k().wh] = Value::Double(wh);
+            if let Some(car) = &mut self.world.car {
+                let stored = energy * car.profile.efficiency;
+                car.soc = (car.soc + stored / car.profile.capacity_wh * 100.0).min(100.0);
+            }
+            if self.int(k().lmo) == 5 && !self.logic.test_charge_done {
+                self.logic.test_charge_ms += 1000;
+                let mmp = self.float(k().mmp).max(power);
+                self.values[k().mmp] = Value::Float(mmp as f32);
+                self.values[k().tls] = Value::Bool(true);
+                if self.logic.test_charge_ms >= TEST_CHARGE_MS {
+                    self.logic.test_charge_done = true;
+                    self.values[k().tlf] = Value::Bool(true);
+                }
+            }
+        }
+        let tpa = self.float(k().tpa);
+        self.values[k().tpa] = Value::Float((tpa + (power - tpa) / 30.0) as f32);
+
+        let target = temperature_targets(self.world.ambient_c, amps);
+        for (t, goal) in self.logic.temps.iter_mut().zip(target) {
+            *t += (goal - *t) / 300.0;
+        }
+        if let Value::Array(items) = &mut self.values[k().tma] {
+            for (slot, t) in items.iter_mut().zip(self.logic.temps) {
+                *slot = Value::Float((t * 8.0).round() as f32 / 8.0);
+            }
+        }
+        let hz = 50.0 + freq;
+        self.logic.avg_freq += (hz - self.logic.avg_freq) * 0.1;
+        self.values[k().fhz] = Value::Float(round3(hz) as f32);
+        self.values[k().avgfhz] = Value::Float(self.logic.avg_freq as f32);
+    }
+
+    fn write_decision(&mut self, rbt: i64, d: Decision, charge: bool, acu: Option<i64>) {
+        if d.status != self.logic.last_status {
+            self.values[k().lmsc] = Value::Int(rbt);
+            self.logic.last_status = d.status;
+        }
+        self.values[k().model_status] = Value::Int(d.status);
+        self.values[k().msi] = Value::Int(d.status);
+        self.values[k().alw] = Value::Bool(charge);
+        let acu_value = acu.map_or(Value::Null, Value::Int);
+        self.values[k().acu] = acu_value.clone();
+        self.values[k().acui] = acu_value;
+        self.values[k().fsp] = Value::Bool(self.logic.selected_phases == 1);
+    }
+
+    fn write_car_state(&mut self, rbt: i64) {
+        let fault = self.world.fault;
+        let state: Option<i64> = match &self.world.car {
+            _ if fault == 17 => None,
+            _ if fault != 0 => Some(5),
+            None => Some(1),
+            Some(_) if self.logic.sim_unplug_until.is_some() => Some(1),
+            Some(car) if car.current_a > 0.0 => Some(2),
+            Some(car) if car.full || self.logic.session_energy_flowed => Some(4),
+            Some(_) => Some(3),
+        };
+        let previous = self.values[k().car].as_i64();
+        if previous == Some(1) && state.is_some_and(|s| s != 1) {
+            self.values[k().lccfi] = Value::Int(rbt);
+        }
+        self.values[k().car] = state.map_or(Value::Null, Value::Int);
+        self.values[k().err] = Value::Int(i64::from(fault));
+    }
+
+    /// Cable lock and LED ring.
+    fn write_peripherals(&mut self) {
+        let ust = self.int(k().ust);
+        self.values[k().lck] = Value::Int(ust);
+        let car = self.values[k().car].as_i64();
+        let plugged = self.world.car.is_some();
+        let locked = match ust {
+            2 => true,
+            1 => plugged && car != Some(4),
+            _ => plugged,
+        };
+        self.values[k().cus] = Value::Int(if locked { 3 } else { 1 });
+
+        let (id, name, color_key) = match (self.world.fault, car) {
+            (f, _) if f != 0 => (8u8, "Error", None),
+            (_, Some(2)) => (4, "Charging", Some(k().cch)),
+            (_, Some(3)) => (3, "WaitCar", Some(k().cwc)),
+            (_, Some(4)) => (5, "Finished", Some(k().cfi)),
+            _ => (2, "Idle", Some(k().cid)),
+        };
+        let color = color_key
+            .and_then(|c| self.values[c].as_str())
+            .unwrap_or("#FF8000")
+            .to_owned();
+        if self.logic.led_shown.as_ref() != Some(&(id, color.clone())) {
+            self.values[k().led] = Value::Object(vec![
+                ("id".into(), Value::Int(i64::from(id))),
+                ("name".into(), Value::Str(name.into())),
+                ("norwayOverlay".into(), Value::Bool(true)),
+                ("modeOverlay".into(), Value::Bool(true)),
+                ("subtype".into(), Value::Str("renderCmds".into())),
+                (
+                    "ranges".into(),
+                    Value::Array(vec![Value::Object(vec![
+                        ("from".into(), Value::Int(0)),
+                        ("to".into(), Value::Int(31)),
+                        (
+                            "colors".into(),
+                            Value::Array(vec![Value::Str(color.clone())]),
+                        ),
+                    ])]),
+                ),
+            ]);
+            self.logic.led_shown = Some((id, color));
+        }
+    }
+
+    /// Updates `eto` and reports whether it moved far enough to persist.
+    fn book_energy(&mut self) -> bool {
+        let eto = self.logic.energy_total_wh.floor() as i64;
+        self.values[k().eto] = Value::Int(eto);
+        if eto - self.logic.persisted_eto >= ETO_PERSIST_STEP_WH {
+            self.logic.persisted_eto = eto;
+            self.values[k().etop] = Value::Int(eto);
+            return true;
+        }
+        false
+    }
+}
+
+fn mca_power(mca: i64) -> f64 {
+    mca as f64 * NOMINAL_VOLTAGE
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
