@@ -175,7 +175,7 @@ fn code_1_overtemperature_and_derating() {
     s.c.set_ambient(s.now, 55.0).unwrap();
     s.run(1);
     let amt = s.num("amt");
-    assert!(amt < 32.0 && amt >= 6.0, "derated amt {amt}");
+    assert!((6.0..32.0).contains(&amt), "derated amt {amt}");
     assert!(s.num("acu") <= amt);
     s.c.set_ambient(s.now, 90.0).unwrap();
     s.run(1);
