@@ -78,6 +78,10 @@ pub struct Charger {
     pub(crate) seed: u64,
     /// Time of the last logic tick (whole seconds after boot).
     pub(crate) last_tick: Option<SimTime>,
+    /// Per key: the generation in which its value last changed.
+    pub(crate) changed_in: Vec<u64>,
+    /// Counts ticks and writes; see [`Charger::changes_since`].
+    pub(crate) generation: u64,
 }
 
 impl Charger {
@@ -118,6 +122,8 @@ impl Charger {
             rng: ChaCha8Rng::seed_from_u64(seed),
             seed,
             last_tick: None,
+            changed_in: vec![1; KEYS.len()],
+            generation: 1,
         };
         charger.logic.reset_measurements(&charger.values);
         charger.count_boot(if first_boot { 1 } else { 3 });
@@ -129,8 +135,68 @@ impl Charger {
 
     fn count_boot(&mut self, reset_reason: i64) {
         let rbc = self.values[k().rbc].as_i64().unwrap_or(0);
-        self.values[k().rbc] = Value::Int(rbc.saturating_add(1));
-        self.values[k().rr] = Value::Int(reset_reason);
+        self.put(k().rbc, Value::Int(rbc.saturating_add(1)));
+        self.put(k().rr, Value::Int(reset_reason));
+    }
+
+    /// Stores a value, recording the change when it differs from the current one.
+    pub(crate) fn put(&mut self, kid: KeyId, value: Value) {
+        if self.values[kid] != value {
+            self.values[kid] = value;
+            self.changed_in[kid] = self.generation;
+        }
+    }
+
+    /// Mutable access to a value, recorded as changed.
+    pub(crate) fn put_mut(&mut self, kid: KeyId) -> &mut Value {
+        self.changed_in[kid] = self.generation;
+        &mut self.values[kid]
+    }
+
+    /// Stores an array of floats (shown as 32-bit) in place, recording a change.
+    pub(crate) fn put_floats(&mut self, kid: KeyId, new: &[f64]) {
+        let generation = self.generation;
+        if let Value::Array(items) = &mut self.values[kid] {
+            for (slot, v) in items.iter_mut().zip(new) {
+                let v = Value::Float(*v as f32);
+                if *slot != v {
+                    *slot = v;
+                    self.changed_in[kid] = generation;
+                }
+            }
+        }
+    }
+
+    /// Stores an array of bools in place, recording a change.
+    pub(crate) fn put_bools(&mut self, kid: KeyId, new: &[bool]) {
+        let generation = self.generation;
+        if let Value::Array(items) = &mut self.values[kid] {
+            for (slot, v) in items.iter_mut().zip(new) {
+                if slot.as_bool() != Some(*v) {
+                    *slot = Value::Bool(*v);
+                    self.changed_in[kid] = generation;
+                }
+            }
+        }
+    }
+
+    /// The current generation: take it after publishing, pass it to
+    /// [`Charger::changes_since`] next time to get what changed in between.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The keys whose value changed after generation `since` (readable ones only).
+    /// Every consumer (MQTT, each WebSocket) keeps its own `since`, so
+    /// publishing is driven by changes, not by timers per key.
+    pub fn changes_since(&self, since: u64) -> KeySet {
+        let mut set = KeySet::new();
+        for (kid, generation) in self.changed_in.iter().enumerate() {
+            if *generation > since && KEYS[kid].access.readable() {
+                set.insert(kid);
+            }
+        }
+        set
     }
 
     /// The charger's serial number.
@@ -147,10 +213,11 @@ impl Charger {
     /// `rbc` + 1, `rbt` from 0. Persist afterwards (`rbc` changed).
     /// The car stays plugged in (a reboot does not unplug it).
     pub fn restart(&mut self, now: SimTime) {
+        self.generation += 1;
         let energy_wh = self.logic.energy_total_wh;
         for (kid, def) in KEYS.iter().enumerate() {
             if !def.persisted() {
-                self.values[kid] = goe_keys::default_value(def, &self.serial);
+                self.put(kid, goe_keys::default_value(def, &self.serial));
             }
         }
         self.boot_at = now;
@@ -194,15 +261,16 @@ impl Charger {
 
     /// Brings the time-derived keys (`rbt`, `utc`, `loc`, `inva`) to `now`.
     pub fn refresh_clock(&mut self, now: SimTime) {
+        self.generation += 1;
         let rbt = self.since_boot(now);
-        self.values[k().rbt] = Value::Int(rbt);
+        self.put(k().rbt, Value::Int(rbt));
         let wall = self.wall_ms(now);
-        self.values[k().utc] = Value::Str(format_utc(wall));
+        self.put(k().utc, Value::Str(format_utc(wall)));
         let tof = self.values[k().tof].as_i64().unwrap_or(0);
         let tds = self.values[k().tds].as_i64().unwrap_or(0);
-        self.values[k().loc] = Value::Str(format_loc(wall, tof, tds));
+        self.put(k().loc, Value::Str(format_loc(wall, tof, tds)));
         if let Some(at) = self.inverter_data_at {
-            self.values[k().inva] = Value::Int(now.millis() - at.millis());
+            self.put(k().inva, Value::Int(now.millis() - at.millis()));
         }
     }
 
@@ -240,6 +308,7 @@ impl Charger {
 
     /// Applies one write of JSON text `raw` to key `name` at `now`.
     pub fn set(&mut self, now: SimTime, name: &str, raw: &str) -> Result<SetOutcome, SetError> {
+        self.generation += 1;
         let kid = key_id(name).ok_or(SetError::UnknownKey)?;
         let def = &KEYS[kid];
         if !def.access.writable() {
@@ -256,7 +325,7 @@ impl Charger {
             "rst" => outcome.restart = value == Value::Bool(true),
             "pass" => {
                 let pw = value.as_str().unwrap_or_default();
-                self.values[kid] = Value::Str(password_hash(pw, &self.serial));
+                self.put(kid, Value::Str(password_hash(pw, &self.serial)));
             }
             "utc" => {
                 let parts = value
@@ -268,7 +337,7 @@ impl Charger {
                 self.refresh_clock(now);
             }
             "mtp" if value.is_null() => {
-                self.values[kid] = goe_keys::default_value(def, &self.serial);
+                self.put(kid, goe_keys::default_value(def, &self.serial));
             }
             "trx" => {
                 if let Some(n) = value.as_i64()
@@ -280,11 +349,11 @@ impl Charger {
                 if !value.is_null() && self.world.car.is_none() {
                     self.logic.trx_without_car_since = Some(rbt);
                 }
-                self.values[kid] = value;
+                self.put(kid, value);
             }
             "tcl" => {
                 self.logic.tcl_set_at = (!value.is_null()).then_some(rbt);
-                self.values[kid] = value;
+                self.put(kid, value);
             }
             "del" => {
                 let slot = value.as_i64().unwrap_or(0) as usize;
@@ -312,14 +381,16 @@ impl Charger {
                 if !known {
                     return Err(SetError::Invalid(format!("unknown branch {branch}")));
                 }
-                self.values[k().ocm] =
-                    Value::Str("virtual charger: firmware update not performed".into());
+                self.put(
+                    k().ocm,
+                    Value::Str("virtual charger: firmware update not performed".into()),
+                );
             }
             "ids" => self.apply_inverter_data(now, &value),
             "frc" => {
-                self.values[kid] = value;
+                self.put(kid, value);
             }
-            _ => self.values[kid] = value,
+            _ => self.put(kid, value),
         }
         Ok(outcome)
     }
@@ -340,7 +411,7 @@ impl Charger {
     }
 
     fn set_card_id(&mut self, slot: usize, id: &str) {
-        if let Value::Array(cards) = &mut self.values[k().cards]
+        if let Value::Array(cards) = self.put_mut(k().cards)
             && let Some(Value::Object(fields)) = cards.get_mut(slot)
         {
             match fields.iter_mut().find(|(name, _)| name == "cardId") {
@@ -351,7 +422,7 @@ impl Charger {
     }
 
     fn clear_card(&mut self, slot: usize) {
-        if let Value::Array(cards) = &mut self.values[k().cards]
+        if let Value::Array(cards) = self.put_mut(k().cards)
             && let Some(card) = cards.get_mut(slot)
         {
             *card = Value::Object(vec![
@@ -368,7 +439,7 @@ impl Charger {
             return;
         };
         let blank = factory.last().cloned().unwrap_or(Value::Null);
-        if let Value::Array(wifis) = &mut self.values[k().wifis]
+        if let Value::Array(wifis) = self.put_mut(k().wifis)
             && let Some(entry) = wifis.get_mut(slot)
         {
             *entry = blank;
@@ -379,15 +450,15 @@ impl Charger {
         let field = |name: &str| value.field(name).cloned().unwrap_or(Value::Null);
         if value.is_null() {
             for kid in [k().pgrid, k().ppv, k().pakku, k().inva] {
-                self.values[kid] = Value::Null;
+                self.put(kid, Value::Null);
             }
             self.inverter_data_at = None;
             return;
         }
-        self.values[k().pgrid] = field("pGrid");
-        self.values[k().ppv] = field("pPv");
-        self.values[k().pakku] = field("pAkku");
-        self.values[k().inva] = Value::Int(0);
+        self.put(k().pgrid, field("pGrid"));
+        self.put(k().ppv, field("pPv"));
+        self.put(k().pakku, field("pAkku"));
+        self.put(k().inva, Value::Int(0));
         self.inverter_data_at = Some(now);
     }
 
@@ -405,6 +476,7 @@ impl Charger {
 impl Charger {
     /// Plugs in a car of `profile` at `soc` percent.
     pub fn plug(&mut self, now: SimTime, profile: CarProfile, soc: f64) -> Result<(), SimError> {
+        self.generation += 1;
         if self.world.car.is_some() {
             return Err(SimError::AlreadyPlugged);
         }
@@ -422,6 +494,7 @@ impl Charger {
     /// Unplugs the car: `frc` back to Neutral, the transaction ends (its
     /// energy is booked on the card), `wh` stays readable until the next plug-in.
     pub fn unplug(&mut self, now: SimTime) -> Result<(), SimError> {
+        self.generation += 1;
         if self.world.car.take().is_none() {
             return Err(SimError::NotPlugged);
         }
@@ -432,6 +505,7 @@ impl Charger {
     /// Swipes the RFID card of slot `slot` (0..=9). A learned card starts a
     /// transaction (`trx` = slot + 1); an unknown one is remembered for `lrn`.
     pub fn swipe_card(&mut self, now: SimTime, slot: usize) -> Result<(), SimError> {
+        self.generation += 1;
         if slot > 9 {
             return Err(SimError::BadParameter(format!(
                 "card must be 0..9, got {slot}"
@@ -440,7 +514,7 @@ impl Charger {
         let rbt = self.since_boot(now);
         match self.card_id(slot).map(str::to_owned) {
             Some(id) => {
-                self.values[k().trx] = Value::Int(slot as i64 + 1);
+                self.put(k().trx, Value::Int(slot as i64 + 1));
                 self.logic.last_read_card = Some(id);
                 if self.world.car.is_none() {
                     self.logic.trx_without_car_since = Some(rbt);
@@ -458,8 +532,9 @@ impl Charger {
     /// Presses the charger's button: with `bac` allowed, steps `amp` to the
     /// next current preset of `clp` (wrapping around).
     pub fn press_button(&mut self, now: SimTime) {
+        self.generation += 1;
         let rbt = self.since_boot(now);
-        self.values[k().lbp] = Value::Int(rbt);
+        self.put(k().lbp, Value::Int(rbt));
         if self.values[k().bac].as_bool() != Some(true) {
             return;
         }
@@ -477,7 +552,7 @@ impl Charger {
             .find(|p| *p > amp && *p <= ama)
             .or_else(|| presets.first().copied());
         if let Some(next) = next {
-            self.values[k().amp] = Value::Int(next.min(ama));
+            self.put(k().amp, Value::Int(next.min(ama)));
         }
     }
 

@@ -261,15 +261,15 @@ impl Charger {
     /// Starts a plug session (called on plug-in and after a simulated unplug).
     pub(crate) fn begin_session(&mut self, now: SimTime) {
         let rbt = self.since_boot(now);
-        self.values[k().wh] = Value::Double(0.0);
-        self.values[k().lccfi] = Value::Int(rbt);
+        self.put(k().wh, Value::Double(0.0));
+        self.put(k().lccfi, Value::Int(rbt));
         self.logic.session_energy_flowed = false;
         self.logic.test_charge_ms = 0;
         self.logic.test_charge_done = false;
         self.logic.pv_charged_in_session = false;
         self.logic.trx_without_car_since = None;
-        self.values[k().tls] = Value::Bool(false);
-        self.values[k().tlf] = Value::Bool(false);
+        self.put(k().tls, Value::Bool(false));
+        self.put(k().tlf, Value::Bool(false));
     }
 
     /// Ends a plug session (unplug, or the start of a simulated unplug):
@@ -280,7 +280,7 @@ impl Charger {
             && n > 0
         {
             let wh = self.float(k().wh);
-            if let Value::Array(cards) = &mut self.values[k().cards]
+            if let Value::Array(cards) = self.put_mut(k().cards)
                 && let Some(Value::Object(fields)) = cards.get_mut((n - 1) as usize)
                 && let Some((_, energy)) = fields.iter_mut().find(|(name, _)| name == "energy")
             {
@@ -288,10 +288,10 @@ impl Charger {
                 *energy = Value::Int((before + wh).round() as i64);
             }
         }
-        self.values[k().frc] = Value::Int(0);
-        self.values[k().trx] = Value::Null;
+        self.put(k().frc, Value::Int(0));
+        self.put(k().trx, Value::Null);
         if self.logic.car_was_drawing {
-            self.values[k().lccfc] = Value::Int(rbt);
+            self.put(k().lccfc, Value::Int(rbt));
         }
         self.logic.car_was_drawing = false;
         self.logic.charge_started = None;
@@ -303,6 +303,7 @@ impl Charger {
 
     /// One simulated second. Returns whether persisted counters changed.
     pub(crate) fn tick(&mut self, now: SimTime) -> bool {
+        self.generation += 1;
         let rbt = self.since_boot(now);
         let wall = self.wall_ms(now);
         self.expire_timers(now, rbt);
@@ -327,14 +328,14 @@ impl Charger {
             && now.millis() - at.millis() > crate::charger::INVERTER_DATA_TIMEOUT_MS
         {
             for kid in [k().pgrid, k().ppv, k().pakku, k().inva] {
-                self.values[kid] = Value::Null;
+                self.put(kid, Value::Null);
             }
             self.inverter_data_at = None;
         }
         if let Some(at) = self.logic.tcl_set_at
             && rbt - at >= crate::charger::TCL_TIMEOUT_MS
         {
-            self.values[k().tcl] = Value::Null;
+            self.put(k().tcl, Value::Null);
             self.logic.tcl_set_at = None;
         }
         if self.world.car.is_some() {
@@ -342,13 +343,13 @@ impl Charger {
         } else if let Some(at) = self.logic.trx_without_car_since
             && rbt - at >= crate::charger::TRX_WITHOUT_CAR_MS
         {
-            self.values[k().trx] = Value::Null;
+            self.put(k().trx, Value::Null);
             self.logic.trx_without_car_since = None;
         }
         if let Some(end) = self.values[k().mcpea].as_i64()
             && rbt >= end
         {
-            self.values[k().mcpea] = Value::Null;
+            self.put(k().mcpea, Value::Null);
         }
     }
 
@@ -365,10 +366,10 @@ impl Charger {
             )
         } else if grid.metered {
             let pgrid = grid.house_w + self.logic.power_w - grid.pv_w - grid.battery_w;
-            self.values[k().pgrid] = Value::Float(pgrid as f32);
-            self.values[k().ppv] = Value::Float(grid.pv_w as f32);
-            self.values[k().pakku] = Value::Float(grid.battery_w as f32);
-            self.values[k().inva] = Value::Int(0);
+            self.put(k().pgrid, Value::Float(pgrid as f32));
+            self.put(k().ppv, Value::Float(grid.pv_w as f32));
+            self.put(k().pakku, Value::Float(grid.battery_w as f32));
+            self.put(k().inva, Value::Int(0));
             (pgrid, grid.pv_w, grid.battery_w)
         } else {
             return;
@@ -378,11 +379,11 @@ impl Charger {
         self.logic.avg_pgrid += (pgrid - self.logic.avg_pgrid) * alpha;
         self.logic.avg_ppv += (ppv - self.logic.avg_ppv) * alpha;
         self.logic.avg_pakku += (pakku - self.logic.avg_pakku) * alpha;
-        self.values[k().avg_pgrid] = Value::Float(self.logic.avg_pgrid as f32);
-        self.values[k().avg_ppv] = Value::Float(self.logic.avg_ppv as f32);
-        self.values[k().avg_pakku] = Value::Float(self.logic.avg_pakku as f32);
+        self.put(k().avg_pgrid, Value::Float(self.logic.avg_pgrid as f32));
+        self.put(k().avg_ppv, Value::Float(self.logic.avg_ppv as f32));
+        self.put(k().avg_pakku, Value::Float(self.logic.avg_pakku as f32));
         let _ = now;
-        self.values[k().lpsc] = Value::Int(rbt);
+        self.put(k().lpsc, Value::Int(rbt));
     }
 
     /// Power the PV controller could give the car now, W.
@@ -457,9 +458,14 @@ impl Charger {
         let phases = f64::from(self.car_phases_on(self.logic.selected_phases).max(1));
         let mca = self.int(k().mca) as f64;
         let min_power = mca * NOMINAL_VOLTAGE * phases;
-        self.values[k().deltap] = Value::Float((available - self.logic.power_w) as f32);
-        self.values[k().deltaa] =
-            Value::Float(((available - self.logic.power_w) / (NOMINAL_VOLTAGE * phases)) as f32);
+        self.put(
+            k().deltap,
+            Value::Float((available - self.logic.power_w) as f32),
+        );
+        self.put(
+            k().deltaa,
+            Value::Float(((available - self.logic.power_w) / (NOMINAL_VOLTAGE * phases)) as f32),
+        );
         if !self.logic.pv_charging {
             if available >= self.float(k().fst) && available >= min_power - self.float(k().sh) {
                 self.logic.pv_charging = true;
@@ -569,14 +575,14 @@ impl Charger {
         match found {
             Some((start, end, slot)) => {
                 if self.logic.awcp_shown != Some((start, end)) {
-                    self.values[k().awcp] = slot.clone();
+                    self.put(k().awcp, slot.clone());
                     self.logic.awcp_shown = Some((start, end));
                 }
                 slot.field("marketprice").and_then(Value::as_f64)
             }
             None => {
                 if self.logic.awcp_shown.take().is_some() {
-                    self.values[k().awcp] = Value::Null;
+                    self.put(k().awcp, Value::Null);
                 }
                 None
             }
@@ -701,14 +707,14 @@ impl Charger {
             }
             _ => (3, 0),
         };
-        self.values[k().pwm] = Value::Int(pwm);
+        self.put(k().pwm, Value::Int(pwm));
         if self.logic.phase_switch.is_some() || desired == self.logic.selected_phases {
             self.logic.wish_since = None;
-            self.values[k().fsptws] = Value::Null;
+            self.put(k().fsptws, Value::Null);
             return;
         }
         let since = *self.logic.wish_since.get_or_insert(rbt);
-        self.values[k().fsptws] = Value::Int(since);
+        self.put(k().fsptws, Value::Int(since));
         let forced = psm != 0;
         let drawing = self.logic.contactor_phases > 0;
         let waited = rbt - since >= self.int(k().mpwst)
@@ -721,8 +727,8 @@ impl Charger {
         }
         self.logic.last_toggle = Some(rbt);
         self.logic.wish_since = None;
-        self.values[k().lfspt] = Value::Int(rbt);
-        self.values[k().fsptws] = Value::Null;
+        self.put(k().lfspt, Value::Int(rbt));
+        self.put(k().fsptws, Value::Null);
         if drawing {
             self.logic.phase_switch = Some(PhaseSwitch {
                 until: rbt + self.int(k().psmd),
@@ -780,8 +786,8 @@ impl Charger {
         } else {
             (32.0 - (hottest - DERATE_FROM_C) * 1.3).floor().max(0.0) as i64
         };
-        self.values[k().amt] = Value::Int(amt);
-        self.values[k().cbl] = cable.map_or(Value::Null, Value::Int);
+        self.put(k().amt, Value::Int(amt));
+        self.put(k().cbl, cable.map_or(Value::Null, Value::Int));
         let tcl = self.values[k().tcl].as_i64();
         let ama = self.int(k().ama).min(var_max);
         let mca = self.int(k().mca);
@@ -815,7 +821,7 @@ impl Charger {
             if let Some(t) = tcl {
                 fields.push(("temporaryCurrentLimit".into(), Value::Int(t)));
             }
-            self.values[k().cll] = Value::Object(fields);
+            self.put(k().cll, Value::Object(fields));
             self.logic.cll_shown = Some(shown);
         }
         (d.charge && limit >= mca).then_some(limit)
@@ -871,27 +877,36 @@ impl Charger {
         self.logic.contactor_phases = if drawing { selected } else { 0 };
         if drawing && !self.logic.car_was_drawing {
             self.logic.charge_started = Some(rbt);
-            self.values[k().lcctc] = Value::Int(rbt);
-            self.values[k().cdi] = Value::Object(vec![
-                ("type".into(), Value::Int(0)),
-                ("value".into(), Value::Int(rbt)),
-            ]);
+            self.put(k().lcctc, Value::Int(rbt));
+            self.put(
+                k().cdi,
+                Value::Object(vec![
+                    ("type".into(), Value::Int(0)),
+                    ("value".into(), Value::Int(rbt)),
+                ]),
+            );
         }
         if !drawing && self.logic.car_was_drawing {
             let started = self.logic.charge_started.unwrap_or(rbt);
-            self.values[k().lccfc] = Value::Int(rbt);
-            self.values[k().cdi] = Value::Object(vec![
-                ("type".into(), Value::Int(1)),
-                ("value".into(), Value::Int(rbt - started)),
-            ]);
+            self.put(k().lccfc, Value::Int(rbt));
+            self.put(
+                k().cdi,
+                Value::Object(vec![
+                    ("type".into(), Value::Int(1)),
+                    ("value".into(), Value::Int(rbt - started)),
+                ]),
+            );
             self.logic.charge_started = None;
             let mcpd = self.int(k().mcpd);
             if mcpd > 0 && !charge {
-                self.values[k().mcpea] = Value::Int(rbt + mcpd);
+                self.put(k().mcpea, Value::Int(rbt + mcpd));
             }
         }
         self.logic.car_was_drawing = drawing;
-        self.values[k().pnp] = Value::Int(if drawing { i64::from(phases) } else { 0 });
+        self.put(
+            k().pnp,
+            Value::Int(if drawing { i64::from(phases) } else { 0 }),
+        );
     }
 
     /// Voltages, currents, power factor and power per phase (`nrg`, `pha`),
@@ -929,23 +944,24 @@ impl Charger {
         }
         nrg[3] = round2(un);
         nrg[11] = round2(power);
-        if let Value::Array(items) = &mut self.values[k().nrg] {
-            for (slot, v) in items.iter_mut().zip(nrg) {
-                *slot = Value::Float(v as f32);
-            }
-        }
-        if let Value::Array(items) = &mut self.values[k().pha] {
-            for (i, slot) in items.iter_mut().enumerate().take(3) {
-                *slot = Value::Bool(self.logic.contactor_phases > 0 && (i as u8) < selected);
-            }
-        }
+        self.put_floats(k().nrg, &nrg);
+        let closed = self.logic.contactor_phases > 0;
+        let pha = [
+            closed,
+            closed && selected > 1,
+            closed && selected > 2,
+            true,
+            true,
+            true,
+        ];
+        self.put_bools(k().pha, &pha);
         self.logic.power_w = power;
         let energy = power / 3600.0;
         self.logic.energy_total_wh += energy;
         if power > 0.0 {
             self.logic.session_energy_flowed = true;
             let wh = self.float(k().wh) + energy;
-            self.values[k().wh] = Value::Double(wh);
+            self.put(k().wh, Value::Double(wh));
             if let Some(car) = &mut self.world.car {
                 let stored = energy * car.profile.efficiency;
                 car.soc = (car.soc + stored / car.profile.capacity_wh * 100.0).min(100.0);
@@ -953,44 +969,41 @@ impl Charger {
             if self.int(k().lmo) == 5 && !self.logic.test_charge_done {
                 self.logic.test_charge_ms += 1000;
                 let mmp = self.float(k().mmp).max(power);
-                self.values[k().mmp] = Value::Float(mmp as f32);
-                self.values[k().tls] = Value::Bool(true);
+                self.put(k().mmp, Value::Float(mmp as f32));
+                self.put(k().tls, Value::Bool(true));
                 if self.logic.test_charge_ms >= TEST_CHARGE_MS {
                     self.logic.test_charge_done = true;
-                    self.values[k().tlf] = Value::Bool(true);
+                    self.put(k().tlf, Value::Bool(true));
                 }
             }
         }
         let tpa = self.float(k().tpa);
-        self.values[k().tpa] = Value::Float((tpa + (power - tpa) / 30.0) as f32);
+        self.put(k().tpa, Value::Float((tpa + (power - tpa) / 30.0) as f32));
 
         let target = temperature_targets(self.world.ambient_c, amps);
         for (t, goal) in self.logic.temps.iter_mut().zip(target) {
             *t += (goal - *t) / 300.0;
         }
-        if let Value::Array(items) = &mut self.values[k().tma] {
-            for (slot, t) in items.iter_mut().zip(self.logic.temps) {
-                *slot = Value::Float((t * 8.0).round() as f32 / 8.0);
-            }
-        }
+        let tma = self.logic.temps.map(|t| (t * 8.0).round() / 8.0);
+        self.put_floats(k().tma, &tma);
         let hz = 50.0 + freq;
         self.logic.avg_freq += (hz - self.logic.avg_freq) * 0.1;
-        self.values[k().fhz] = Value::Float(round3(hz) as f32);
-        self.values[k().avgfhz] = Value::Float(self.logic.avg_freq as f32);
+        self.put(k().fhz, Value::Float(round3(hz) as f32));
+        self.put(k().avgfhz, Value::Float(self.logic.avg_freq as f32));
     }
 
     fn write_decision(&mut self, rbt: i64, d: Decision, charge: bool, acu: Option<i64>) {
         if d.status != self.logic.last_status {
-            self.values[k().lmsc] = Value::Int(rbt);
+            self.put(k().lmsc, Value::Int(rbt));
             self.logic.last_status = d.status;
         }
-        self.values[k().model_status] = Value::Int(d.status);
-        self.values[k().msi] = Value::Int(d.status);
-        self.values[k().alw] = Value::Bool(charge);
+        self.put(k().model_status, Value::Int(d.status));
+        self.put(k().msi, Value::Int(d.status));
+        self.put(k().alw, Value::Bool(charge));
         let acu_value = acu.map_or(Value::Null, Value::Int);
-        self.values[k().acu] = acu_value.clone();
-        self.values[k().acui] = acu_value;
-        self.values[k().fsp] = Value::Bool(self.logic.selected_phases == 1);
+        self.put(k().acu, acu_value.clone());
+        self.put(k().acui, acu_value);
+        self.put(k().fsp, Value::Bool(self.logic.selected_phases == 1));
     }
 
     fn write_car_state(&mut self, rbt: i64) {
@@ -1006,16 +1019,16 @@ impl Charger {
         };
         let previous = self.values[k().car].as_i64();
         if previous == Some(1) && state.is_some_and(|s| s != 1) {
-            self.values[k().lccfi] = Value::Int(rbt);
+            self.put(k().lccfi, Value::Int(rbt));
         }
-        self.values[k().car] = state.map_or(Value::Null, Value::Int);
-        self.values[k().err] = Value::Int(i64::from(fault));
+        self.put(k().car, state.map_or(Value::Null, Value::Int));
+        self.put(k().err, Value::Int(i64::from(fault)));
     }
 
     /// Cable lock and LED ring.
     fn write_peripherals(&mut self) {
         let ust = self.int(k().ust);
-        self.values[k().lck] = Value::Int(ust);
+        self.put(k().lck, Value::Int(ust));
         let car = self.values[k().car].as_i64();
         let plugged = self.world.car.is_some();
         let locked = match ust {
@@ -1023,7 +1036,7 @@ impl Charger {
             1 => plugged && car != Some(4),
             _ => plugged,
         };
-        self.values[k().cus] = Value::Int(if locked { 3 } else { 1 });
+        self.put(k().cus, Value::Int(if locked { 3 } else { 1 }));
 
         let (id, name, color_key) = match (self.world.fault, car) {
             (f, _) if f != 0 => (8u8, "Error", None),
@@ -1037,24 +1050,27 @@ impl Charger {
             .unwrap_or("#FF8000")
             .to_owned();
         if self.logic.led_shown.as_ref() != Some(&(id, color.clone())) {
-            self.values[k().led] = Value::Object(vec![
-                ("id".into(), Value::Int(i64::from(id))),
-                ("name".into(), Value::Str(name.into())),
-                ("norwayOverlay".into(), Value::Bool(true)),
-                ("modeOverlay".into(), Value::Bool(true)),
-                ("subtype".into(), Value::Str("renderCmds".into())),
-                (
-                    "ranges".into(),
-                    Value::Array(vec![Value::Object(vec![
-                        ("from".into(), Value::Int(0)),
-                        ("to".into(), Value::Int(31)),
-                        (
-                            "colors".into(),
-                            Value::Array(vec![Value::Str(color.clone())]),
-                        ),
-                    ])]),
-                ),
-            ]);
+            self.put(
+                k().led,
+                Value::Object(vec![
+                    ("id".into(), Value::Int(i64::from(id))),
+                    ("name".into(), Value::Str(name.into())),
+                    ("norwayOverlay".into(), Value::Bool(true)),
+                    ("modeOverlay".into(), Value::Bool(true)),
+                    ("subtype".into(), Value::Str("renderCmds".into())),
+                    (
+                        "ranges".into(),
+                        Value::Array(vec![Value::Object(vec![
+                            ("from".into(), Value::Int(0)),
+                            ("to".into(), Value::Int(31)),
+                            (
+                                "colors".into(),
+                                Value::Array(vec![Value::Str(color.clone())]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            );
             self.logic.led_shown = Some((id, color));
         }
     }
@@ -1062,10 +1078,10 @@ impl Charger {
     /// Updates `eto` and reports whether it moved far enough to persist.
     fn book_energy(&mut self) -> bool {
         let eto = self.logic.energy_total_wh.floor() as i64;
-        self.values[k().eto] = Value::Int(eto);
+        self.put(k().eto, Value::Int(eto));
         if eto - self.logic.persisted_eto >= ETO_PERSIST_STEP_WH {
             self.logic.persisted_eto = eto;
-            self.values[k().etop] = Value::Int(eto);
+            self.put(k().etop, Value::Int(eto));
             return true;
         }
         false

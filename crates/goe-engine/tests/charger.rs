@@ -159,3 +159,32 @@ fn bad_stored_value_is_an_error() {
     let err = Charger::boot("012345", Some(&stored), T0, 1).unwrap_err();
     assert!(err.to_string().contains("amp"));
 }
+
+#[test]
+fn changes_are_tracked_per_consumer() {
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
+    let name = |set: &KeySet| -> Vec<&str> { set.iter().map(|i| goe_keys::KEYS[i].name).collect() };
+    let g0 = c.generation();
+    c.set(T0, "amp", "10").unwrap();
+    let changed = name(&c.changes_since(g0));
+    assert_eq!(changed, ["amp"]);
+    // writing the same value again is no change
+    let g1 = c.generation();
+    c.set(T0, "amp", "10").unwrap();
+    assert!(c.changes_since(g1).is_empty());
+    // a second of logic changes the clock keys, not the configuration
+    let g2 = c.generation();
+    c.step(T0.plus_ms(1000));
+    let changed = name(&c.changes_since(g2));
+    assert!(
+        changed.contains(&"rbt") && changed.contains(&"utc"),
+        "{changed:?}"
+    );
+    assert!(!changed.contains(&"amp") && !changed.contains(&"fna"));
+    // the earlier consumer still sees everything since its own generation
+    assert!(name(&c.changes_since(g0)).contains(&"amp"));
+    // write-only keys are never reported
+    let g3 = c.generation();
+    c.set(T0, "pass", "\"x\"").unwrap();
+    assert!(c.changes_since(g3).is_empty());
+}
