@@ -306,6 +306,11 @@ impl Charger {
         out.push('}');
     }
 
+    /// Appends the JSON of one key as clients see it (secrets masked).
+    pub fn write_key(&self, kid: KeyId, out: &mut String) {
+        render::write_value(&KEYS[kid], &self.values[kid], out);
+    }
+
     /// Applies one write of JSON text `raw` to key `name` at `now`.
     pub fn set(&mut self, now: SimTime, name: &str, raw: &str) -> Result<SetOutcome, SetError> {
         self.generation += 1;

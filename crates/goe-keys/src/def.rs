@@ -285,6 +285,9 @@ pub struct KeyDef {
     pub persist_extra: bool,
     /// Whether the key is in the 2021 seed table (`false`: added from newer firmware).
     pub in_seed: bool,
+    /// Whether the key is published over MQTT (readable keys minus Wi-Fi lists
+    /// and ESP internals, as in the real units' MQTT traffic).
+    pub mqtt: bool,
 }
 
 impl KeyDef {
@@ -310,7 +313,14 @@ impl KeyDef {
             secret: Secret::No,
             persist_extra: false,
             in_seed: true,
+            mqtt: access.readable(),
         }
+    }
+
+    /// Keeps the key off MQTT.
+    pub const fn no_mqtt(mut self) -> Self {
+        self.mqtt = false;
+        self
     }
 
     /// Adds enum names; for integer keys the contiguous range of the names becomes the rule.

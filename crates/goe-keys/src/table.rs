@@ -22,16 +22,20 @@ const fn o(base: crate::def::Base) -> ValueType {
 
 /// Every key, in registration order.
 pub static KEYS: &[KeyDef] = &[
-    KeyDef::new("mod", R, t(U8), Constant, "Modul hardware pcb version (0, 1, ...)", "1"),
-    KeyDef::new("rfb", R, t(Int), Status, "Relay Feedback", "0"),
+    KeyDef::new("mod", R, t(U8), Constant, "Modul hardware pcb version (0, 1, ...)", "1")
+        .no_mqtt(),
+    KeyDef::new("rfb", R, t(Int), Status, "Relay Feedback", "0")
+        .no_mqtt(),
     KeyDef::new("stao", R, o(U8), Status, "undocumented; seen as null in every real status (2021 screenshot, Wattpilot)", "null")
-        .newer(),
+        .newer()
+        .no_mqtt(),
     KeyDef::new("alw", R, t(Bool), Status, "Darf das Auto derzeit laden?", "true"),
     KeyDef::new("acu", R, o(Int), Status, "Mit wie vielen Ampere darf das Auto derzeit laden?", "16")
         .unit("A"),
     KeyDef::new("acui", R, o(Int), Status, "undocumented; like acu (2021 screenshot, Wattpilot)", "16")
         .unit("A")
-        .newer(),
+        .newer()
+        .no_mqtt(),
     KeyDef::new("cll", R, t(Object), Status, "current limits: every limit that currently applies, by name (A)", "{\"adapterCurrentLimit\":16,\"currentLimitMax\":16,\"minChargingCurrent\":6,\"requestedCurrent\":16,\"temperatureCurrentLimit\":32,\"unsymetryCurrentLimit\":32}")
         .newer(),
     KeyDef::new("adi", R, t(Bool), Status, "Wird der 16A Adapter benutzt? Limitiert den Ladestrom auf 16A", "true"),
@@ -48,58 +52,89 @@ pub static KEYS: &[KeyDef] = &[
         .persist(),
     KeyDef::new("wifis", RW, t(Array), Config, "wifi configurations with ssids and keys, if you only want to change the second entry, send an array with 1 empty and 1 filled wifi config object: [{}, {\"ssid\":\"\",\"key\":\"\"}]", "[{\"ssid\":\"goe-sim\",\"key\":\"virtual\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"}]")
         .rule(Rule::Wifis)
-        .secret(Secret::FieldIsSet("key")),
+        .secret(Secret::FieldIsSet("key"))
+        .no_mqtt(),
     KeyDef::new("delw", W, t(U8), Other, "set this to 0-9 to delete sta config (erases ssid, key, ...)", "null")
         .rule(Rule::Range(0, 9)),
     KeyDef::new("scas", R, t(U8), Status, "wifi scan status (None=0, Scanning=1, Finished=2, Failed=3)", "2")
-        .enums(&[(0, "None"), (1, "Scanning"), (2, "Finished"), (3, "Failed")]),
-    KeyDef::new("scan", R, t(Array), Status, "wifi scan result (encryptionType: OPEN=0, WEP=1, WPA_PSK=2, WPA2_PSK=3, WPA_WPA2_PSK=4, WPA2_ENTERPRISE=5, WPA3_PSK=6, WPA2_WPA3_PSK=7)", "[{\"ssid\":\"goe-sim\",\"encryptionType\":3,\"rssi\":-55,\"channel\":6,\"bssid\":\"02:00:00:00:00:01\",\"f\":[4,4,true,true,true,false,false,false,false,\"DE\"]}]"),
-    KeyDef::new("scaa", R, t(Millis), Status, "wifi scan age", "0"),
+        .enums(&[(0, "None"), (1, "Scanning"), (2, "Finished"), (3, "Failed")])
+        .no_mqtt(),
+    KeyDef::new("scan", R, t(Array), Status, "wifi scan result (encryptionType: OPEN=0, WEP=1, WPA_PSK=2, WPA2_PSK=3, WPA_WPA2_PSK=4, WPA2_ENTERPRISE=5, WPA3_PSK=6, WPA2_WPA3_PSK=7)", "[{\"ssid\":\"goe-sim\",\"encryptionType\":3,\"rssi\":-55,\"channel\":6,\"bssid\":\"02:00:00:00:00:01\",\"f\":[4,4,true,true,true,false,false,false,false,\"DE\"]}]")
+        .no_mqtt(),
+    KeyDef::new("scaa", R, t(Millis), Status, "wifi scan age", "0")
+        .no_mqtt(),
     KeyDef::new("wsms", R, t(U8), Status, "WiFi state machine state (None=0, Scanning=1, Connecting=2, Connected=3)", "3")
-        .enums(&[(0, "None"), (1, "Scanning"), (2, "Connecting"), (3, "Connected")]),
+        .enums(&[(0, "None"), (1, "Scanning"), (2, "Connecting"), (3, "Connected")])
+        .no_mqtt(),
     KeyDef::new("ccw", R, o(Object), Status, "Currently connected WiFi", "{\"ssid\":\"goe-sim\",\"encryptionType\":3,\"pairwiseCipher\":4,\"groupCipher\":4,\"b\":true,\"g\":true,\"n\":true,\"lr\":false,\"wps\":false,\"ftmResponder\":false,\"ftmInitiator\":false,\"channel\":6,\"bssid\":\"02:00:00:00:00:01\",\"ip\":\"127.0.0.1\",\"netmask\":\"255.0.0.0\",\"gw\":\"127.0.0.1\",\"ipv6\":[]}"),
-    KeyDef::new("host", R, o(Str), Status, "hostname used on STA interface", "\"go-eCharger-{serial}\""),
-    KeyDef::new("lwcf", R, t(Bool), Status, "last wifi connect failed", "false"),
+    KeyDef::new("host", R, o(Str), Status, "hostname used on STA interface", "\"go-eCharger-{serial}\"")
+        .no_mqtt(),
+    KeyDef::new("lwcf", R, t(Bool), Status, "last wifi connect failed", "false")
+        .no_mqtt(),
     KeyDef::new("rssi", R, o(I8), Status, "RSSI signal strength", "-55")
         .unit("dBm"),
-    KeyDef::new("lssfc", R, o(Millis), Status, "lastStaSwitchedFromConnected (in milliseconds)", "null"),
-    KeyDef::new("lsstc", R, o(Millis), Status, "lastStaSwitchedToConnected (in milliseconds)", "2000"),
-    KeyDef::new("ehs", R, t(Size), Status, "ESP heap size", "298448"),
-    KeyDef::new("efh", R, t(Size), Status, "ESP free heap", "121340"),
-    KeyDef::new("efh32", R, t(Size), Status, "ESP free heap 32bit aligned", "119804"),
-    KeyDef::new("efh8", R, t(Size), Status, "ESP free heap 8bit aligned", "102652"),
+    KeyDef::new("lssfc", R, o(Millis), Status, "lastStaSwitchedFromConnected (in milliseconds)", "null")
+        .no_mqtt(),
+    KeyDef::new("lsstc", R, o(Millis), Status, "lastStaSwitchedToConnected (in milliseconds)", "2000")
+        .no_mqtt(),
+    KeyDef::new("ehs", R, t(Size), Status, "ESP heap size", "298448")
+        .no_mqtt(),
+    KeyDef::new("efh", R, t(Size), Status, "ESP free heap", "121340")
+        .no_mqtt(),
+    KeyDef::new("efh32", R, t(Size), Status, "ESP free heap 32bit aligned", "119804")
+        .no_mqtt(),
+    KeyDef::new("efh8", R, t(Size), Status, "ESP free heap 8bit aligned", "102652")
+        .no_mqtt(),
     KeyDef::new("fem", R, t(U8), Constant, "Flash Encryption Mode (Disabled=0, Development=1, Release=2)", "0")
-        .enums(&[(0, "Disabled"), (1, "Development"), (2, "Release")]),
-    KeyDef::new("sbe", R, t(Bool), Constant, "Secure boot enabled", "false"),
-    KeyDef::new("emfh", R, t(Size), Status, "ESP minimum free heap since boot", "88120"),
-    KeyDef::new("emhb", R, t(Size), Status, "ESP max size of allocated heap block since boot", "61440"),
-    KeyDef::new("eci", R, t(Object), Constant, "ESP chip info (model: ESP32=1, ESP32S2=2, ESP32S3=4, ESP32C3=5; features: EMB_FLASH=bit0, WIFI_BGN=bit1, BLE=bit4, BT=bit5)", "{\"model\":1,\"features\":50,\"cores\":2,\"revision\":3}"),
-    KeyDef::new("ecf", R, t(Object), Constant, "ESP CPU freq (source: XTAL=0, PLL=1, 8M=2, APLL=3)", "{\"source\":1,\"source_freq_mhz\":480,\"div\":2,\"freq_mhz\":240}"),
-    KeyDef::new("efi", R, t(Object), Constant, "ESP Flash info (spi_mode: QIO=0, QOUT=1, DIO=2, DOUT=3, FAST_READ=4, SLOW_READ=5; spi_speed: 40M=0, 26M=1, 20M=2, 80M=15; spi_size: 1MB=0, 2MB=1, 4MB=2, 8MB=3, 16MB=4, MAX=5)", "{\"spi_mode\":2,\"spi_speed\":15,\"spi_size\":3}"),
-    KeyDef::new("eem", R, o(Str), Constant, "ESP CPU freq (source: XTAL=0, PLL=1, 8M=2, APLL=3)", "null"),
+        .enums(&[(0, "Disabled"), (1, "Development"), (2, "Release")])
+        .no_mqtt(),
+    KeyDef::new("sbe", R, t(Bool), Constant, "Secure boot enabled", "false")
+        .no_mqtt(),
+    KeyDef::new("emfh", R, t(Size), Status, "ESP minimum free heap since boot", "88120")
+        .no_mqtt(),
+    KeyDef::new("emhb", R, t(Size), Status, "ESP max size of allocated heap block since boot", "61440")
+        .no_mqtt(),
+    KeyDef::new("eci", R, t(Object), Constant, "ESP chip info (model: ESP32=1, ESP32S2=2, ESP32S3=4, ESP32C3=5; features: EMB_FLASH=bit0, WIFI_BGN=bit1, BLE=bit4, BT=bit5)", "{\"model\":1,\"features\":50,\"cores\":2,\"revision\":3}")
+        .no_mqtt(),
+    KeyDef::new("ecf", R, t(Object), Constant, "ESP CPU freq (source: XTAL=0, PLL=1, 8M=2, APLL=3)", "{\"source\":1,\"source_freq_mhz\":480,\"div\":2,\"freq_mhz\":240}")
+        .no_mqtt(),
+    KeyDef::new("efi", R, t(Object), Constant, "ESP Flash info (spi_mode: QIO=0, QOUT=1, DIO=2, DOUT=3, FAST_READ=4, SLOW_READ=5; spi_speed: 40M=0, 26M=1, 20M=2, 80M=15; spi_size: 1MB=0, 2MB=1, 4MB=2, 8MB=3, 16MB=4, MAX=5)", "{\"spi_mode\":2,\"spi_speed\":15,\"spi_size\":3}")
+        .no_mqtt(),
+    KeyDef::new("eem", R, o(Str), Constant, "ESP CPU freq (source: XTAL=0, PLL=1, 8M=2, APLL=3)", "null")
+        .no_mqtt(),
     KeyDef::new("rr", R, t(U8), Status, "esp_reset_reason (UNKNOWN=0, POWERON=1, EXT=2, SW=3, PANIC=4, INT_WDT=5, TASK_WDT=6, WDT=7, DEEPSLEEP=8, BROWNOUT=9, SDIO=10)", "1")
-        .enums(&[(0, "UNKNOWN"), (1, "POWERON"), (2, "EXT"), (3, "SW"), (4, "PANIC"), (5, "INT_WDT"), (6, "TASK_WDT"), (7, "WDT"), (8, "DEEPSLEEP"), (9, "BROWNOUT"), (10, "SDIO")]),
-    KeyDef::new("fwan", R, t(Str), Constant, "factoryWifiApName", "\"go-eCharger-{serial}\""),
+        .enums(&[(0, "UNKNOWN"), (1, "POWERON"), (2, "EXT"), (3, "SW"), (4, "PANIC"), (5, "INT_WDT"), (6, "TASK_WDT"), (7, "WDT"), (8, "DEEPSLEEP"), (9, "BROWNOUT"), (10, "SDIO")])
+        .no_mqtt(),
+    KeyDef::new("fwan", R, t(Str), Constant, "factoryWifiApName", "\"go-eCharger-{serial}\"")
+        .no_mqtt(),
     KeyDef::new("wan", RW, t(Str), Config, "wifiApName", "\"go-eCharger-{serial}\"")
         .rule(Rule::StrLen(1, 32)),
     KeyDef::new("facwak", R, t(Str), Constant, "WiFi AccessPoint Key RESET VALUE (factory)", "\"factory-key\"")
-        .secret(Secret::IsSet),
+        .secret(Secret::IsSet)
+        .no_mqtt(),
     KeyDef::new("wak", RW, t(Str), Config, "WiFi AccessPoint Key (read/write from http)", "\"\"")
         .rule(Rule::StrLen(8, 63))
-        .secret(Secret::IsSet),
-    KeyDef::new("wen", RW, t(Bool), Config, "wifiEnabled (bool), turns off/on the WiFi (not the AccessPoint)", "true"),
+        .secret(Secret::IsSet)
+        .no_mqtt(),
+    KeyDef::new("wen", RW, t(Bool), Config, "wifiEnabled (bool), turns off/on the WiFi (not the AccessPoint)", "true")
+        .no_mqtt(),
     KeyDef::new("pass", W, t(Str), Config, "userPassword", "null")
         .rule(Rule::StrLen(0, 64))
         .secret(Secret::IsSet),
     KeyDef::new("tse", RW, t(Bool), Config, "time server enabled (NTP)", "true"),
-    KeyDef::new("ts", R, t(Str), Config, "time server", "\"europe.pool.ntp.org\""),
+    KeyDef::new("ts", R, t(Str), Config, "time server", "\"europe.pool.ntp.org\"")
+        .no_mqtt(),
     KeyDef::new("tssm", R, t(U8), Config, "time server sync mode (IMMED=0, SMOOTH=1)", "0")
-        .enums(&[(0, "IMMED"), (1, "SMOOTH")]),
-    KeyDef::new("tssi", R, t(Millis), Config, "time server sync interval (in ms, 15s minimum)", "3600000"),
+        .enums(&[(0, "IMMED"), (1, "SMOOTH")])
+        .no_mqtt(),
+    KeyDef::new("tssi", R, t(Millis), Config, "time server sync interval (in ms, 15s minimum)", "3600000")
+        .no_mqtt(),
     KeyDef::new("tsss", R, t(U8), Config, "time server sync status (RESET=0, COMPLETED=1, IN_PROGRESS=2)", "1")
-        .enums(&[(0, "RESET"), (1, "COMPLETED"), (2, "IN_PROGRESS")]),
+        .enums(&[(0, "RESET"), (1, "COMPLETED"), (2, "IN_PROGRESS")])
+        .no_mqtt(),
     KeyDef::new("tsom", R, t(U8), Status, "time server operating mode (POLL=0, LISTENONLY=1)", "0")
-        .enums(&[(0, "POLL"), (1, "LISTENONLY")]),
+        .enums(&[(0, "POLL"), (1, "LISTENONLY")])
+        .no_mqtt(),
     KeyDef::new("tof", RW, t(Minutes), Config, "timezone offset in minutes", "60")
         .rule(Rule::Range(-720, 840)),
     KeyDef::new("tds", RW, t(U8), Config, "timezone daylight saving mode, None=0, EuropeanSummerTime=1, UsDaylightTime=2", "1")
@@ -172,15 +207,22 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("trx", RW, o(U8), Status, "transaction, null when no transaction, 0 when without card, otherwise cardIndex + 1 (1: 0. card, 2: 1. card, ...)", "null")
         .rule(Rule::Transaction),
     KeyDef::new("fwv", R, t(Str), Constant, "FW_VERSION", "\"56.2\""),
-    KeyDef::new("arv", R, t(Str), Constant, "app recommended version (used to show in the app that the app is outdated)", "\"2.4.1\""),
-    KeyDef::new("ccu", R, o(Object), Status, "charge controller update progress (null if no update is in progress)", "null"),
+    KeyDef::new("arv", R, t(Str), Constant, "app recommended version (used to show in the app that the app is outdated)", "\"2.4.1\"")
+        .no_mqtt(),
+    KeyDef::new("ccu", R, o(Object), Status, "charge controller update progress (null if no update is in progress)", "null")
+        .no_mqtt(),
     KeyDef::new("oem", R, t(Str), Constant, "OEM manufacturer", "\"go-e\""),
     KeyDef::new("typ", R, t(Str), Constant, "Devicetype", "\"go-eCharger\""),
-    KeyDef::new("fwc", R, t(Str), Constant, "firmware from CarControl", "\"2.3\""),
-    KeyDef::new("apd", R, t(Object), Constant, "firmware description", "{\"project_name\":\"go-eCharger\",\"version\":\"56.2\",\"secure_version\":0,\"timestamp\":\"Sep 16 2024 10:00:00\",\"idf_ver\":\"v4.4.4\",\"sha256\":\"5b1f2c0e8d7a6b4c3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\"}"),
-    KeyDef::new("otap", R, o(Object), Constant, "currently used OTA partition", "{\"type\":0,\"subtype\":16,\"address\":65536,\"size\":4194304,\"label\":\"app_0\",\"encrypted\":false}"),
-    KeyDef::new("part", R, t(Array), Constant, "partition table", "[{\"type\":1,\"subtype\":2,\"address\":36864,\"size\":20480,\"label\":\"nvs\",\"encrypted\":false},{\"type\":1,\"subtype\":0,\"address\":57344,\"size\":8192,\"label\":\"otadata\",\"encrypted\":false},{\"type\":0,\"subtype\":16,\"address\":65536,\"size\":4194304,\"label\":\"app_0\",\"encrypted\":false},{\"type\":0,\"subtype\":17,\"address\":4259840,\"size\":4194304,\"label\":\"app_1\",\"encrypted\":false}]"),
-    KeyDef::new("pto", R, t(U32), Constant, "partition table offset in flash", "32768"),
+    KeyDef::new("fwc", R, t(Str), Constant, "firmware from CarControl", "\"2.3\"")
+        .no_mqtt(),
+    KeyDef::new("apd", R, t(Object), Constant, "firmware description", "{\"project_name\":\"go-eCharger\",\"version\":\"56.2\",\"secure_version\":0,\"timestamp\":\"Sep 16 2024 10:00:00\",\"idf_ver\":\"v4.4.4\",\"sha256\":\"5b1f2c0e8d7a6b4c3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d\"}")
+        .no_mqtt(),
+    KeyDef::new("otap", R, o(Object), Constant, "currently used OTA partition", "{\"type\":0,\"subtype\":16,\"address\":65536,\"size\":4194304,\"label\":\"app_0\",\"encrypted\":false}")
+        .no_mqtt(),
+    KeyDef::new("part", R, t(Array), Constant, "partition table", "[{\"type\":1,\"subtype\":2,\"address\":36864,\"size\":20480,\"label\":\"nvs\",\"encrypted\":false},{\"type\":1,\"subtype\":0,\"address\":57344,\"size\":8192,\"label\":\"otadata\",\"encrypted\":false},{\"type\":0,\"subtype\":16,\"address\":65536,\"size\":4194304,\"label\":\"app_0\",\"encrypted\":false},{\"type\":0,\"subtype\":17,\"address\":4259840,\"size\":4194304,\"label\":\"app_1\",\"encrypted\":false}]")
+        .no_mqtt(),
+    KeyDef::new("pto", R, t(U32), Constant, "partition table offset in flash", "32768")
+        .no_mqtt(),
     KeyDef::new("lse", RW, t(Bool), Config, "led_save_energy", "false"),
     KeyDef::new("cdi", R, t(Object), Status, "charging duration info (null=no charging in progress, type=0 counter going up, type=1 duration in ms)", "{\"type\":1,\"value\":0}"),
     KeyDef::new("lccfi", R, o(Millis), Status, "lastCarStateChangedFromIdle (in ms)", "null"),
@@ -301,7 +343,8 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("su", RW, t(Bool), Config, "simulateUnplugging", "false"),
     KeyDef::new("sua", RW, t(Bool), Config, "simulate unplugging always (while charging is not allowed)", "false")
         .newer(),
-    KeyDef::new("hws", RW, t(Bool), Config, "httpStaReachable, defines if the local webserver should be reachable from the customers WiFi", "true"),
+    KeyDef::new("hws", RW, t(Bool), Config, "httpStaReachable, defines if the local webserver should be reachable from the customers WiFi", "true")
+        .no_mqtt(),
     KeyDef::new("hsa", RW, t(Bool), Config, "httpStaAuthentication", "false"),
     KeyDef::new("var", R, t(U8), Constant, "variant: max Ampere value of unit (11: 11kW/16A, 22: 22kW/32A)", "11"),
     KeyDef::new("loe", RW, t(Bool), Config, "Load balancing enabled", "false"),
@@ -327,20 +370,32 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("oct", W, t(Str), Other, "firmware update trigger (must specify a branch from ocu)", "null")
         .rule(Rule::StrLen(1, 32)),
     KeyDef::new("ocu", R, t(Array), Status, "list of available firmware branches", "[\"56.2\",\"56.8 BETA\",\"V 055.8 OUTDATED\"]"),
-    KeyDef::new("ocuca", R, t(Bool), Config, "ota cloud use client auth (if keys were setup correctly)", "false"),
+    KeyDef::new("ocuca", R, t(Bool), Config, "ota cloud use client auth (if keys were setup correctly)", "false")
+        .no_mqtt(),
     KeyDef::new("ocs", R, t(U8), Status, "ota from cloud status (Idle=0, Updating=1, Failed=2, Succeeded=3)", "0")
-        .enums(&[(0, "Idle"), (1, "Updating"), (2, "Failed"), (3, "Succeeded")]),
-    KeyDef::new("ocp", R, t(Int), Status, "ota from cloud progress", "0"),
-    KeyDef::new("ocm", R, t(Str), Status, "ota from cloud message", "\"\""),
-    KeyDef::new("ocl", R, o(Int), Status, "ota from cloud length (total size)", "null"),
-    KeyDef::new("oca", R, o(Object), Status, "ota cloud app description", "null"),
+        .enums(&[(0, "Idle"), (1, "Updating"), (2, "Failed"), (3, "Succeeded")])
+        .no_mqtt(),
+    KeyDef::new("ocp", R, t(Int), Status, "ota from cloud progress", "0")
+        .no_mqtt(),
+    KeyDef::new("ocm", R, t(Str), Status, "ota from cloud message", "\"\"")
+        .no_mqtt(),
+    KeyDef::new("ocl", R, o(Int), Status, "ota from cloud length (total size)", "null")
+        .no_mqtt(),
+    KeyDef::new("oca", R, o(Object), Status, "ota cloud app description", "null")
+        .no_mqtt(),
     KeyDef::new("cwe", RW, t(Bool), Config, "cloud websocket enabled", "true"),
-    KeyDef::new("cca", R, t(Bool), Config, "cloud websocket use client auth (if key&cert are setup correctly)", "true"),
-    KeyDef::new("cws", R, t(Bool), Status, "cloud websocket started", "true"),
-    KeyDef::new("cwsc", R, t(Bool), Status, "cloud websocket connected", "false"),
-    KeyDef::new("cwsca", R, o(Millis), Status, "cloud websocket connected (age)", "null"),
-    KeyDef::new("cpe", R, t(Bool), Status, "The charge ctrl requests the CP signal enabled or not immediately", "false"),
-    KeyDef::new("cpr", R, t(Bool), Status, "CP enable request. cpd=0 triggers the charge ctrl to set cpe=0 once processed", "false"),
+    KeyDef::new("cca", R, t(Bool), Config, "cloud websocket use client auth (if key&cert are setup correctly)", "true")
+        .no_mqtt(),
+    KeyDef::new("cws", R, t(Bool), Status, "cloud websocket started", "true")
+        .no_mqtt(),
+    KeyDef::new("cwsc", R, t(Bool), Status, "cloud websocket connected", "false")
+        .no_mqtt(),
+    KeyDef::new("cwsca", R, o(Millis), Status, "cloud websocket connected (age)", "null")
+        .no_mqtt(),
+    KeyDef::new("cpe", R, t(Bool), Status, "The charge ctrl requests the CP signal enabled or not immediately", "false")
+        .no_mqtt(),
+    KeyDef::new("cpr", R, t(Bool), Status, "CP enable request. cpd=0 triggers the charge ctrl to set cpe=0 once processed", "false")
+        .no_mqtt(),
     KeyDef::new("cus", R, t(U8), Status, "Cable unlock status (Unknown=0, Unlocked=1, UnlockFailed=2, Locked=3, LockFailed=4, LockUnlockPowerout=5)", "1")
         .enums(&[(0, "Unknown"), (1, "Unlocked"), (2, "UnlockFailed"), (3, "Locked"), (4, "LockFailed"), (5, "LockUnlockPowerout")]),
     KeyDef::new("ffb", R, t(U8), Status, "lock feedback (NoProblem=0, ProblemLock=1, ProblemUnlock=2)", "0")
@@ -352,7 +407,8 @@ pub static KEYS: &[KeyDef] = &[
         .unit("Hz")
         .newer(),
     KeyDef::new("rcd", R, o(Micros), Status, "residual current detection (in microseconds) WILL CHANGE IN FUTURE", "null"),
-    KeyDef::new("onv", R, t(Str), Status, "OverTheAirUpdate newest version", "\"56.2\""),
+    KeyDef::new("onv", R, t(Str), Status, "OverTheAirUpdate newest version", "\"56.2\"")
+        .no_mqtt(),
     KeyDef::new("lom", R, t(Array), Status, "load balancing members", "[]"),
     KeyDef::new("loa", R, o(U8), Status, "load balancing ampere", "null")
         .unit("A"),
@@ -391,10 +447,14 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("mlra", R, o(Millis), Status, "MQTT last error at (in ms)", "null")
         .newer(),
-    KeyDef::new("wcch", R, t(U8), Status, "webserver connected clients as HTTP", "0"),
-    KeyDef::new("wccw", R, t(U8), Status, "webserver connected clients as WEBSOCKET", "0"),
-    KeyDef::new("qsc", R, t(Size), Status, "queue size cloud", "0"),
-    KeyDef::new("qsw", R, t(Size), Status, "queue size webserver/websocket", "0"),
+    KeyDef::new("wcch", R, t(U8), Status, "webserver connected clients as HTTP", "0")
+        .no_mqtt(),
+    KeyDef::new("wccw", R, t(U8), Status, "webserver connected clients as WEBSOCKET", "0")
+        .no_mqtt(),
+    KeyDef::new("qsc", R, t(Size), Status, "queue size cloud", "0")
+        .no_mqtt(),
+    KeyDef::new("qsw", R, t(Size), Status, "queue size webserver/websocket", "0")
+        .no_mqtt(),
     KeyDef::new("rst", W, t(Bool), Other, "restart the charger (send true)", "null")
         .newer(),
 ];

@@ -1,0 +1,12 @@
+//! Wire formats of the charger's push and legacy APIs, without I/O.
+//!
+//! - [`ws`]: the local WebSocket (hello, authentication, full/delta status, writes).
+//! - [`mqtt`]: topics, retained dumps, `/set` and `/result`.
+//! - [`v1`]: the legacy HTTP API v1 document and its `key=value` writes.
+//!
+//! Architecture invariant: like the engine, this crate opens no socket and
+//! reads no clock; the server calls it with the charger and the time.
+
+pub mod mqtt;
+pub mod v1;
+pub mod ws;
