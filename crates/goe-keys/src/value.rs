@@ -180,7 +180,9 @@ impl Value {
 }
 
 /// Writes a string with ArduinoJson's escaping: `"`, `\`, `\b`, `\f`, `\n`, `\r`,
-/// `\t` are escaped, NUL becomes `\u0000`, everything else is written raw.
+/// `\t` are escaped, everything else is written raw, except the remaining
+/// control characters, which become `\u00XX` (ArduinoJson 6 writes them raw,
+/// which strict JSON parsers reject; see docs/compat.md).
 pub fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
@@ -192,7 +194,9 @@ pub fn write_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\u0000"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
             c => out.push(c),
         }
     }
@@ -336,7 +340,7 @@ mod tests {
     #[test]
     fn strings_escape_like_arduinojson() {
         let mut s = String::new();
-        write_string("a\"b\\c\n/ä\u{1}", &mut s);
-        assert_eq!(s, "\"a\\\"b\\\\c\\n/ä\u{1}\"");
+        write_string("a\"b\\c\n/ä\u{1}\0", &mut s);
+        assert_eq!(s, "\"a\\\"b\\\\c\\n/ä\\u0001\\u0000\"");
     }
 }

@@ -1,0 +1,25 @@
+//! Integration tests of the `goe-charger` binary's HTTP API v2 over real
+//! sockets: the real binary is started on `127.0.0.1:0` in a temporary data
+//! directory and driven with reqwest (or raw TCP for malformed requests).
+//!
+//! One test binary keeps link time down; the modules:
+//! - [`status`]: `/api/status` key set, order, JSON kinds, headers, counters,
+//!   clock formats, 404/414.
+//! - [`filter`]: `?filter=` semantics.
+//! - [`set`]: `/api/set` round trips for every writable key, error texts, 500 on
+//!   partial failure, duplicates, `rst`.
+//! - [`persistence`]: graceful restarts, `kill -9` during write bursts, corrupt store.
+//! - [`secrets`]: secrets never leave the charger.
+//! - [`fixtures`]: type/shape/float-format compatibility with real captures.
+//! - [`bad_input`]: malformed requests and a seeded fuzz loop.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bad_input;
+mod filter;
+mod fixtures;
+mod persistence;
+mod secrets;
+mod set;
+mod status;
