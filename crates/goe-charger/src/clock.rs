@@ -1,47 +1,167 @@
 //! The mapping from the host's clock to simulated time.
 //!
 //! Only the server reads a real clock; the engine receives the resulting
-//! [`SimTime`] as an argument.
+//! [`SimTime`] as an argument. Two modes:
+//!
+//! - **real** (`--clock real`, the default): simulated time starts at an
+//!   origin and runs `speed` times faster than the host's monotonic clock;
+//! - **manual** (`--clock manual`): simulated time stands still at the origin
+//!   until [`SimClock::advance`] moves it forward (`POST /sim/advance`).
 
 use goe_engine::SimTime;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// Simulated time that starts at `origin` and runs `speed` times faster than
-/// the host's monotonic clock.
-#[derive(Debug, Clone, Copy)]
+/// How simulated time moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockMode {
+    /// Runs `speed` times faster than real time.
+    Real {
+        /// Simulated milliseconds per real millisecond (> 0).
+        speed: f64,
+    },
+    /// Stands still until advanced.
+    Manual,
+}
+
+/// Why the clock refused to move.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    /// `advance` on a clock that follows real time.
+    #[error("clock is not manual (start goe-charger with --clock manual to advance time)")]
+    NotManual,
+    /// The advance would leave the representable range of time.
+    #[error("cannot advance beyond the year 9999")]
+    Overflow,
+}
+
+/// Latest simulated time a manual clock can reach (9999-12-31T23:59:59.999Z).
+const MAX_MS: i64 = 253_402_300_799_999;
+
+/// Simulated time: real-scaled or manual, starting at an origin.
+#[derive(Debug)]
 pub struct SimClock {
+    mode: ClockMode,
     started: Instant,
     origin: SimTime,
-    speed: f64,
+    /// Milliseconds a manual clock has been advanced by.
+    advanced_ms: AtomicI64,
+}
+
+/// The host's wall-clock time as a [`SimTime`].
+pub fn host_now() -> SimTime {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    SimTime(ms)
 }
 
 impl SimClock {
     /// A clock starting now at the host's wall-clock time, running at real speed.
     pub fn real_time() -> SimClock {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        SimClock::starting_at(SimTime(ms), 1.0)
+        SimClock::new(host_now(), ClockMode::Real { speed: 1.0 })
     }
 
     /// A clock starting now at `origin`, running `speed` times real time.
     pub fn starting_at(origin: SimTime, speed: f64) -> SimClock {
+        SimClock::new(origin, ClockMode::Real { speed })
+    }
+
+    /// A manual clock standing at `origin`.
+    pub fn manual(origin: SimTime) -> SimClock {
+        SimClock::new(origin, ClockMode::Manual)
+    }
+
+    /// A clock of `mode` starting now at `origin`.
+    pub fn new(origin: SimTime, mode: ClockMode) -> SimClock {
         SimClock {
+            mode,
             started: Instant::now(),
             origin,
-            speed,
+            advanced_ms: AtomicI64::new(0),
         }
     }
 
     /// The simulated time now.
     pub fn now(&self) -> SimTime {
-        let elapsed = self.started.elapsed().as_secs_f64() * 1000.0 * self.speed;
-        self.origin.plus_ms(elapsed as i64)
+        match self.mode {
+            ClockMode::Real { speed } => {
+                let elapsed = self.started.elapsed().as_secs_f64() * 1000.0 * speed;
+                self.origin.plus_ms(elapsed as i64)
+            }
+            ClockMode::Manual => self
+                .origin
+                .plus_ms(self.advanced_ms.load(Ordering::Acquire)),
+        }
     }
 
-    /// How many simulated milliseconds pass per real millisecond.
+    /// Moves a manual clock forward by `ms` milliseconds and returns the new time.
+    pub fn advance(&self, ms: i64) -> Result<SimTime, ClockError> {
+        if self.mode != ClockMode::Manual {
+            return Err(ClockError::NotManual);
+        }
+        let ms = ms.max(0);
+        let mut current = self.advanced_ms.load(Ordering::Acquire);
+        loop {
+            let next = current.checked_add(ms).ok_or(ClockError::Overflow)?;
+            if self.origin.millis().saturating_add(next) > MAX_MS {
+                return Err(ClockError::Overflow);
+            }
+            match self.advanced_ms.compare_exchange(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(self.origin.plus_ms(next)),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// How time moves.
+    pub fn mode(&self) -> ClockMode {
+        self.mode
+    }
+
+    /// Whether time only moves through [`SimClock::advance`].
+    pub fn is_manual(&self) -> bool {
+        self.mode == ClockMode::Manual
+    }
+
+    /// How many simulated milliseconds pass per real millisecond (0 when manual).
     pub fn speed(&self) -> f64 {
-        self.speed
+        match self.mode {
+            ClockMode::Real { speed } => speed,
+            ClockMode::Manual => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_stands_still_until_advanced() {
+        let clock = SimClock::manual(SimTime(1_000));
+        assert_eq!(clock.now(), SimTime(1_000));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(clock.now(), SimTime(1_000));
+        assert_eq!(clock.advance(2_500), Ok(SimTime(3_500)));
+        assert_eq!(clock.now(), SimTime(3_500));
+        assert!(clock.is_manual());
+        assert_eq!(clock.speed(), 0.0);
+        assert_eq!(clock.advance(i64::MAX), Err(ClockError::Overflow));
+        assert_eq!(clock.now(), SimTime(3_500));
+    }
+
+    #[test]
+    fn real_clock_cannot_be_advanced_and_runs_scaled() {
+        let clock = SimClock::starting_at(SimTime(0), 1000.0);
+        assert_eq!(clock.advance(1), Err(ClockError::NotManual));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now().millis() >= 20_000);
     }
 }

@@ -5,9 +5,11 @@
 //! [`Device::set`] returns, and a failed save leaves both memory and disk as
 //! they were before the request.
 
-use crate::clock::SimClock;
-use goe_engine::{Charger, KeySet};
+use crate::clock::{ClockMode, SimClock};
+use crate::profiles::Profiles;
+use goe_engine::{CarProfile, Charger, KeySet, SimTime};
 use goe_keys::{Secret, SetError};
+use std::time::{Duration, Instant};
 
 /// What error texts show instead of a secret's raw value (the v1 API's mask).
 const MASK: &str = "********";
@@ -44,15 +46,74 @@ pub enum DeviceError {
 /// Serial used when neither the command line nor the store names one.
 pub const DEFAULT_SERIAL: &str = "012345";
 
+/// The ticker saves counters the logic changed (`eto`, card energies) at most
+/// this often; control actions and API writes always save at once.
+pub const STEP_SAVE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Longest single `/sim/advance`: ten years.
+pub const MAX_ADVANCE_MS: i64 = 10 * 366 * 24 * 3600 * 1000;
+
 struct Inner {
     charger: Charger,
     store: Store,
+    /// The logic changed persisted values that are not saved yet.
+    dirty: bool,
+    /// When the ticker last saved.
+    last_step_save: Option<Instant>,
 }
 
 /// One virtual charger served over the network.
 pub struct Device {
     inner: Mutex<Inner>,
     clock: SimClock,
+    seed: u64,
+    profiles: Profiles,
+}
+
+/// A change to the simulated world (`/sim/…`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SimAction {
+    /// Plug in a car of `profile` at `soc` percent.
+    Plug {
+        /// The car.
+        profile: CarProfile,
+        /// State of charge in percent.
+        soc: f64,
+    },
+    /// Unplug the car.
+    Unplug,
+    /// Swipe the RFID card of a slot (0..=9).
+    Rfid(usize),
+    /// Press the button.
+    Button,
+    /// Move a manual clock forward by this many milliseconds.
+    Advance(i64),
+    /// Set PV, house and home-battery power; `None` keeps a value.
+    Grid {
+        /// PV production in W.
+        pv_w: Option<f64>,
+        /// House consumption in W.
+        house_w: Option<f64>,
+        /// Battery power in W (negative = charging).
+        battery_w: Option<f64>,
+    },
+    /// Inject a fault (`err` code; 0 clears).
+    Fault(u8),
+    /// Set the ambient temperature in °C.
+    Temperature(f64),
+    /// Switch the legacy access mode (`ast`) or turn it off.
+    LegacyAccess(Option<u8>),
+}
+
+/// Why a control action failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimFailure {
+    /// The request cannot be carried out (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The result could not be saved; nothing changed (HTTP 500).
+    #[error("{0}")]
+    NotPersisted(String),
 }
 
 /// The answer to an `/api/set` request.
@@ -71,6 +132,7 @@ impl Device {
         data_dir: &Path,
         serial: Option<&str>,
         clock: SimClock,
+        seed: u64,
     ) -> Result<Device, DeviceError> {
         let (mut store, doc) = Store::open(data_dir)?;
         let serial = match (&doc, serial) {
@@ -85,16 +147,39 @@ impl Device {
             (None, Some(s)) => s.to_owned(),
             (None, None) => DEFAULT_SERIAL.to_owned(),
         };
-        let charger = Charger::boot(&serial, doc.as_ref().map(|d| &d.values), clock.now(), 0)
+        let charger = Charger::boot(&serial, doc.as_ref().map(|d| &d.values), clock.now(), seed)
             .map_err(|source| DeviceError::Engine {
                 path: store.path().display().to_string(),
                 source,
             })?;
         save(&mut store, &charger)?;
         Ok(Device {
-            inner: Mutex::new(Inner { charger, store }),
+            inner: Mutex::new(Inner {
+                charger,
+                store,
+                dirty: false,
+                last_step_save: None,
+            }),
             clock,
+            seed,
+            profiles: Profiles::builtin(),
         })
+    }
+
+    /// The device with `profiles` available to `/sim/plug`.
+    pub fn with_profiles(mut self, profiles: Profiles) -> Device {
+        self.profiles = profiles;
+        self
+    }
+
+    /// The car profiles `/sim/plug` accepts.
+    pub fn profiles(&self) -> &Profiles {
+        &self.profiles
+    }
+
+    /// The seed the charger was booted with.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// The device's clock.
@@ -107,10 +192,123 @@ impl Device {
         self.inner.lock().charger.serial().to_owned()
     }
 
-    /// Runs the once-a-second logic.
+    /// Runs the once-a-second logic up to now. Saves counters the logic
+    /// changed, at most every [`STEP_SAVE_INTERVAL`] (the rest is saved by the
+    /// next save or [`Device::flush`]). Blocking (fsync): call from a blocking
+    /// context.
     pub fn step(&self) {
+        let mut inner = self.inner.lock();
         let now = self.clock.now();
-        self.inner.lock().charger.step(now);
+        if inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        let due = inner
+            .last_step_save
+            .is_none_or(|at| at.elapsed() >= STEP_SAVE_INTERVAL);
+        if inner.dirty && due {
+            inner.last_step_save = Some(Instant::now());
+            let Inner { charger, store, .. } = &mut *inner;
+            match save(store, charger) {
+                Ok(()) => inner.dirty = false,
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+    }
+
+    /// Saves what the logic changed and is not saved yet (at shutdown).
+    pub fn flush(&self) {
+        let mut inner = self.inner.lock();
+        if inner.dirty {
+            let Inner { charger, store, .. } = &mut *inner;
+            match save(store, charger) {
+                Ok(()) => inner.dirty = false,
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+    }
+
+    /// `/sim/state`: the engine's snapshot plus the clock, as JSON.
+    pub fn sim_state(&self) -> String {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        self.render_state(&inner.charger, now)
+    }
+
+    fn render_state(&self, charger: &Charger, now: SimTime) -> String {
+        let mut state = serde_json::to_value(charger.sim_state(now))
+            .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
+        if let Some(obj) = state.as_object_mut() {
+            let clock = match self.clock.mode() {
+                ClockMode::Manual => serde_json::json!({"mode": "manual", "speed": null}),
+                ClockMode::Real { speed } => serde_json::json!({"mode": "real", "speed": speed}),
+            };
+            obj.insert("clock".into(), clock);
+        }
+        state.to_string()
+    }
+
+    /// Carries out a control action at the current simulated time (the logic
+    /// is stepped up to now first; `Advance` steps to the new time) and saves
+    /// before returning when persisted values changed. Returns `/sim/state`.
+    /// Blocking (fsync, long advances): call from a blocking context.
+    pub fn sim(&self, action: SimAction) -> Result<String, SimFailure> {
+        let mut inner = self.inner.lock();
+        let mut now = self.clock.now();
+        if inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        let before = inner.charger.clone();
+        let stored = inner.charger.persisted_values();
+        let bad = |e: goe_engine::SimError| SimFailure::BadRequest(e.to_string());
+        let is_advance = matches!(action, SimAction::Advance(_));
+        let Inner { charger, dirty, .. } = &mut *inner;
+        match action {
+            SimAction::Plug { profile, soc } => charger.plug(now, profile, soc).map_err(bad)?,
+            SimAction::Unplug => charger.unplug(now).map_err(bad)?,
+            SimAction::Rfid(slot) => charger.swipe_card(now, slot).map_err(bad)?,
+            SimAction::Button => charger.press_button(now),
+            SimAction::Advance(ms) => {
+                if !(1..=MAX_ADVANCE_MS).contains(&ms) {
+                    return Err(SimFailure::BadRequest(
+                        "seconds must be more than 0 and at most 10 years (316224000)".into(),
+                    ));
+                }
+                now = self
+                    .clock
+                    .advance(ms)
+                    .map_err(|e| SimFailure::BadRequest(e.to_string()))?;
+                if charger.step(now).persist {
+                    *dirty = true;
+                }
+            }
+            SimAction::Grid {
+                pv_w,
+                house_w,
+                battery_w,
+            } => charger
+                .set_grid(now, pv_w, house_w, battery_w)
+                .map_err(bad)?,
+            SimAction::Fault(err) => charger.inject_fault(now, err).map_err(bad)?,
+            SimAction::Temperature(c) => charger.set_ambient(now, c).map_err(bad)?,
+            SimAction::LegacyAccess(ast) => charger.set_legacy_access(now, ast).map_err(bad)?,
+        }
+        if inner.dirty || inner.charger.persisted_values() != stored {
+            let Inner { charger, store, .. } = &mut *inner;
+            if let Err(e) = save(store, charger) {
+                tracing::error!("{e}");
+                // An advance cannot be undone (the clock moved); keep it unsaved.
+                if !is_advance {
+                    inner.charger = before;
+                    return Err(SimFailure::NotPersisted(format!("not persisted: {e}")));
+                }
+            } else {
+                inner.dirty = false;
+            }
+        }
+        Ok(self.render_state(&inner.charger, now))
     }
 
     /// Whether a bool key is true right now (e.g. `hai`, `hla`).
@@ -126,11 +324,10 @@ impl Device {
     /// The status JSON, all readable keys or those in `filter`.
     pub fn status(&self, filter: Option<&KeySet>) -> String {
         let mut out = String::with_capacity(if filter.is_some() { 512 } else { 12 * 1024 });
+        let mut inner = self.inner.lock();
+        // read the clock under the lock, so no answer shows an older time than one before it
         let now = self.clock.now();
-        self.inner
-            .lock()
-            .charger
-            .write_status(now, filter, &mut out);
+        inner.charger.write_status(now, filter, &mut out);
         out
     }
 
@@ -158,8 +355,8 @@ impl Device {
             inner.charger.restart(now);
             persist = true;
         }
-        if persist {
-            let Inner { charger, store } = &mut *inner;
+        if persist || inner.dirty {
+            let Inner { charger, store, .. } = &mut *inner;
             if let Err(e) = save(store, charger) {
                 tracing::error!("{e}");
                 inner.charger = before;
@@ -168,6 +365,8 @@ impl Device {
                         *result = Err(SetError::Rejected(format!("not persisted: {e}")));
                     }
                 }
+            } else {
+                inner.dirty = false;
             }
         }
         drop(inner);

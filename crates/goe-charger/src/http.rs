@@ -2,13 +2,14 @@
 //!
 //! Every request goes through one handler so that unknown paths, disabled
 //! APIs and wrong methods answer exactly like the firmware's ESP-IDF web
-//! server, whatever axum's defaults would be.
+//! server, whatever axum's defaults would be. Paths under `/sim/` go to the
+//! control API ([`crate::sim_api`]), which `hai` does not switch off.
 
 use crate::device::Device;
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use goe_engine::KeySet;
 use std::sync::Arc;
@@ -24,11 +25,20 @@ pub fn router(device: Arc<Device>) -> Router {
     Router::new().fallback(handle).with_state(device)
 }
 
-async fn handle(State(device): State<Arc<Device>>, method: Method, uri: Uri) -> Response {
+async fn handle(
+    State(device): State<Arc<Device>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if uri.to_string().len() > MAX_URI_LEN {
         return text(StatusCode::URI_TOO_LONG, "URI is too long");
     }
     let path = uri.path();
+    if crate::sim_api::is_sim_path(path) {
+        return crate::sim_api::handle(device, method, uri, headers, body).await;
+    }
     let known = matches!(path, "/api/status" | "/api/set");
     if !known || !device.flag("hai") {
         return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);

@@ -4,18 +4,39 @@
 //!
 //! - [`device`]: one charger (engine + durable store + clock) behind a lock.
 //! - [`http`]: the local HTTP API v2.
-//! - [`clock`]: host time → simulated time.
+//! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
+//! - [`clock`]: host time → simulated time (real-scaled or manual).
+//! - [`profiles`]: built-in and custom car profiles.
+//! - [`scenario`]: scenario files run in-process on simulated time.
 //! - [`serve`]: runs the HTTP server and the 1 Hz logic until shutdown.
 
 pub mod clock;
 pub mod device;
 pub mod http;
+pub mod profiles;
+pub mod scenario;
+pub mod sim_api;
 
 use device::Device;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+
+/// Shortest real time between two ticks: at most 1000 steps per real second;
+/// at higher speeds each step catches up several simulated seconds.
+pub const MIN_TICK: Duration = Duration::from_millis(1);
+
+/// Real time between two ticks so that every simulated second is stepped:
+/// `min(1 s, 1 s / speed)`, at least [`MIN_TICK`]. `None` for a manual clock
+/// (it is stepped when advanced).
+pub fn tick_period(clock: &clock::SimClock) -> Option<Duration> {
+    if clock.is_manual() {
+        return None;
+    }
+    let speed = clock.speed().max(1.0);
+    Some(Duration::from_secs_f64(1.0 / speed).max(MIN_TICK))
+}
 
 /// Serves `device` on `listener` and steps its logic once per simulated second
 /// until `shutdown` completes.
@@ -24,21 +45,30 @@ pub async fn serve(
     device: Arc<Device>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let ticker = {
+    let ticker = tick_period(device.clock()).map(|period| {
         let device = device.clone();
-        let period = Duration::from_secs_f64(1.0 / device.clock().speed().max(1e-3));
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 interval.tick().await;
-                device.step();
+                let dev = device.clone();
+                // step may save (fsync): keep it off the async workers
+                if tokio::task::spawn_blocking(move || dev.step())
+                    .await
+                    .is_err()
+                {
+                    tracing::error!("the logic step panicked");
+                }
             }
         })
-    };
-    let result = axum::serve(listener, http::router(device))
+    });
+    let result = axum::serve(listener, http::router(device.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
-    ticker.abort();
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    let _ = tokio::task::spawn_blocking(move || device.flush()).await;
     result
 }

@@ -1,18 +1,50 @@
 //! The `goe-charger` command: one virtual go-eCharger on the local network API.
 
 use anyhow::Context as _;
-use clap::Parser;
-use goe_charger::clock::SimClock;
+use clap::{Parser, Subcommand, ValueEnum};
+use goe_charger::clock::{ClockMode, SimClock, host_now};
 use goe_charger::device::Device;
+use goe_charger::profiles::Profiles;
+use goe_charger::scenario::{self, RunOptions, Scenario};
+use goe_engine::SimTime;
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 /// A virtual go-eCharger: answers the local HTTP API v2 like a real unit.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None, after_help = EXAMPLES)]
-struct Args {
+#[command(version, about, long_about = None, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a scenario file in-process on simulated time, as fast as possible;
+    /// exits non-zero naming the failed assertion.
+    RunScenario(ScenarioArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ScenarioArgs {
+    /// The scenario (TOML).
+    file: PathBuf,
+    /// Seed of the simulation (overrides the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Extra custom car profiles (`[[car]]` tables).
+    #[arg(long, value_name = "FILE")]
+    cars: Option<PathBuf>,
+}
+
+/// The daemon's options (the default command).
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080", env = "GOE_LISTEN")]
     listen: SocketAddr,
@@ -22,12 +54,41 @@ struct Args {
     /// Serial number (6 digits on real units); defaults to the stored one, or 012345.
     #[arg(long, value_parser = parse_serial)]
     serial: Option<String>,
+    /// How simulated time moves: `real` (host time × --speed) or `manual`
+    /// (stands still until POST /sim/advance?seconds=S).
+    #[arg(long, value_enum, default_value_t = ClockKind::Real)]
+    clock: ClockKind,
+    /// Simulated time runs N times faster than real time (with --clock real; default 1).
+    #[arg(long, value_name = "N", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// Where simulated time begins, RFC 3339 (default: the host's time now).
+    #[arg(long, value_name = "TIME", value_parser = parse_start)]
+    start: Option<SimTime>,
+    /// Seed for every random choice of the simulation (noise, car behaviour).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Custom car profiles for /sim/plug (TOML with `[[car]]` tables).
+    #[arg(long, value_name = "FILE")]
+    cars: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ClockKind {
+    /// Host time, scaled by --speed.
+    Real,
+    /// Stands still until advanced through the control API.
+    Manual,
 }
 
 const EXAMPLES: &str = "Examples:
   goe-charger                                   # http://127.0.0.1:8080, data in ./goe-data
   curl -s 'http://127.0.0.1:8080/api/status?filter=alw,car,amp'
-  curl -s 'http://127.0.0.1:8080/api/set?amp=10&fna=\"garage\"'";
+  curl -s 'http://127.0.0.1:8080/api/set?amp=10&fna=\"garage\"'
+  goe-charger --speed 60                        # one simulated minute per second
+  goe-charger --clock manual --start 2024-06-03T06:00:00Z --seed 1
+  curl -s -X POST 'http://127.0.0.1:8080/sim/plug?car=ev-1p-16a&soc=30'
+  curl -s -X POST 'http://127.0.0.1:8080/sim/advance?seconds=3600'
+  goe-charger run-scenario scenarios/pv-surplus-day.toml";
 
 fn parse_serial(s: &str) -> Result<String, String> {
     if (1..=16).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -37,21 +98,122 @@ fn parse_serial(s: &str) -> Result<String, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let args = Args::parse();
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        _ => Err(
+            "the speed is a number above 0 and at most 1000000 (1 = real time, 60 = a minute per second)"
+                .into(),
+        ),
+    }
+}
+
+fn parse_start(s: &str) -> Result<SimTime, String> {
+    let t = scenario::parse_rfc3339(s)?;
+    if !(0..=253_402_300_799_999).contains(&t.millis()) {
+        return Err("the start must lie between 1970 and 9999".into());
+    }
+    Ok(t)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::RunScenario(args)) => run_scenario(&args),
+        None => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let result = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")
+                .and_then(|rt| rt.block_on(serve(cli.serve)));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("Error: {e:?}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn run_scenario(args: &ScenarioArgs) -> ExitCode {
+    let scenario = match Scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let profiles = match &args.cars {
+        Some(path) => match Profiles::load(path) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Profiles::builtin(),
+    };
+    let options = RunOptions {
+        seed: args.seed,
+        profiles,
+    };
+    let started = std::time::Instant::now();
+    let stdout = std::io::stdout();
+    let mut out = std::io::LineWriter::new(stdout.lock());
+    let report = scenario::run_with(&scenario, &options, &mut |line| {
+        let _ = writeln!(out, "{line}");
+    });
+    let _ = out.flush();
+    drop(out);
+    eprintln!(
+        "{} simulated seconds in {:.2} s",
+        report.seconds,
+        started.elapsed().as_secs_f64()
+    );
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        for f in &report.failures {
+            eprintln!("failed at {}: {}", f.time, f.message);
+        }
+        ExitCode::FAILURE
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let start = args.start.unwrap_or_else(host_now);
+    let mode = match (args.clock, args.speed) {
+        (ClockKind::Manual, Some(_)) => {
+            anyhow::bail!(
+                "--speed applies to --clock real; a manual clock moves only when advanced"
+            )
+        }
+        (ClockKind::Manual, None) => ClockMode::Manual,
+        (ClockKind::Real, speed) => ClockMode::Real {
+            speed: speed.unwrap_or(1.0),
+        },
+    };
+    let profiles = match &args.cars {
+        Some(path) => Profiles::load(path).map_err(anyhow::Error::msg)?,
+        None => Profiles::builtin(),
+    };
     let device = Device::open(
         &args.data_dir,
         args.serial.as_deref(),
-        SimClock::real_time(),
-    )?;
+        SimClock::new(start, mode),
+        args.seed,
+    )?
+    .with_profiles(profiles);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -61,7 +223,13 @@ async fn main() -> anyhow::Result<()> {
         writeln!(out, "goe-charger listening on http://{addr}")?;
         out.flush()?;
     }
-    tracing::info!(serial = %device.serial(), data_dir = %args.data_dir.display(), "charger started");
+    tracing::info!(
+        serial = %device.serial(),
+        data_dir = %args.data_dir.display(),
+        clock = ?mode,
+        seed = args.seed,
+        "charger started"
+    );
     goe_charger::serve(listener, Arc::new(device), shutdown_signal()).await?;
     tracing::info!("charger stopped");
     Ok(())
