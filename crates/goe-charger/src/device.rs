@@ -12,7 +12,12 @@ use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
 
 /// What error texts show instead of a secret's raw value (the v1 API's mask).
-const MASK: &str = "********";
+pub const MASK: &str = "********";
+
+/// Whether what is sent for `key` must never be echoed (passwords, keys).
+pub fn is_secret(key: &str) -> bool {
+    goe_keys::key(key).is_some_and(|d| d.secret != Secret::No)
+}
 use goe_store::{Document, Store, StoreError};
 use parking_lot::Mutex;
 use std::path::Path;
@@ -65,6 +70,12 @@ struct Inner {
 /// One virtual charger served over the network.
 pub struct Device {
     inner: Mutex<Inner>,
+    /// Tells push channels (MQTT, WebSocket) that values may have changed;
+    /// carries the charger's generation.
+    changes: tokio::sync::watch::Sender<u64>,
+    /// Hash of the empty password, used for WebSocket authentication while
+    /// no password is set.
+    empty_password_hash: String,
     clock: SimClock,
     seed: u64,
     profiles: Profiles,
@@ -153,7 +164,11 @@ impl Device {
                 source,
             })?;
         save(&mut store, &charger)?;
+        let (changes, _) = tokio::sync::watch::channel(charger.generation());
+        let empty_password_hash = goe_engine::secrets::password_hash("", &serial);
         Ok(Device {
+            changes,
+            empty_password_hash,
             inner: Mutex::new(Inner {
                 charger,
                 store,
@@ -213,6 +228,120 @@ impl Device {
                 Err(e) => tracing::error!("{e}"),
             }
         }
+        let generation = inner.charger.generation();
+        drop(inner);
+        self.notify(generation);
+    }
+
+    /// Tells push channels that values changed (after steps, writes, actions).
+    fn notify(&self, generation: u64) {
+        self.changes.send_replace(generation);
+    }
+
+    /// A receiver that wakes whenever values may have changed.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Runs `f` on the charger at the current simulated time, under the lock.
+    /// Keep `f` short: every API waits for it.
+    pub fn with_charger<R>(&self, f: impl FnOnce(&mut Charger, SimTime) -> R) -> R {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        f(&mut inner.charger, now)
+    }
+
+    /// The stored password hash (or the empty password's when none is set).
+    pub fn password_hash(&self) -> String {
+        self.with_charger(|c, _| {
+            c.value("pass")
+                .and_then(goe_keys::Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| self.empty_password_hash.clone())
+    }
+
+    /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).
+    pub fn websocket_clients(&self, delta: i64) {
+        let generation = self.with_charger(|c, _| {
+            let n = c
+                .value("wccw")
+                .and_then(goe_keys::Value::as_i64)
+                .unwrap_or(0);
+            c.set_status("wccw", goe_keys::Value::Int((n + delta).max(0)));
+            c.generation()
+        });
+        self.notify(generation);
+    }
+
+    /// The MQTT settings (`mce`, `mcu`, `mtp`, `mcr`).
+    pub fn mqtt_config(&self) -> crate::mqtt::MqttConfig {
+        self.with_charger(|c, _| {
+            let text = |k: &str| {
+                c.value(k)
+                    .and_then(goe_keys::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let flag = |k: &str| c.value(k).and_then(goe_keys::Value::as_bool) == Some(true);
+            crate::mqtt::MqttConfig {
+                enabled: flag("mce"),
+                url: text("mcu"),
+                prefix: text("mtp"),
+                read_only: flag("mcr"),
+            }
+        })
+    }
+
+    /// Reports the MQTT client's state in `mcs`, `mcc`, `mcca`, `mlr`, `mlra`.
+    pub fn mqtt_status(&self, started: bool, connected: bool, error: Option<String>) {
+        use goe_keys::Value;
+        let generation = self.with_charger(|c, now| {
+            let rbt = c.millis_since_boot(now);
+            let was_connected = c.value("mcc").and_then(Value::as_bool) == Some(true);
+            c.set_status("mcs", Value::Bool(started));
+            c.set_status("mcc", Value::Bool(connected));
+            if connected && !was_connected {
+                c.set_status("mcca", Value::Int(rbt));
+            }
+            if !connected {
+                c.set_status("mcca", Value::Null);
+            }
+            if let Some(e) = error {
+                c.set_status("mlr", Value::Str(e));
+                c.set_status("mlra", Value::Int(rbt));
+            }
+            c.generation()
+        });
+        self.notify(generation);
+    }
+
+    /// Applies one write (MQTT `/set`, WebSocket `setValue`) like `/api/set`
+    /// does, saving before returning. Blocking (fsync).
+    pub fn set_one(&self, key: &str, raw: &str) -> Result<(), SetError> {
+        let pairs = [(key.to_owned(), raw.to_owned())];
+        let results = self.apply_writes(&pairs);
+        results
+            .into_iter()
+            .next()
+            .map_or(Ok(()), |(_, result)| result)
+    }
+
+    /// Applies an API v1 `key=value` payload, saving when configuration changed.
+    /// Blocking (fsync).
+    pub fn apply_v1(&self, payload: &str) {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty {
+            let Inner { charger, store, .. } = &mut *inner;
+            match save(store, charger) {
+                Ok(()) => inner.dirty = false,
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+        let generation = inner.charger.generation();
+        drop(inner);
+        self.notify(generation);
     }
 
     /// Saves what the logic changed and is not saved yet (at shutdown).
@@ -308,7 +437,11 @@ impl Device {
                 inner.dirty = false;
             }
         }
-        Ok(self.render_state(&inner.charger, now))
+        let state = self.render_state(&inner.charger, now);
+        let generation = inner.charger.generation();
+        drop(inner);
+        self.notify(generation);
+        Ok(state)
     }
 
     /// Whether a bool key is true right now (e.g. `hai`, `hla`).
@@ -334,10 +467,21 @@ impl Device {
     /// Applies writes in order and persists before returning. Blocking (fsync):
     /// call from a blocking context.
     pub fn set(&self, pairs: &[(String, String)]) -> SetReply {
+        let results = self.apply_writes(pairs);
+        let borrowed: Vec<(&str, Result<(), SetError>)> = results
+            .iter()
+            .map(|(k, r)| (k.as_str(), r.clone()))
+            .collect();
+        render_reply(pairs, &borrowed)
+    }
+
+    /// Applies writes in order (one result per distinct key, at its first
+    /// position, with its last result) and saves before returning.
+    fn apply_writes(&self, pairs: &[(String, String)]) -> Vec<(String, Result<(), SetError>)> {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
         let before = inner.charger.clone();
-        let mut results: Vec<(&str, Result<(), SetError>)> = Vec::with_capacity(pairs.len());
+        let mut results: Vec<(String, Result<(), SetError>)> = Vec::with_capacity(pairs.len());
         let (mut persist, mut restart) = (false, false);
         for (key, raw) in pairs {
             let result = inner.charger.set(now, key, raw);
@@ -346,9 +490,9 @@ impl Device {
                 restart |= outcome.restart;
             }
             let result = result.map(|_| ());
-            match results.iter_mut().find(|(k, _)| *k == key.as_str()) {
+            match results.iter_mut().find(|(k, _)| k == key) {
                 Some(entry) => entry.1 = result,
-                None => results.push((key, result)),
+                None => results.push((key.clone(), result)),
             }
         }
         if restart {
@@ -369,8 +513,10 @@ impl Device {
                 inner.dirty = false;
             }
         }
+        let generation = inner.charger.generation();
         drop(inner);
-        render_reply(pairs, &results)
+        self.notify(generation);
+        results
     }
 }
 

@@ -9,6 +9,8 @@ use crate::device::Device;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use goe_engine::KeySet;
@@ -22,7 +24,25 @@ pub const NOT_FOUND_TEXT: &str = "This URI does not exist";
 
 /// The router serving one device.
 pub fn router(device: Arc<Device>) -> Router {
-    Router::new().fallback(handle).with_state(device)
+    Router::new()
+        .route("/ws", axum::routing::any(websocket))
+        .fallback(handle)
+        .with_state(device)
+}
+
+/// `/ws`: upgrades to the WebSocket API ([`crate::ws`]).
+async fn websocket(
+    State(device): State<Arc<Device>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match upgrade {
+        Ok(upgrade) => upgrade.on_upgrade(move |socket| crate::ws::serve_socket(socket, device)),
+        // the ESP-IDF server's answer to a plain request on a WebSocket path
+        Err(_) => text(
+            StatusCode::BAD_REQUEST,
+            "The WebSocket handshake Upgrade field is missing",
+        ),
+    }
 }
 
 async fn handle(
@@ -38,6 +58,9 @@ async fn handle(
     let path = uri.path();
     if crate::sim_api::is_sim_path(path) {
         return crate::sim_api::handle(device, method, uri, headers, body).await;
+    }
+    if matches!(path, "/status" | "/mqtt") {
+        return legacy(&device, &method, path, uri.query().unwrap_or("")).await;
     }
     let known = matches!(path, "/api/status" | "/api/set");
     if !known || !device.flag("hai") {
@@ -77,6 +100,29 @@ async fn handle(
             }
         }
     }
+}
+
+/// API v1 (`/status`, `/mqtt?payload=key=value`), served while `hla` is true.
+async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) -> Response {
+    if !device.flag("hla") {
+        return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
+    }
+    if method != Method::GET {
+        return text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request method for this URI is not handled by server",
+        );
+    }
+    if path == "/mqtt" {
+        let payload = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "payload")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let dev = device.clone();
+        let _ = tokio::task::spawn_blocking(move || dev.apply_v1(&payload)).await;
+    }
+    let body = device.with_charger(goe_proto::v1::status);
+    json(StatusCode::OK, body)
 }
 
 /// The keys named by `filter=` (comma list or legacy JSON array), readable ones

@@ -3,7 +3,9 @@
 //! This is the only crate that opens sockets or reads the host's clock.
 //!
 //! - [`device`]: one charger (engine + durable store + clock) behind a lock.
-//! - [`http`]: the local HTTP API v2.
+//! - [`http`]: the local HTTP API v2 (and v1 while `hla` is on).
+//! - [`ws`]: the local WebSocket API.
+//! - [`mqtt`]: the MQTT client.
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
@@ -13,9 +15,11 @@
 pub mod clock;
 pub mod device;
 pub mod http;
+pub mod mqtt;
 pub mod profiles;
 pub mod scenario;
 pub mod sim_api;
+pub mod ws;
 
 use device::Device;
 use std::future::Future;
@@ -63,12 +67,14 @@ pub async fn serve(
             }
         })
     });
+    let mqtt = tokio::spawn(mqtt::run(device.clone()));
     let result = axum::serve(listener, http::router(device.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }
+    mqtt.abort();
     let _ = tokio::task::spawn_blocking(move || device.flush()).await;
     result
 }

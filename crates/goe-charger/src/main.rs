@@ -70,6 +70,10 @@ struct ServeArgs {
     /// Custom car profiles for /sim/plug (TOML with `[[car]]` tables).
     #[arg(long, value_name = "FILE")]
     cars: Option<PathBuf>,
+    /// Connect to this MQTT broker (`mqtt://[user:pass@]host:port`): sets
+    /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
+    #[arg(long, value_name = "URL", env = "GOE_MQTT")]
+    mqtt: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,6 +92,7 @@ const EXAMPLES: &str = "Examples:
   goe-charger --clock manual --start 2024-06-03T06:00:00Z --seed 1
   curl -s -X POST 'http://127.0.0.1:8080/sim/plug?car=ev-1p-16a&soc=30'
   curl -s -X POST 'http://127.0.0.1:8080/sim/advance?seconds=3600'
+  goe-charger --mqtt mqtt://127.0.0.1:1883       # publish to a broker, accept /set
   goe-charger run-scenario scenarios/pv-surplus-day.toml";
 
 fn parse_serial(s: &str) -> Result<String, String> {
@@ -214,6 +219,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         args.seed,
     )?
     .with_profiles(profiles);
+    if let Some(url) = &args.mqtt {
+        let mut json_url = String::new();
+        goe_keys::value::write_string(url, &mut json_url);
+        let pairs = [
+            ("mcu".to_owned(), json_url),
+            ("mcr".to_owned(), "false".to_owned()),
+            ("mce".to_owned(), "true".to_owned()),
+        ];
+        let reply = device.set(&pairs);
+        anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+    }
+    // Signal handlers exist before anyone can learn our address, so an early
+    // SIGTERM always shuts down cleanly.
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -230,28 +249,30 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         seed = args.seed,
         "charger started"
     );
-    goe_charger::serve(listener, Arc::new(device), shutdown_signal()).await?;
+    goe_charger::serve(listener, Arc::new(device), shutdown).await?;
     tracing::info!("charger stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT/SIGTERM handlers now and returns the future that
+/// completes when one arrives.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
+}
+
+/// Installs the Ctrl-C handler and returns the future that completes on it.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -306,6 +306,25 @@ impl Charger {
         out.push('}');
     }
 
+    /// Sets a status key the server owns (MQTT state `mcs`/`mcc`/`mcca`/`mlr`/
+    /// `mlra`, client counters `wccw`/`wcch`). Only read-only keys may be set
+    /// this way; returns whether the key exists and is one.
+    pub fn set_status(&mut self, name: &str, value: Value) -> bool {
+        match key_id(name) {
+            Some(kid) if KEYS[kid].access == goe_keys::Access::Read => {
+                self.generation += 1;
+                self.put(kid, value);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Milliseconds since boot at `now` (the time base of `mcca`, `lbp`, …).
+    pub fn millis_since_boot(&self, now: SimTime) -> i64 {
+        self.since_boot(now)
+    }
+
     /// Appends the JSON of one key as clients see it (secrets masked).
     pub fn write_key(&self, kid: KeyId, out: &mut String) {
         render::write_value(&KEYS[kid], &self.values[kid], out);
