@@ -496,6 +496,34 @@ impl Charger {
     }
 }
 
+/// Load balancing (driven by the fleet's group coordinator).
+impl Charger {
+    /// What this charger asks of its load-balancing group, when `loe` is on.
+    pub fn load_demand(&self) -> Option<crate::loadbalance::Demand> {
+        if self.values[k().loe].as_bool() != Some(true) {
+            return None;
+        }
+        Some(crate::loadbalance::Demand {
+            serial: self.serial.clone(),
+            priority: self.values[k().lop].as_i64().unwrap_or(50),
+            wanted_a: self.logic.wanted_a,
+            min_a: self.values[k().mca].as_i64().unwrap_or(6),
+        })
+    }
+
+    /// The group id (`log`) this charger balances in, when `loe` is on.
+    pub fn load_group(&self) -> Option<&str> {
+        (self.values[k().loe].as_bool() == Some(true))
+            .then(|| self.values[k().log].as_str().unwrap_or_default())
+    }
+
+    /// Hands the coordinator's allotment to the charger (applied at the next
+    /// second); `None` = the coordinator is lost, the charger falls back to `lof`.
+    pub fn set_load_allocation(&mut self, allocation: Option<crate::loadbalance::Allocation>) {
+        self.logic.load = allocation;
+    }
+}
+
 /// Control of the simulated world (the `/sim/` API).
 impl Charger {
     /// Plugs in a car of `profile` at `soc` percent.

@@ -33,7 +33,8 @@ key_ids! {
     avg_pakku = "pvopt_averagePAkku", ct = "ct", mci = "mci", mcpd = "mcpd", mcpea = "mcpea",
     su = "su", sua = "sua", var = "var", pwm = "pwm", lfspt = "lfspt", fsptws = "fsptws",
     spl3 = "spl3", psm = "psm", cus = "cus", fhz = "fhz", avgfhz = "avgfhz", cards = "cards",
-    pgt = "pgt", sh = "sh", psh = "psh", rr = "rr", ocu = "ocu", ocm = "ocm", loa = "loa",
+    pgt = "pgt", sh = "sh", psh = "psh", rr = "rr", ocu = "ocu", ocm = "ocm", loa = "loa", loe = "loe", lom = "lom", los = "los",
+    lof = "lof", lop = "lop", log = "log",
 }
 
 /// The resolved ids.

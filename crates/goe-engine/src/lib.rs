@@ -9,6 +9,7 @@
 //! - [`charger`]: one charger's state and the effects of writes.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
 //! - [`keyset`]: key filters as bitsets.
+//! - [`loadbalance`]: current sharing inside a group of chargers.
 //! - [`logic`]: the once-a-second decision cascade and physics.
 //! - [`ids`]: key ids the engine uses.
 //! - [`secrets`]: the stored form of the password.
@@ -20,6 +21,7 @@ pub mod charger;
 pub mod clock;
 pub mod ids;
 pub mod keyset;
+pub mod loadbalance;
 pub mod logic;
 pub mod secrets;
 pub mod world;

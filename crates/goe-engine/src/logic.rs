@@ -122,6 +122,10 @@ pub struct LogicState {
     pub cll_shown: Option<[i64; 8]>,
     /// Price slot shown in `awcp` (start, end).
     pub awcp_shown: Option<(i64, i64)>,
+    /// The load-balancing allotment from the group coordinator, if any.
+    pub load: Option<crate::loadbalance::Allocation>,
+    /// Current per phase the charger would use without load management (A).
+    pub wanted_a: i64,
 }
 
 impl Default for LogicState {
@@ -162,6 +166,8 @@ impl Default for LogicState {
             led_shown: None,
             cll_shown: None,
             awcp_shown: None,
+            load: None,
+            wanted_a: 0,
         }
     }
 }
@@ -313,7 +319,11 @@ impl Charger {
         decision = self.post_process(decision, rbt);
         self.update_phases(rbt, decision);
         decision = self.simulated_unplug(now, rbt, decision);
-        let acu = self.current_limits(decision);
+        let load_limit = self.load_limit();
+        let acu = self.current_limits(decision, load_limit);
+        if decision.charge && acu.is_none() && load_limit.is_some_and(|l| l < self.int(k().mca)) {
+            decision = Decision::stop(27);
+        }
         let charge = decision.charge && acu.is_some();
         self.drive_car(rbt, charge, acu);
         self.electrical();
@@ -773,8 +783,34 @@ impl Charger {
         d
     }
 
+    /// The load-management limit (`loa`) when `loe` is on: the coordinator's
+    /// allotment, or `lof` while no coordinator answers. Updates `loa`, `lom`, `los`.
+    fn load_limit(&mut self) -> Option<i64> {
+        if !self.flag(k().loe) {
+            self.put(k().loa, Value::Null);
+            self.put(k().lom, Value::Array(Vec::new()));
+            self.put(k().los, Value::Null);
+            return None;
+        }
+        let (amps, members, status) = match &self.logic.load {
+            Some(a) => (a.amps, a.members.clone(), a.status.clone()),
+            None => (
+                self.int(k().lof),
+                Vec::new(),
+                "fallback: no group coordinator".to_owned(),
+            ),
+        };
+        self.put(k().loa, Value::Int(amps));
+        self.put(
+            k().lom,
+            Value::Array(members.into_iter().map(Value::Str).collect()),
+        );
+        self.put(k().los, Value::Str(status));
+        Some(amps)
+    }
+
     /// `acu` (or `None` when no current may flow) and `cll`.
-    fn current_limits(&mut self, d: Decision) -> Option<i64> {
+    fn current_limits(&mut self, d: Decision, load_limit: Option<i64>) -> Option<i64> {
         let var_max = if self.int(k().var) >= 22 { 32 } else { 16 };
         let requested = d.current.unwrap_or_else(|| self.int(k().amp));
         let plugged = self.world.car.is_some();
@@ -798,6 +834,13 @@ impl Charger {
         if let Some(t) = tcl {
             limit = limit.min(t);
         }
+        self.logic.wanted_a = match &self.world.car {
+            Some(car) if d.charge && !car.full && self.logic.sim_unplug_until.is_none() => limit,
+            _ => 0,
+        };
+        if let Some(l) = load_limit {
+            limit = limit.min(l);
+        }
         let shown = [
             adapter,
             cable.unwrap_or(-1),
@@ -805,8 +848,8 @@ impl Charger {
             mca,
             requested,
             amt,
-            32,
             tcl.unwrap_or(-1),
+            load_limit.unwrap_or(-1),
         ];
         if self.logic.cll_shown != Some(shown) {
             let mut fields = vec![("adapterCurrentLimit".to_owned(), Value::Int(adapter))];
@@ -820,6 +863,9 @@ impl Charger {
             fields.push(("unsymetryCurrentLimit".into(), Value::Int(32)));
             if let Some(t) = tcl {
                 fields.push(("temporaryCurrentLimit".into(), Value::Int(t)));
+            }
+            if let Some(l) = load_limit {
+                fields.push(("loadLimit".into(), Value::Int(l)));
             }
             self.put(k().cll, Value::Object(fields));
             self.logic.cll_shown = Some(shown);

@@ -594,3 +594,88 @@ fn year_of_stepping_is_cheap_enough_to_run() {
     assert_eq!(s.get("car"), 4);
     assert!(s.num("rbt") >= 7.0 * 24.0 * 3600.0 * 1000.0);
 }
+
+/// A group coordinator as the fleet runs it: allocate, hand out, step.
+fn run_group(chargers: &mut [Sim], lot: i64, secs: u32, check: &mut dyn FnMut(&mut [Sim])) {
+    use goe_engine::loadbalance::{Allocation, allocate};
+    for _ in 0..secs {
+        let demands: Vec<_> = chargers.iter().filter_map(|s| s.c.load_demand()).collect();
+        let amps = allocate(lot, &demands);
+        let members: Vec<String> = demands.iter().map(|d| d.serial.clone()).collect();
+        for s in chargers.iter_mut() {
+            let serial = s.c.serial().to_owned();
+            let pos = demands.iter().position(|d| d.serial == serial);
+            s.c.set_load_allocation(pos.map(|i| Allocation {
+                amps: amps[i],
+                members: members.clone(),
+                status: "ok".into(),
+            }));
+            s.run(1);
+        }
+        check(chargers);
+    }
+}
+
+#[test]
+fn load_balancing_group_never_exceeds_its_total() {
+    let lot = 32;
+    let mut group: Vec<Sim> = (0..4)
+        .map(|i| {
+            let mut s = Sim::at(MONDAY_6_UTC, i);
+            s.c = Charger::boot(&format!("00000{i}"), None, s.now, i).unwrap();
+            s.set("loe", "true")
+                .set("log", "\"garage\"")
+                .set("lop", &format!("{}", 50 + i));
+            s
+        })
+        .collect();
+    for (i, s) in group.iter_mut().enumerate() {
+        s.plug(
+            if i % 2 == 0 {
+                "ev-3p-11kw"
+            } else {
+                "ev-1p-16a"
+            },
+            20.0,
+        );
+    }
+    let mut saw_27 = false;
+    run_group(&mut group, lot, 120, &mut |g| {
+        let mut total = 0.0;
+        for s in g.iter_mut() {
+            let st = s.status();
+            let drawn = (4..7)
+                .map(|i| st["nrg"][i].as_f64().unwrap())
+                .fold(0.0, f64::max);
+            total += drawn;
+            if let Some(acu) = st["acu"].as_i64() {
+                assert!(acu >= 6, "a charging member below mca");
+                assert!(acu <= st["loa"].as_i64().unwrap());
+            }
+            saw_27 |= st["modelStatus"] == 27;
+        }
+        assert!(total <= lot as f64 + 0.5, "group draws {total} A > {lot} A");
+    });
+    assert!(saw_27, "4 cars at 16 A cannot all charge on 32 A");
+    let st = group[3].status();
+    assert_eq!(st["lom"].as_array().unwrap().len(), 4);
+    assert_eq!(st["cll"]["loadLimit"], st["loa"]);
+}
+
+#[test]
+fn lost_coordinator_falls_back_to_lof() {
+    let mut s = Sim::new();
+    s.set("loe", "true")
+        .set("lof", "8")
+        .plug("ev-3p-11kw", 20.0)
+        .run(5);
+    assert_eq!(s.get("loa"), 8);
+    assert_eq!(s.get("acu"), 8);
+    assert!(s.get("los").as_str().unwrap().contains("fallback"));
+    s.set("lof", "0").run(2);
+    assert_eq!(s.ms(), 27);
+    assert_eq!(s.get("alw"), false);
+    s.set("loe", "false").run(2);
+    assert_eq!(s.get("loa"), J::Null);
+    assert_eq!(s.ms(), 15);
+}
