@@ -74,8 +74,8 @@ pub struct Device {
     /// carries the charger's generation.
     changes: tokio::sync::watch::Sender<u64>,
     /// Hash of the empty password, used for WebSocket authentication while
-    /// no password is set.
-    empty_password_hash: String,
+    /// no password is set (computed on first use: PBKDF2 is slow on purpose).
+    empty_password_hash: std::sync::OnceLock<String>,
     clock: SimClock,
     seed: u64,
     profiles: Profiles,
@@ -165,7 +165,7 @@ impl Device {
             })?;
         save(&mut store, &charger)?;
         let (changes, _) = tokio::sync::watch::channel(charger.generation());
-        let empty_password_hash = goe_engine::secrets::password_hash("", &serial);
+        let empty_password_hash = std::sync::OnceLock::new();
         Ok(Device {
             changes,
             empty_password_hash,
@@ -258,7 +258,11 @@ impl Device {
                 .and_then(goe_keys::Value::as_str)
                 .map(str::to_owned)
         })
-        .unwrap_or_else(|| self.empty_password_hash.clone())
+        .unwrap_or_else(|| {
+            self.empty_password_hash
+                .get_or_init(|| goe_engine::secrets::password_hash("", &self.serial()))
+                .clone()
+        })
     }
 
     /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).

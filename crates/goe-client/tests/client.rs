@@ -1,0 +1,195 @@
+//! The client against a real `goe-charger` server on 127.0.0.1 (in-process,
+//! real sockets): typed status, filters, sets, per-key failures and error paths.
+
+use goe_client::{CarState, Client, ClientError, ForceState, LogicMode, TypedValue};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// A virtual charger served on a free port until the test ends.
+struct Server {
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let device = goe_charger::device::Device::open(
+        dir.path(),
+        None,
+        goe_charger::clock::SimClock::real_time(),
+        1,
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(goe_charger::serve(listener, Arc::new(device), async {
+        let _ = stopped.await;
+    }));
+    Server {
+        addr,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+fn client(server: &Server) -> Client {
+    Client::new(&server.addr.to_string()).unwrap()
+}
+
+/// A port nothing listens on: bind, note the port, close.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_status_is_typed() {
+    let server = start().await;
+    let status = client(&server).status().await.unwrap();
+    assert!(status.len() > 150, "{} keys", status.len());
+    assert_eq!(status.serial(), Some("012345"));
+    assert_eq!(status.car_state(), Some(CarState::Idle));
+    assert_eq!(status.force_state(), Some(ForceState::Neutral));
+    assert_eq!(status.logic_mode(), Some(LogicMode::Default));
+    assert_eq!(status.requested_current(), Some(16));
+    let model = status.model_status().unwrap();
+    assert!(model.name().is_some(), "{model:?}");
+    assert!(!model.reason().is_empty());
+    let energy = status.energy().unwrap();
+    assert!(
+        energy.phases.iter().all(|p| p.voltage > 100.0),
+        "{energy:?}"
+    );
+    assert!(!status.temperatures().unwrap().is_empty());
+    assert!(status.uptime().is_some());
+    // the charger's clock is the host's (real-time sim clock)
+    let utc = status.utc().unwrap();
+    let skew = (jiff::Timestamp::now().as_second() - utc.as_second()).abs();
+    assert!(skew < 3600, "utc {utc}");
+    // generic access through the key table
+    assert!(matches!(status.get("rbt"), Some(TypedValue::Duration(_))));
+    assert!(matches!(status.get("utc"), Some(TypedValue::Timestamp(_))));
+    assert!(matches!(status.get("loc"), Some(TypedValue::LocalTime(_))));
+    assert!(matches!(status.get("nrg"), Some(TypedValue::Energy(_))));
+    match status.get("car") {
+        Some(TypedValue::Enum(e)) => assert_eq!((e.value, e.name), (1, Some("Idle"))),
+        other => panic!("{other:?}"),
+    }
+    // write-only keys never appear
+    assert!(!status.contains("pass"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filtered_status_and_get() {
+    let server = start().await;
+    let c = client(&server);
+    let status = c.status_of(&["nrg", "car", "amp"]).await.unwrap();
+    // the charger's order (registration order), only the keys asked for
+    assert_eq!(status.keys().collect::<Vec<_>>(), ["amp", "car", "nrg"]);
+    assert_eq!(c.get("amp").await.unwrap(), TypedValue::Int(16));
+    assert!(matches!(
+        c.get("ampp").await,
+        Err(ClientError::UnknownKey {
+            suggestion: Some("amp"),
+            ..
+        })
+    ));
+    assert!(matches!(
+        c.get("pass").await,
+        Err(ClientError::NotReadable { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_and_read_back() {
+    let server = start().await;
+    let c = client(&server);
+    let results = c
+        .set(&[("amp", json!(10)), ("fna", json!("a b & c"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        results,
+        vec![("amp".to_owned(), Ok(())), ("fna".to_owned(), Ok(()))]
+    );
+    let results = c
+        .set_text(&[("frc", "on"), ("lmo", "eco"), ("psm", "1p")])
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 3);
+    let s = c
+        .status_of(&["amp", "fna", "frc", "lmo", "psm"])
+        .await
+        .unwrap();
+    assert_eq!(s.requested_current(), Some(10));
+    assert_eq!(s.friendly_name(), Some("a b & c"));
+    assert_eq!(s.force_state(), Some(ForceState::On));
+    assert_eq!(s.logic_mode(), Some(LogicMode::Eco));
+    assert_eq!(s.raw("psm"), Some(&json!(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_failure_reports_every_key() {
+    let server = start().await;
+    let c = client(&server);
+    let err = c
+        .set(&[("amp", json!(12)), ("alw", json!(true)), ("amp2", json!(1))])
+        .await
+        .unwrap_err();
+    let results = err.key_results().expect("partial failure");
+    assert_eq!(results[0], ("amp".to_owned(), Ok(())));
+    assert_eq!(
+        results[1],
+        (
+            "alw".to_owned(),
+            Err("alw: tried to set api key without setter (true)".to_owned())
+        )
+    );
+    assert_eq!(results[2].0, "amp2");
+    assert!(results[2].1.is_err());
+    // the accepted key was applied
+    assert_eq!(c.get("amp").await.unwrap(), TypedValue::Int(12));
+    // out of range: the charger's own text
+    let err = c.set(&[("amp", json!(40))]).await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("exceeds range"), "{text}");
+    // bad friendly value: refused before sending
+    assert!(matches!(
+        c.set_text(&[("lmo", "turbo")]).await,
+        Err(ClientError::BadValue { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_disabled_is_named() {
+    let server = start().await;
+    let c = client(&server);
+    c.set(&[("hai", json!(false))]).await.unwrap();
+    let err = c.status().await.unwrap_err();
+    assert!(matches!(err, ClientError::ApiDisabled { .. }), "{err:?}");
+    assert!(err.to_string().contains("HTTP API v2 disabled"), "{err}");
+    let err = c.set(&[("hai", json!(true))]).await.unwrap_err();
+    assert!(matches!(err, ClientError::ApiDisabled { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_is_named() {
+    let host = format!("127.0.0.1:{}", closed_port());
+    let err = Client::new(&host).unwrap().status().await.unwrap_err();
+    match &err {
+        ClientError::Unreachable {
+            host: h, reason, ..
+        } => {
+            assert_eq!(h, &host);
+            assert_eq!(reason, "connection refused");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        format!("cannot reach the charger at {host}: connection refused")
+    );
+}
