@@ -21,6 +21,7 @@ pub fn is_secret(key: &str) -> bool {
 use goe_store::{Document, Store, StoreError};
 use parking_lot::Mutex;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Why a device could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +77,7 @@ pub struct Device {
     /// Hash of the empty password, used for WebSocket authentication while
     /// no password is set (computed on first use: PBKDF2 is slow on purpose).
     empty_password_hash: std::sync::OnceLock<String>,
-    clock: SimClock,
+    clock: Arc<SimClock>,
     seed: u64,
     profiles: Profiles,
 }
@@ -142,9 +143,10 @@ impl Device {
     pub fn open(
         data_dir: &Path,
         serial: Option<&str>,
-        clock: SimClock,
+        clock: impl Into<Arc<SimClock>>,
         seed: u64,
     ) -> Result<Device, DeviceError> {
+        let clock: Arc<SimClock> = clock.into();
         let (mut store, doc) = Store::open(data_dir)?;
         let serial = match (&doc, serial) {
             (Some(doc), Some(requested)) if doc.serial != requested => {
@@ -348,6 +350,29 @@ impl Device {
         self.notify(generation);
     }
 
+    /// Steps the logic up to `target` (a fleet's shared second), saving like
+    /// [`Device::step`]. Blocking (fsync).
+    pub fn step_until(&self, target: SimTime) {
+        let mut inner = self.inner.lock();
+        if inner.charger.step(target).persist {
+            inner.dirty = true;
+        }
+        let due = inner
+            .last_step_save
+            .is_none_or(|at| at.elapsed() >= STEP_SAVE_INTERVAL);
+        if inner.dirty && due {
+            inner.last_step_save = Some(Instant::now());
+            let Inner { charger, store, .. } = &mut *inner;
+            match save(store, charger) {
+                Ok(()) => inner.dirty = false,
+                Err(e) => tracing::error!("{e}"),
+            }
+        }
+        let generation = inner.charger.generation();
+        drop(inner);
+        self.notify(generation);
+    }
+
     /// Saves what the logic changed and is not saved yet (at shutdown).
     pub fn flush(&self) {
         let mut inner = self.inner.lock();
@@ -464,6 +489,10 @@ impl Device {
         let mut inner = self.inner.lock();
         // read the clock under the lock, so no answer shows an older time than one before it
         let now = self.clock.now();
+        // a manual clock shared by a fleet may have moved without stepping us
+        if self.clock.is_manual() && inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
         inner.charger.write_status(now, filter, &mut out);
         out
     }

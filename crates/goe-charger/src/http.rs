@@ -6,6 +6,7 @@
 //! control API ([`crate::sim_api`]), which `hai` does not switch off.
 
 use crate::device::Device;
+use crate::fleet::Fleet;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -22,17 +23,43 @@ pub const MAX_URI_LEN: usize = 4096;
 /// The ESP-IDF httpd's 404 text (IDF 4.x, as on firmware 05x).
 pub const NOT_FOUND_TEXT: &str = "This URI does not exist";
 
+/// What every request handler sees: its charger and, in fleet mode, the fleet.
+#[derive(Clone)]
+pub struct AppState {
+    /// The charger this listener serves.
+    pub device: Arc<Device>,
+    /// All chargers of the process, when running a fleet.
+    pub fleet: Option<Arc<Fleet>>,
+}
+
 /// The router serving one device.
 pub fn router(device: Arc<Device>) -> Router {
+    app(AppState {
+        device,
+        fleet: None,
+    })
+}
+
+/// The router of one charger of a fleet: `/sim/…?serial=S` addresses any
+/// charger of the fleet, `/sim/fleet` lists them, `/sim/advance` moves the
+/// whole fleet.
+pub fn fleet_router(device: Arc<Device>, fleet: Arc<Fleet>) -> Router {
+    app(AppState {
+        device,
+        fleet: Some(fleet),
+    })
+}
+
+fn app(state: AppState) -> Router {
     Router::new()
         .route("/ws", axum::routing::any(websocket))
         .fallback(handle)
-        .with_state(device)
+        .with_state(state)
 }
 
 /// `/ws`: upgrades to the WebSocket API ([`crate::ws`]).
 async fn websocket(
-    State(device): State<Arc<Device>>,
+    State(AppState { device, .. }): State<AppState>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade {
@@ -46,7 +73,7 @@ async fn websocket(
 }
 
 async fn handle(
-    State(device): State<Arc<Device>>,
+    State(AppState { device, fleet }): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -57,6 +84,9 @@ async fn handle(
     }
     let path = uri.path();
     if crate::sim_api::is_sim_path(path) {
+        if let Some(fleet) = fleet {
+            return crate::sim_api::handle_fleet(fleet, device, method, uri, headers, body).await;
+        }
         return crate::sim_api::handle(device, method, uri, headers, body).await;
     }
     if matches!(path, "/status" | "/mqtt") {

@@ -3,6 +3,7 @@
 //! This is the only crate that opens sockets or reads the host's clock.
 //!
 //! - [`device`]: one charger (engine + durable store + clock) behind a lock.
+//! - [`fleet`]: many chargers on one clock, load-balancing coordinator.
 //! - [`http`]: the local HTTP API v2 (and v1 while `hla` is on).
 //! - [`ws`]: the local WebSocket API.
 //! - [`mqtt`]: the MQTT client.
@@ -14,6 +15,7 @@
 
 pub mod clock;
 pub mod device;
+pub mod fleet;
 pub mod http;
 pub mod mqtt;
 pub mod profiles;

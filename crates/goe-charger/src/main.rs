@@ -70,6 +70,10 @@ struct ServeArgs {
     /// Custom car profiles for /sim/plug (TOML with `[[car]]` tables).
     #[arg(long, value_name = "FILE")]
     cars: Option<PathBuf>,
+    /// Run this many chargers in one process (serials counting up from
+    /// --serial or 100001, ports from --listen's port, data in DIR/<serial>).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    chargers: u32,
     /// Connect to this MQTT broker (`mqtt://[user:pass@]host:port`): sets
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
@@ -212,6 +216,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Profiles::load(path).map_err(anyhow::Error::msg)?,
         None => Profiles::builtin(),
     };
+    if args.chargers > 1 {
+        return serve_fleet(args, start, mode, profiles).await;
+    }
     let device = Device::open(
         &args.data_dir,
         args.serial.as_deref(),
@@ -251,6 +258,70 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     goe_charger::serve(listener, Arc::new(device), shutdown).await?;
     tracing::info!("charger stopped");
+    Ok(())
+}
+
+/// Runs `--chargers N` chargers on one clock.
+async fn serve_fleet(
+    args: ServeArgs,
+    start: SimTime,
+    mode: ClockMode,
+    profiles: Profiles,
+) -> anyhow::Result<()> {
+    use goe_charger::fleet::{Fleet, serial_of};
+    let count = args.chargers as usize;
+    // every charger needs a listener and a broker connection: lift the fd limit
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let base = match &args.serial {
+        Some(s) => s
+            .parse::<u64>()
+            .context("with --chargers, --serial is the first serial and must be a number")?,
+        None => 100_001,
+    };
+    let clock = Arc::new(SimClock::new(start, mode));
+    let fleet = Fleet::open(&args.data_dir, count, base, clock, args.seed, &profiles)?;
+    if let Some(url) = &args.mqtt {
+        let mut json_url = String::new();
+        goe_keys::value::write_string(url, &mut json_url);
+        for d in fleet.devices() {
+            let reply = d.set(&[
+                ("mcu".to_owned(), json_url.clone()),
+                ("mcr".to_owned(), "false".to_owned()),
+                ("mce".to_owned(), "true".to_owned()),
+            ]);
+            anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+        }
+    }
+    let shutdown = shutdown_signal()?;
+    let mut listeners = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut addr = args.listen;
+        if addr.port() != 0 {
+            let port = u16::try_from(u32::from(addr.port()) + i as u32)
+                .context("--chargers N needs N ports from --listen's port on")?;
+            addr.set_port(port);
+        }
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        listeners.push(listener);
+    }
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "goe-charger fleet of {count} chargers")?;
+        for (i, l) in listeners.iter().enumerate() {
+            writeln!(
+                out,
+                "goe-charger {} listening on http://{}",
+                serial_of(base, i),
+                l.local_addr()?
+            )?;
+        }
+        out.flush()?;
+    }
+    tracing::info!(count, clock = ?mode, seed = args.seed, "fleet started");
+    goe_charger::fleet::serve_fleet(Arc::new(fleet), listeners, shutdown).await?;
+    tracing::info!("fleet stopped");
     Ok(())
 }
 

@@ -329,6 +329,95 @@ fn error(status: StatusCode, message: &str) -> Response {
     json(status, serde_json::json!({ "error": message }).to_string())
 }
 
+/// The control API of a charger in a fleet: `/sim/fleet` lists the chargers
+/// (`POST /sim/fleet?coordinator=lost|ok` simulates losing the load-balancing
+/// coordinator), `serial=S` on any endpoint addresses another charger, and
+/// `/sim/advance` moves the shared clock and steps every charger.
+pub async fn handle_fleet(
+    fleet: Arc<crate::fleet::Fleet>,
+    device: Arc<Device>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let query = uri.query().unwrap_or("");
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    if uri.path() == "/sim/fleet" {
+        return match (method.as_str(), param("coordinator").as_deref()) {
+            ("GET", None) => json_ok(fleet.describe()),
+            ("POST", Some(state @ ("lost" | "ok"))) => {
+                fleet.set_coordinator_lost(state == "lost");
+                json_ok(fleet.describe())
+            }
+            ("POST", _) => error(
+                StatusCode::BAD_REQUEST,
+                "POST /sim/fleet needs coordinator=lost or coordinator=ok",
+            ),
+            _ => error(StatusCode::METHOD_NOT_ALLOWED, "use GET or POST"),
+        };
+    }
+    let target = match param("serial") {
+        Some(serial) => match fleet.device(&serial) {
+            Some(d) => d.clone(),
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    &format!("no charger with serial {serial} in this fleet"),
+                );
+            }
+        },
+        None => device,
+    };
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "serial").collect();
+    let rest_query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(rest.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish();
+    if uri.path() == "/sim/advance" && method == Method::POST {
+        let seconds = rest
+            .iter()
+            .find(|(k, _)| k == "seconds")
+            .and_then(|(_, v)| v.parse::<f64>().ok());
+        let Some(seconds) = seconds.filter(|s| *s > 0.0 && *s <= 316_224_000.0) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "seconds must be more than 0 and at most 10 years (316224000)",
+            );
+        };
+        let now = match fleet.clock().advance((seconds * 1000.0) as i64) {
+            Ok(now) => now,
+            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        let f = fleet.clone();
+        let _ = tokio::task::spawn_blocking(move || f.step_to(now)).await;
+        return json_ok(target.sim_state());
+    }
+    let new_uri = if rest_query.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{rest_query}", uri.path())
+    };
+    let uri = new_uri.parse::<Uri>().unwrap_or(uri);
+    handle(target, method, uri, headers, body).await
+}
+
+fn json_ok(body: String) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -204,6 +204,11 @@ impl Charger {
         &self.serial
     }
 
+    /// When the logic last ran (whole seconds after boot), if ever.
+    pub fn last_tick(&self) -> Option<SimTime> {
+        self.last_tick
+    }
+
     /// The seed of the simulation's random choices.
     pub fn seed(&self) -> u64 {
         self.seed

@@ -1,0 +1,257 @@
+//! Many virtual chargers in one process: one shared simulated clock, one
+//! ticker for all, a listener and an MQTT task per charger, and the group
+//! coordinator of load balancing.
+//!
+//! Memory per idle charger is its value vector and store; key metadata is
+//! shared (`goe_keys::KEYS`), nothing runs on a thread of its own.
+
+use crate::clock::SimClock;
+use crate::device::{Device, DeviceError};
+use crate::profiles::Profiles;
+use goe_engine::SimTime;
+use goe_engine::loadbalance::{Allocation, Demand, allocate};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::net::TcpListener;
+
+/// The chargers of one process.
+pub struct Fleet {
+    devices: Vec<Arc<Device>>,
+    by_serial: HashMap<String, usize>,
+    clock: Arc<SimClock>,
+    addresses: parking_lot::Mutex<Vec<Option<SocketAddr>>>,
+    /// Simulates losing the load-balancing coordinator (members use `lof`).
+    coordinator_lost: AtomicBool,
+    /// Serialises fleet-wide steps (ticker and manual advances).
+    stepping: parking_lot::Mutex<()>,
+}
+
+/// The serial of the `i`-th charger of a fleet starting at `base`.
+pub fn serial_of(base: u64, i: usize) -> String {
+    format!("{:06}", base + i as u64)
+}
+
+impl Fleet {
+    /// Opens `count` chargers with consecutive serials from `base`, each with its
+    /// own data directory `root/<serial>`, all on one `clock`.
+    pub fn open(
+        root: &Path,
+        count: usize,
+        base: u64,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+    ) -> Result<Fleet, DeviceError> {
+        let mut devices = Vec::with_capacity(count);
+        let mut by_serial = HashMap::with_capacity(count);
+        for i in 0..count {
+            let serial = serial_of(base, i);
+            let device = Device::open(
+                &root.join(&serial),
+                Some(&serial),
+                clock.clone(),
+                seed.wrapping_add(i as u64),
+            )?
+            .with_profiles(profiles.clone());
+            by_serial.insert(serial, i);
+            devices.push(Arc::new(device));
+        }
+        Ok(Fleet {
+            addresses: parking_lot::Mutex::new(vec![None; devices.len()]),
+            devices,
+            by_serial,
+            clock,
+            coordinator_lost: AtomicBool::new(false),
+            stepping: parking_lot::Mutex::new(()),
+        })
+    }
+
+    /// Every charger, in serial order.
+    pub fn devices(&self) -> &[Arc<Device>] {
+        &self.devices
+    }
+
+    /// The charger with this serial.
+    pub fn device(&self, serial: &str) -> Option<&Arc<Device>> {
+        self.by_serial.get(serial).map(|&i| &self.devices[i])
+    }
+
+    /// The shared clock.
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Marks the load-balancing coordinator as lost (or back).
+    pub fn set_coordinator_lost(&self, lost: bool) {
+        self.coordinator_lost.store(lost, Ordering::Release);
+    }
+
+    /// `/sim/fleet`: serial, address and group of every charger, as JSON.
+    pub fn describe(&self) -> String {
+        let addresses = self.addresses.lock().clone();
+        let list: Vec<serde_json::Value> = self
+            .devices
+            .iter()
+            .zip(addresses)
+            .map(|(d, addr)| {
+                let group = d.with_charger(|c, _| c.load_group().map(str::to_owned));
+                serde_json::json!({
+                    "serial": d.serial(),
+                    "address": addr.map(|a| format!("http://{a}")),
+                    "loadGroup": group,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "chargers": list,
+            "coordinatorLost": self.coordinator_lost.load(Ordering::Acquire),
+        })
+        .to_string()
+    }
+
+    /// Steps every charger to the clock's now, one simulated second at a time
+    /// with the load-balancing coordinator in between. Blocking (saves).
+    pub fn step_all(&self) {
+        self.step_to(self.clock.now());
+    }
+
+    /// Steps every charger to `target`, second by second.
+    pub fn step_to(&self, target: SimTime) {
+        let _guard = self.stepping.lock();
+        let Some(first) = self.devices.first() else {
+            return;
+        };
+        let mut t = first.with_charger(|c, _| c.last_tick()).unwrap_or(target);
+        loop {
+            let next = t.plus_ms(1000);
+            if next > target {
+                break;
+            }
+            self.balance();
+            for d in &self.devices {
+                d.step_until(next);
+            }
+            t = next;
+        }
+        for d in &self.devices {
+            d.step_until(target);
+        }
+    }
+
+    /// The group coordinator: allots each load-balancing group's `lot`.
+    pub fn balance(&self) {
+        let lost = self.coordinator_lost.load(Ordering::Acquire);
+        // group id → (members' device index, demand, lot, dynamic house amps)
+        let mut groups: BTreeMap<String, Vec<(usize, Demand, i64, i64)>> = BTreeMap::new();
+        for (i, d) in self.devices.iter().enumerate() {
+            let entry = d.with_charger(|c, now| {
+                let group = c.load_group()?.to_owned();
+                let demand = c.load_demand()?;
+                let lot = c
+                    .value("lot")
+                    .and_then(goe_keys::Value::as_i64)
+                    .unwrap_or(0);
+                let dynamic = c.value("loty").and_then(goe_keys::Value::as_i64) == Some(1);
+                let house = if dynamic {
+                    (c.sim_state(now).grid.house_w / 690.0).ceil() as i64
+                } else {
+                    0
+                };
+                Some((group, demand, lot, house))
+            });
+            if let Some((group, demand, lot, house)) = entry {
+                groups
+                    .entry(group)
+                    .or_default()
+                    .push((i, demand, lot, house));
+            }
+        }
+        for members in groups.values() {
+            let serials: Vec<String> = members.iter().map(|m| m.1.serial.clone()).collect();
+            let total = members.iter().map(|m| m.2).min().unwrap_or(0)
+                - members.iter().map(|m| m.3).max().unwrap_or(0);
+            let demands: Vec<Demand> = members.iter().map(|m| m.1.clone()).collect();
+            let amps = allocate(total, &demands);
+            for ((i, _, _, _), a) in members.iter().zip(amps) {
+                let allocation = (!lost).then(|| Allocation {
+                    amps: a,
+                    members: serials.clone(),
+                    status: format!("{} of {total} A", a),
+                });
+                self.devices[*i].with_charger(|c, _| c.set_load_allocation(allocation));
+            }
+        }
+    }
+}
+
+/// Serves every charger of `fleet` on its listener and runs the shared ticker
+/// until `shutdown` completes.
+pub async fn serve_fleet(
+    fleet: Arc<Fleet>,
+    listeners: Vec<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    {
+        let mut addresses = fleet.addresses.lock();
+        for (slot, l) in addresses.iter_mut().zip(&listeners) {
+            *slot = l.local_addr().ok();
+        }
+    }
+    let ticker = crate::tick_period(fleet.clock()).map(|period| {
+        let fleet = fleet.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let f = fleet.clone();
+                if tokio::task::spawn_blocking(move || f.step_all())
+                    .await
+                    .is_err()
+                {
+                    tracing::error!("a fleet step panicked");
+                }
+            }
+        })
+    });
+    let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut tasks = Vec::new();
+    for (device, listener) in fleet.devices.iter().zip(listeners) {
+        let mut stop = stop_tx.subscribe();
+        let app = crate::http::fleet_router(device.clone(), fleet.clone());
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.recv().await;
+                })
+                .await
+        }));
+        tasks.push(tokio::spawn({
+            let device = device.clone();
+            async move {
+                crate::mqtt::run(device).await;
+                Ok(())
+            }
+        }));
+    }
+    shutdown.await;
+    let _ = stop_tx.send(());
+    if let Some(t) = ticker {
+        t.abort();
+    }
+    for t in tasks {
+        t.abort();
+    }
+    let f = fleet.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for d in f.devices() {
+            d.flush();
+        }
+    })
+    .await;
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Fleet mode over real sockets: several chargers in one process on one
+//! manual clock, addressed by serial, balancing current inside a group.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Fleet {
+    child: Child,
+    /// (serial, base URL) per charger.
+    chargers: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(count: usize) -> Fleet {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .args(["--listen", "127.0.0.1:0", "--clock", "manual"])
+        .args(["--start", "2024-06-03T06:00:00Z", "--seed", "3"])
+        .args(["--chargers", &count.to_string()])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let head = lines.next().unwrap().unwrap();
+    assert_eq!(head, format!("goe-charger fleet of {count} chargers"));
+    let chargers = (0..count)
+        .map(|_| {
+            let line = lines.next().unwrap().unwrap();
+            let mut words = line.split_whitespace();
+            assert_eq!(words.next(), Some("goe-charger"));
+            let serial = words.next().unwrap().to_owned();
+            let url = words.last().unwrap().to_owned();
+            (serial, url)
+        })
+        .collect();
+    Fleet {
+        child,
+        chargers,
+        _dir: dir,
+    }
+}
+
+async fn get(url: &str) -> serde_json::Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: &str) -> reqwest::Response {
+    reqwest::Client::new().post(url).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chargers_have_own_serials_listeners_and_one_clock() {
+    let fleet = start(3);
+    let serials: Vec<&str> = fleet.chargers.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(serials, ["100001", "100002", "100003"]);
+    for (serial, url) in &fleet.chargers {
+        let s = get(&format!("{url}/api/status?filter=sse,utc")).await;
+        assert_eq!(s["sse"], serial.as_str());
+        assert_eq!(s["utc"], "2024-06-03T06:00:00.000");
+    }
+    // one advance moves every charger's clock
+    let (_, first) = &fleet.chargers[0];
+    assert!(
+        post(&format!("{first}/sim/advance?seconds=5"))
+            .await
+            .status()
+            .is_success()
+    );
+    for (_, url) in &fleet.chargers {
+        let s = get(&format!("{url}/api/status?filter=utc,rbt")).await;
+        assert_eq!(s["utc"], "2024-06-03T06:00:05.000");
+    }
+    // a charger is addressed by serial through any listener
+    let r = post(&format!("{first}/sim/plug?serial=100003&car=ev-1p-16a")).await;
+    assert!(r.status().is_success());
+    let state: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(state["serial"], "100003");
+    assert_eq!(state["plugged"], true);
+    let r = post(&format!("{first}/sim/plug?serial=999999")).await;
+    assert_eq!(r.status(), 404);
+    let list = get(&format!("{first}/sim/fleet")).await;
+    assert_eq!(list["chargers"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_group_never_exceeds_its_total() {
+    let fleet = start(4);
+    let lot = 24;
+    let (_, first) = fleet.chargers[0].clone();
+    for (i, (serial, url)) in fleet.chargers.iter().enumerate() {
+        let set = format!(
+            "{url}/api/set?loe=true&log=%22garage%22&lot={lot}&lop={}",
+            50 + i
+        );
+        let ok: serde_json::Value = get(&set).await;
+        assert_eq!(ok["loe"], true, "{ok}");
+        let car = if i % 2 == 0 {
+            "ev-3p-11kw"
+        } else {
+            "ev-1p-16a"
+        };
+        let r = post(&format!("{first}/sim/plug?serial={serial}&car={car}")).await;
+        assert!(r.status().is_success());
+    }
+    let mut saw_27 = false;
+    let mut saw_charging = 0;
+    for second in 0..90 {
+        assert!(
+            post(&format!("{first}/sim/advance?seconds=1"))
+                .await
+                .status()
+                .is_success()
+        );
+        let mut total = 0.0;
+        for (_, url) in &fleet.chargers {
+            let s = get(&format!(
+                "{url}/api/status?filter=acu,nrg,loa,mca,modelStatus,car"
+            ))
+            .await;
+            let drawn = (4..7)
+                .map(|i| s["nrg"][i].as_f64().unwrap())
+                .fold(0.0, f64::max);
+            total += drawn;
+            if let Some(acu) = s["acu"].as_i64() {
+                assert!(
+                    acu >= s["mca"].as_i64().unwrap(),
+                    "second {second}: acu below mca"
+                );
+                assert!(
+                    acu <= s["loa"].as_i64().unwrap(),
+                    "second {second}: acu above loa"
+                );
+            }
+            saw_27 |= s["modelStatus"] == 27;
+            if s["car"] == 2 {
+                saw_charging += 1;
+            }
+        }
+        assert!(
+            total <= lot as f64 + 0.5,
+            "second {second}: the group draws {total} A of {lot} A"
+        );
+    }
+    assert!(saw_27, "4 cars wanting 16 A cannot all charge on 24 A");
+    assert!(saw_charging > 0);
+    // the coordinator goes away: every member falls back to lof (0 = no charging)
+    assert!(
+        post(&format!("{first}/sim/fleet?coordinator=lost"))
+            .await
+            .status()
+            .is_success()
+    );
+    post(&format!("{first}/sim/advance?seconds=2")).await;
+    for (_, url) in &fleet.chargers {
+        let s = get(&format!("{url}/api/status?filter=loa,los,alw,modelStatus")).await;
+        assert_eq!(s["loa"], 0);
+        assert_eq!(s["alw"], false);
+        assert_eq!(s["modelStatus"], 27);
+        assert!(s["los"].as_str().unwrap().contains("fallback"));
+    }
+}
