@@ -7,6 +7,7 @@
 
 use crate::clock::SimClock;
 use crate::device::{Device, DeviceError};
+use crate::fleet_file::{DailyCar, FleetFile, crossed};
 use crate::profiles::Profiles;
 use goe_engine::SimTime;
 use goe_engine::loadbalance::{Allocation, Demand, allocate};
@@ -28,6 +29,10 @@ pub struct Fleet {
     coordinator_lost: AtomicBool,
     /// Serialises fleet-wide steps (ticker and manual advances).
     stepping: parking_lot::Mutex<()>,
+    /// Daily car schedules per charger (fleet file).
+    schedules: Vec<Vec<DailyCar>>,
+    /// Car profiles for the schedules.
+    profiles: Profiles,
 }
 
 /// The serial of the `i`-th charger of a fleet starting at `base`.
@@ -67,7 +72,67 @@ impl Fleet {
             clock,
             coordinator_lost: AtomicBool::new(false),
             stepping: parking_lot::Mutex::new(()),
+            schedules: Vec::new(),
+            profiles: profiles.clone(),
         })
+    }
+
+    /// Opens the chargers of a fleet file under `root`: its serials, its
+    /// configuration writes (saved before returning) and its car schedules.
+    pub fn from_file(
+        root: &Path,
+        file: &FleetFile,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+    ) -> Result<Fleet, String> {
+        let mut fleet = Fleet::open(root, file.count(), file.base_serial, clock, seed, profiles)
+            .map_err(|e| e.to_string())?;
+        let mut schedules = Vec::with_capacity(fleet.devices.len());
+        for (i, device) in fleet.devices.iter().enumerate() {
+            let spec = file.spec(i).expect("count matches");
+            let writes = spec.writes();
+            if !writes.is_empty() {
+                let reply = device.set(&writes);
+                if !reply.all_ok {
+                    return Err(format!("charger {}: {}", device.serial(), reply.body));
+                }
+            }
+            let mut daily = Vec::new();
+            for s in &spec.schedule {
+                let d = s.daily()?;
+                if let Some(car) = &d.car {
+                    profiles.get(car)?;
+                }
+                daily.push(d);
+            }
+            schedules.push(daily);
+        }
+        fleet.schedules = schedules;
+        Ok(fleet)
+    }
+
+    /// Plugs and unplugs the scheduled cars whose time falls in (t, next].
+    fn run_schedules(&self, t: SimTime, next: SimTime) {
+        for (device, daily) in self.devices.iter().zip(&self.schedules) {
+            if daily.is_empty() {
+                continue;
+            }
+            device.with_charger(|c, _| {
+                let (before, after) = (c.local_seconds_of_day(t), c.local_seconds_of_day(next));
+                for car in daily {
+                    if crossed(before, after, car.unplug_s) {
+                        let _ = c.unplug(next);
+                    }
+                    if crossed(before, after, car.plug_s) {
+                        let name = car.car.as_deref().unwrap_or(goe_engine::DEFAULT_PROFILE);
+                        if let Ok(profile) = self.profiles.get(name) {
+                            let _ = c.plug(next, profile, car.soc);
+                        }
+                    }
+                }
+            });
+        }
     }
 
     /// Every charger, in serial order.
@@ -131,6 +196,7 @@ impl Fleet {
             if next > target {
                 break;
             }
+            self.run_schedules(t, next);
             self.balance();
             for d in &self.devices {
                 d.step_until(next);

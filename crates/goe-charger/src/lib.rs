@@ -4,6 +4,7 @@
 //!
 //! - [`device`]: one charger (engine + durable store + clock) behind a lock.
 //! - [`fleet`]: many chargers on one clock, load-balancing coordinator.
+//! - [`fleet_file`]: the `--fleet FILE` format (settings, car schedules).
 //! - [`http`]: the local HTTP API v2 (and v1 while `hla` is on).
 //! - [`ws`]: the local WebSocket API.
 //! - [`mqtt`]: the MQTT client.
@@ -16,6 +17,7 @@
 pub mod clock;
 pub mod device;
 pub mod fleet;
+pub mod fleet_file;
 pub mod http;
 pub mod mqtt;
 pub mod profiles;

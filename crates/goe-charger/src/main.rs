@@ -28,6 +28,30 @@ enum Command {
     /// Run a scenario file in-process on simulated time, as fast as possible;
     /// exits non-zero naming the failed assertion.
     RunScenario(ScenarioArgs),
+    /// Control the simulated world of a running charger (the /sim/ API);
+    /// `--serial` addresses one charger of a fleet through any listener.
+    Sim(SimArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  goe-charger sim state
+  goe-charger sim plug car=ev-1p-16a soc=30
+  goe-charger sim --host 127.0.0.1:9000 --serial 100003 unplug
+  goe-charger sim advance seconds=3600
+  goe-charger sim fleet")]
+struct SimArgs {
+    /// Address of a running goe-charger (any charger of a fleet).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "GOE_HOST")]
+    host: String,
+    /// Serial of the charger to control (fleet mode).
+    #[arg(long)]
+    serial: Option<String>,
+    /// state, cars, fleet, plug, unplug, rfid, button, advance, grid, fault,
+    /// temperature or legacy-access.
+    action: String,
+    /// Parameters as name=value (e.g. car=ev-1p-16a soc=30).
+    params: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -74,6 +98,10 @@ struct ServeArgs {
     /// --serial or 100001, ports from --listen's port, data in DIR/<serial>).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     chargers: u32,
+    /// A fleet file: per-charger settings and daily car schedules (see
+    /// `goe_charger::fleet_file`); the number of chargers comes from the file.
+    #[arg(long, value_name = "FILE", conflicts_with = "chargers")]
+    fleet: Option<PathBuf>,
     /// Connect to this MQTT broker (`mqtt://[user:pass@]host:port`): sets
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
@@ -129,6 +157,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::RunScenario(args)) => run_scenario(&args),
+        Some(Command::Sim(args)) => sim_command(&args),
         None => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
@@ -150,6 +179,64 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `goe-charger sim …`: one request to the control API, its answer on stdout.
+fn sim_command(args: &SimArgs) -> ExitCode {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(serial) = &args.serial {
+        pairs.push(("serial".into(), serial.clone()));
+    }
+    for p in &args.params {
+        let Some((k, v)) = p.split_once('=') else {
+            eprintln!("Error: parameter {p:?} is not name=value");
+            return ExitCode::from(2);
+        };
+        pairs.push((k.to_owned(), v.to_owned()));
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish();
+    let host = args.host.trim_end_matches('/');
+    let base = if host.starts_with("http://") {
+        host.to_owned()
+    } else {
+        format!("http://{host}")
+    };
+    let url = format!("{base}/sim/{}?{query}", args.action);
+    let get = matches!(args.action.as_str(), "state" | "cars" | "fleet");
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| {
+            rt.block_on(async {
+                let client = reqwest::Client::new();
+                let request = if get {
+                    client.get(&url)
+                } else {
+                    client.post(&url)
+                };
+                let response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
+                let status = response.status();
+                let body = response.text().await.map_err(|e| e.to_string())?;
+                Ok::<_, String>((status, body))
+            })
+        });
+    match result {
+        Ok((status, body)) if status.is_success() => {
+            println!("{body}");
+            ExitCode::SUCCESS
+        }
+        Ok((status, body)) => {
+            eprintln!("Error: HTTP {status}: {body}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::from(3)
         }
     }
 }
@@ -216,7 +303,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Profiles::load(path).map_err(anyhow::Error::msg)?,
         None => Profiles::builtin(),
     };
-    if args.chargers > 1 {
+    if args.chargers > 1 || args.fleet.is_some() {
         return serve_fleet(args, start, mode, profiles).await;
     }
     let device = Device::open(
@@ -269,17 +356,32 @@ async fn serve_fleet(
     profiles: Profiles,
 ) -> anyhow::Result<()> {
     use goe_charger::fleet::{Fleet, serial_of};
-    let count = args.chargers as usize;
     // every charger needs a listener and a broker connection: lift the fd limit
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let base = match &args.serial {
-        Some(s) => s
-            .parse::<u64>()
-            .context("with --chargers, --serial is the first serial and must be a number")?,
-        None => 100_001,
-    };
     let clock = Arc::new(SimClock::new(start, mode));
-    let fleet = Fleet::open(&args.data_dir, count, base, clock, args.seed, &profiles)?;
+    let (fleet, base) = match &args.fleet {
+        Some(path) => {
+            let file =
+                goe_charger::fleet_file::FleetFile::load(path).map_err(anyhow::Error::msg)?;
+            let fleet = Fleet::from_file(&args.data_dir, &file, clock, args.seed, &profiles)
+                .map_err(anyhow::Error::msg)?;
+            (fleet, file.base_serial)
+        }
+        None => {
+            let base = match &args.serial {
+                Some(s) => s.parse::<u64>().context(
+                    "with --chargers, --serial is the first serial and must be a number",
+                )?,
+                None => 100_001,
+            };
+            let count = args.chargers as usize;
+            (
+                Fleet::open(&args.data_dir, count, base, clock, args.seed, &profiles)?,
+                base,
+            )
+        }
+    };
+    let count = fleet.devices().len();
     if let Some(url) = &args.mqtt {
         let mut json_url = String::new();
         goe_keys::value::write_string(url, &mut json_url);

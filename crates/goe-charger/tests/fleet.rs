@@ -169,3 +169,107 @@ async fn a_busy_group_never_exceeds_its_total() {
         assert!(s["los"].as_str().unwrap().contains("fallback"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_file_sets_config_and_runs_car_schedules() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        r#"
+        base_serial = 300001
+        [[charger]]
+        count = 2
+        config = { amp = 10, fna = "car park" }
+        [[charger.schedule]]
+        plug = "18:00"
+        unplug = "18:02"
+        car = "ev-1p-16a"
+        soc = 50
+        [[charger]]
+        "#,
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .args(["--listen", "127.0.0.1:0", "--clock", "manual"])
+        // 17:59 local (tof=60, summer time)
+        .args(["--start", "2024-06-03T15:59:00Z"])
+        .arg("--fleet")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "goe-charger fleet of 3 chargers"
+    );
+    let urls: Vec<String> = (0..3)
+        .map(|_| {
+            let line = lines.next().unwrap().unwrap();
+            line.split_whitespace().last().unwrap().to_owned()
+        })
+        .collect();
+    let fleet = Fleet {
+        child,
+        chargers: vec![],
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let s = get(&format!("{}/api/status?filter=sse,amp,fna", urls[1])).await;
+    assert_eq!(s["sse"], "300002");
+    assert_eq!(s["amp"], 10);
+    assert_eq!(s["fna"], "car park");
+    let s = get(&format!("{}/api/status?filter=amp", urls[2])).await;
+    assert_eq!(s["amp"], 16, "the second entry has no config");
+    post(&format!("{}/sim/advance?seconds=61", urls[0])).await;
+    let plugged = |v: &serde_json::Value| v["plugged"].as_bool().unwrap();
+    assert!(plugged(&get(&format!("{}/sim/state", urls[0])).await));
+    assert!(plugged(&get(&format!("{}/sim/state", urls[1])).await));
+    assert!(!plugged(&get(&format!("{}/sim/state", urls[2])).await));
+    post(&format!("{}/sim/advance?seconds=120", urls[0])).await;
+    assert!(!plugged(&get(&format!("{}/sim/state", urls[0])).await));
+    let s = get(&format!("{}/api/status?filter=wh", urls[0])).await;
+    assert!(
+        s["wh"].as_f64().unwrap() > 50.0,
+        "charged while plugged: {s}"
+    );
+    drop(fleet);
+}
+
+#[test]
+fn the_sim_command_addresses_a_charger_by_serial() {
+    let fleet = start(2);
+    let host = fleet.chargers[0].1.clone();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+            .arg("sim")
+            .args(["--host", &host])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--serial", "100002", "plug", "car=ev-2p-16a", "soc=40"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(state["serial"], "100002");
+    assert_eq!(state["car_profile"], "ev-2p-16a");
+    let out = run(&["state"]);
+    let state: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(state["serial"], "100001");
+    assert_eq!(state["plugged"], false);
+    let out = run(&["fleet"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("100002"));
+    let out = run(&["plug", "car=truck"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truck"));
+    let out = run(&["--serial", "100009", "unplug"]);
+    assert!(!out.status.success());
+}

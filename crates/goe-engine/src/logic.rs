@@ -250,6 +250,11 @@ impl Charger {
         }
     }
 
+    /// Seconds since local midnight at `now` (by `tof`/`tds`), for schedules.
+    pub fn local_seconds_of_day(&self, now: SimTime) -> i64 {
+        self.local_time(self.wall_ms(now)).secs
+    }
+
     fn local_time(&self, wall_ms: i64) -> LocalTime {
         let offset = local_offset_minutes(wall_ms, self.int(k().tof), self.int(k().tds));
         let local_ms = wall_ms + offset * 60_000;
