@@ -13,6 +13,7 @@ Examples:
   goe set amp=10 frc=on                   write; enum names and on/off accepted
   goe set lmo=eco fna='\"my garage\"'       values are JSON; bare text works for strings
   goe watch car amp nrg                   live view of changes (Ctrl-C to stop)
+  goe watch --password \"$PW\" car amp      changes pushed over the WebSocket, no polling
   goe export --every 10s --format csv > log.csv
   goe keys current                        search the key documentation
   goe completions bash > ~/.local/share/bash-completion/completions/goe
@@ -119,26 +120,46 @@ Examples:
 
     /// Watch keys live: changes are shown as they happen, highlighted.
     #[command(after_help = "\
+Without a password the charger is polled (--every). With its password
+(--password or GOE_PASSWORD) the values come over the charger's WebSocket as
+they change, without polling. If the WebSocket cannot be used (no connection,
+HTTP 400/404 instead of the upgrade, wrong password, connection lost), one
+warning line on stderr says why and the watch polls instead.
+
 On a terminal the view is redrawn in place; otherwise (or with --log) one line
-is printed per change. --json prints one JSON object per poll with the changes.
+is printed per change. --json prints one JSON object per poll (or WebSocket
+update) with the changes. The output is the same whether polled or pushed.
 
 Examples:
-  goe watch                  car, current, mode, reason, power, energy, temperatures
+  goe watch                          car, current, mode, reason, power, energy, temperatures
   goe watch car amp nrg
-  goe watch --every 5s --log")]
+  goe watch --every 5s --log
+  goe watch --password \"$PW\" car     live over the WebSocket (or GOE_PASSWORD=…)
+  goe watch --password \"$PW\" --count 2 car
+                                     wait for the next change of car, then exit")]
     Watch {
         /// Keys to watch; none = the summary keys.
         #[arg(value_name = "KEY")]
         keys: Vec<String>,
-        /// How often to poll the charger.
+        /// How often to poll the charger (without --password, or when the WebSocket cannot be used).
         #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
         every: Duration,
-        /// Stop after this many polls.
+        /// Stop after this many polls; over the WebSocket, after this many updates
+        /// that change a watched key (the first one shows every key).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
         /// Print one line per change even on a terminal.
         #[arg(long)]
         log: bool,
+        /// The charger's password (as set in the app): watch over its WebSocket,
+        /// changes arrive as they happen.
+        #[arg(
+            long,
+            env = "GOE_PASSWORD",
+            hide_env_values = true,
+            value_name = "PASSWORD"
+        )]
+        password: Option<String>,
     },
 
     /// Log keys at a fixed interval as CSV or JSON lines, until interrupted.

@@ -238,6 +238,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             every,
             count,
             log,
+            password,
         } => {
             let keys = if keys.is_empty() {
                 output::DEFAULT_LIVE_KEYS.to_vec()
@@ -245,7 +246,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 readable_keys(keys)?
             };
             let client = connect(&cli)?;
-            watch::run(&client, &keys, *every, *count, *log, cli.json).await
+            let options = watch::Options {
+                every: *every,
+                count: *count,
+                log: *log,
+                json: cli.json,
+                password: password.as_deref(),
+            };
+            watch::run(&client, &keys, &options).await
         }
         Command::Export {
             keys,

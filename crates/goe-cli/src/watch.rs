@@ -1,16 +1,23 @@
-//! `goe watch`: poll the charger and show what changed, as it happens.
+//! `goe watch`: show what changed on the charger, as it happens.
+//!
+//! Two feeds of the same [`Tracker`]: polling `/api/status` every `--every`,
+//! or, with `--password`, the charger's WebSocket (the full status, then each
+//! `deltaStatus` merged into it), falling back to polling with one warning
+//! line when the WebSocket cannot be used or is lost.
 //!
 //! Three views of the same change stream: a table redrawn in place on a
 //! terminal (changed values highlighted), one line per change otherwise (or
-//! with `--log`), and one JSON object per poll with changes (`--json`).
-//! Polling now; the WebSocket API can feed the same [`Tracker`] later.
+//! with `--log`), and one JSON object per poll or update with changes (`--json`).
 
 use crate::Failure;
 use crate::output::{Cell, Paint, table, value_text};
-use goe_client::{Client, Status};
+use goe_client::ws::{Update, WsClient};
+use goe_client::{Client, ClientError, Status};
 use jiff::Timestamp;
 use std::collections::HashMap;
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// The last value of each watched key and when it last changed.
@@ -178,77 +185,216 @@ pub fn screen(
 /// Cursor home and clear screen.
 const CLEAR: &str = "\x1b[H\x1b[2J";
 
-/// Runs the watch until Ctrl-C or `count` polls.
-pub async fn run(
-    client: &Client,
-    keys: &[&str],
-    every: Duration,
-    count: Option<u64>,
-    log: bool,
+/// How `goe watch` runs (from the command line).
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The polling interval.
+    pub every: Duration,
+    /// Stop after this many polls (WebSocket: updates with a change).
+    pub count: Option<u64>,
+    /// One line per change even on a terminal.
+    pub log: bool,
+    /// JSON lines.
+    pub json: bool,
+    /// The charger's password: watch over the WebSocket.
+    pub password: Option<&'a str>,
+}
+
+/// Where the values come from (for the header and `--count`).
+#[derive(Debug, Clone, Copy)]
+enum Feed {
+    Poll(Duration),
+    WebSocket,
+}
+
+/// The tracker and the chosen rendering, shared by both feeds.
+struct View<'a> {
+    host: &'a str,
+    tracker: Tracker,
+    paint: Paint,
+    full_screen: bool,
     json: bool,
-) -> Result<(), Failure> {
-    let paint = Paint::stdout();
-    let full_screen = paint.enabled() && !log && !json;
-    let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-    let mut tracker = Tracker::new(keys);
-    let mut interval = tokio::time::interval(every);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let stop = tokio::signal::ctrl_c();
-    tokio::pin!(stop);
-    let mut polls = 0u64;
-    let mut stdout = std::io::stdout();
-    loop {
-        tokio::select! {
-            _ = &mut stop => break,
-            _ = interval.tick() => {}
-        }
-        let now = Timestamp::now();
-        let header = format!(
-            "goe watch {} · every {} · {} · Ctrl-C to stop",
-            client.host(),
-            crate::every_text(every),
-            clock(now)
-        );
-        let text = match client.status_of(keys).await {
-            Ok(status) => {
-                let changes = tracker.update(&status, now);
-                if json {
-                    if changes.is_empty() {
-                        String::new()
-                    } else {
-                        format!("{}\n", json_line(&changes, now))
-                    }
-                } else if full_screen {
-                    format!(
-                        "{CLEAR}{}",
-                        screen(&tracker, &changes, &header, None, paint)
-                    )
-                } else {
-                    log_lines(&changes, now, width, paint)
-                }
-            }
-            Err(e) if tracker.polls == 0 => return Err(e.into()),
-            // Keep watching: a charger may drop off the network for a moment.
-            Err(e) if full_screen => {
-                let problem = format!("{e} (still watching)");
-                format!(
-                    "{CLEAR}{}",
-                    screen(&tracker, &[], &header, Some(&problem), paint)
-                )
-            }
-            Err(e) => {
-                eprintln!("goe: {e} (still watching)");
-                String::new()
-            }
+    width: usize,
+    count: Option<u64>,
+    /// Polls (or WebSocket updates with changes) shown so far.
+    rounds: u64,
+    /// Why the WebSocket is not used (shown on the full screen).
+    notice: Option<String>,
+}
+
+impl View<'_> {
+    fn header(&self, feed: Feed, now: Timestamp) -> String {
+        let how = match feed {
+            Feed::Poll(every) => format!("every {}", crate::every_text(every)),
+            Feed::WebSocket => "live over the WebSocket".to_owned(),
         };
+        format!(
+            "goe watch {} · {how} · {} · Ctrl-C to stop",
+            self.host,
+            clock(now)
+        )
+    }
+
+    /// Shows a status (polled, or merged from the WebSocket); `Ok(true)` once `--count` is reached.
+    /// Over the WebSocket only updates that change a watched key are shown and counted.
+    fn show(&mut self, status: &Status, feed: Feed) -> Result<bool, Failure> {
+        let now = Timestamp::now();
+        let changes = self.tracker.update(status, now);
+        if matches!(feed, Feed::WebSocket) && changes.is_empty() {
+            return Ok(false);
+        }
+        let text = if self.json {
+            if changes.is_empty() {
+                String::new()
+            } else {
+                format!("{}\n", json_line(&changes, now))
+            }
+        } else if self.full_screen {
+            let header = self.header(feed, now);
+            let notice = self.notice.as_deref();
+            format!(
+                "{CLEAR}{}",
+                screen(&self.tracker, &changes, &header, notice, self.paint)
+            )
+        } else {
+            log_lines(&changes, now, self.width, self.paint)
+        };
+        self.write(&text)?;
+        self.rounds += 1;
+        Ok(self.count.is_some_and(|n| self.rounds >= n))
+    }
+
+    /// A failed poll: the first ends the watch, later ones are shown and counted.
+    fn problem(&mut self, e: ClientError, feed: Feed) -> Result<bool, Failure> {
+        if self.tracker.polls == 0 {
+            return Err(e.into());
+        }
+        // Keep watching: a charger may drop off the network for a moment.
+        let problem = format!("{e} (still watching)");
+        if self.full_screen {
+            let header = self.header(feed, Timestamp::now());
+            let text = format!(
+                "{CLEAR}{}",
+                screen(&self.tracker, &[], &header, Some(&problem), self.paint)
+            );
+            self.write(&text)?;
+        } else {
+            eprintln!("goe: {problem}");
+        }
+        self.rounds += 1;
+        Ok(self.count.is_some_and(|n| self.rounds >= n))
+    }
+
+    fn write(&self, text: &str) -> Result<(), Failure> {
+        let mut stdout = std::io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         stdout.flush()?;
-        polls += 1;
-        if count.is_some_and(|n| polls >= n) {
-            break;
+        Ok(())
+    }
+}
+
+/// How a WebSocket watch ended.
+enum Ended {
+    /// Ctrl-C or `--count`.
+    Done,
+    /// The connection is gone: why.
+    Lost(String),
+}
+
+type Stop<'a> = Pin<&'a mut (dyn Future<Output = std::io::Result<()>> + Send)>;
+
+/// Runs the watch until Ctrl-C or `--count`: over the WebSocket when a
+/// password is given and it works, polling otherwise.
+pub async fn run(client: &Client, keys: &[&str], options: &Options<'_>) -> Result<(), Failure> {
+    let paint = Paint::stdout();
+    let mut view = View {
+        host: client.host(),
+        tracker: Tracker::new(keys),
+        paint,
+        full_screen: paint.enabled() && !options.log && !options.json,
+        json: options.json,
+        width: keys.iter().map(|k| k.len()).max().unwrap_or(0),
+        count: options.count,
+        rounds: 0,
+        notice: None,
+    };
+    let mut stop: Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> =
+        Box::pin(tokio::signal::ctrl_c());
+    if let Some(password) = options.password {
+        let connected = tokio::select! {
+            _ = &mut stop => return Ok(()),
+            connected = client.websocket(password) => connected,
+        };
+        let why = match connected {
+            Ok(mut ws) => match live(&mut ws, &mut view, stop.as_mut()).await? {
+                Ended::Done => {
+                    ws.close().await;
+                    return Ok(());
+                }
+                Ended::Lost(why) => why,
+            },
+            Err(e) => e.to_string(),
+        };
+        let every = crate::every_text(options.every);
+        eprintln!("goe: warning: {why}; polling every {every} instead");
+        view.notice = Some(format!("{why}; polling every {every}"));
+    }
+    poll(client, keys, &mut view, options.every, stop.as_mut()).await
+}
+
+/// Feeds the view from the WebSocket: the full status, then each delta merged in.
+async fn live(
+    ws: &mut WsClient,
+    view: &mut View<'_>,
+    mut stop: Stop<'_>,
+) -> Result<Ended, Failure> {
+    let mut current = Status::default();
+    loop {
+        let update = tokio::select! {
+            _ = &mut stop => return Ok(Ended::Done),
+            update = ws.next() => update,
+        };
+        match update {
+            Ok(Some(Update::Full(full))) => current = full,
+            Ok(Some(Update::Delta(delta))) => current.merge(&delta),
+            Ok(None) => {
+                return Ok(Ended::Lost(format!(
+                    "the charger at {} closed the WebSocket",
+                    ws.host()
+                )));
+            }
+            Err(e) => return Ok(Ended::Lost(e.to_string())),
+        }
+        if view.show(&current, Feed::WebSocket)? {
+            return Ok(Ended::Done);
         }
     }
-    Ok(())
+}
+
+/// Feeds the view by polling `/api/status?filter=…` every `every`.
+async fn poll(
+    client: &Client,
+    keys: &[&str],
+    view: &mut View<'_>,
+    every: Duration,
+    mut stop: Stop<'_>,
+) -> Result<(), Failure> {
+    let feed = Feed::Poll(every);
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = interval.tick() => {}
+        }
+        let done = match client.status_of(keys).await {
+            Ok(status) => view.show(&status, feed)?,
+            Err(e) => view.problem(e, feed)?,
+        };
+        if done {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -288,6 +288,136 @@ fn watch_json_and_count() {
     assert_eq!(watch.wait(), 0);
 }
 
+/// A charger whose password is `secret` (set through the HTTP API, as the app does).
+fn server_with_password() -> Server {
+    let server = Server::start();
+    server.goe(&["set", "pass=secret"]).ok();
+    server
+}
+
+#[test]
+fn watch_with_password_uses_the_websocket() {
+    let server = server_with_password();
+    // --count over the WebSocket: updates with a change (first: every key)
+    let watch = server.spawn_capturing(
+        &[
+            "watch",
+            "--password",
+            "secret",
+            "--log",
+            "--count",
+            "2",
+            "amp",
+        ],
+        &[],
+    );
+    assert!(watch.line().ends_with("  amp  16 A"));
+    // the watch is a WebSocket client of the charger
+    assert_eq!(server.goe(&["--json", "get", "wccw"]).ok(), "1\n");
+    server.goe(&["set", "amp=10"]).ok();
+    assert!(watch.line().ends_with("  amp  16 A → 10 A"));
+    let (code, stderr) = watch.wait_with_stderr();
+    assert_eq!(code, 0, "{stderr:?}");
+    assert!(stderr.is_empty(), "{stderr:?}");
+    // the same JSON lines as polling; the password from the environment
+    let watch = server.spawn_capturing(
+        &["--json", "watch", "--count", "2", "amp", "frc"],
+        &[("GOE_PASSWORD", "secret")],
+    );
+    let first: serde_json::Value = serde_json::from_str(&watch.line()).unwrap();
+    assert_eq!(first["changes"], serde_json::json!({"amp": 10, "frc": 0}));
+    server.goe(&["set", "frc=on"]).ok();
+    let next: serde_json::Value = serde_json::from_str(&watch.line()).unwrap();
+    assert_eq!(next["changes"], serde_json::json!({"frc": 2}));
+    let (code, stderr) = watch.wait_with_stderr();
+    assert_eq!((code, stderr), (0, vec![]));
+}
+
+#[test]
+fn watch_with_a_wrong_password_warns_and_polls() {
+    let server = server_with_password();
+    let watch = server.spawn_capturing(
+        &[
+            "watch",
+            "--password",
+            "wrong",
+            "--log",
+            "--every",
+            "100ms",
+            "--count",
+            "300",
+            "amp",
+        ],
+        &[],
+    );
+    assert_eq!(
+        watch.err_line(),
+        format!(
+            "goe: warning: the charger at {} refused the password (WebSocket authError); polling every 100ms instead",
+            server.host()
+        )
+    );
+    assert!(watch.line().ends_with("  amp  16 A"));
+    server.goe(&["set", "amp=8"]).ok();
+    watch.until(|l| l.ends_with("  amp  16 A → 8 A"));
+    // no WebSocket client stayed connected
+    assert_eq!(server.goe(&["--json", "get", "wccw"]).ok(), "0\n");
+}
+
+/// A charger without a WebSocket API on 127.0.0.1 (like older firmware):
+/// `/ws` answers 404, `/api/status` answers `{"amp":16}`. Serves until the test ends.
+fn charger_without_websocket() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let (status, body) = if request.starts_with("GET /api/status") {
+                ("200 OK", r#"{"amp":16}"#)
+            } else {
+                ("404 Not Found", "This URI does not exist")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    host
+}
+
+#[test]
+fn watch_without_a_websocket_warns_and_polls() {
+    let host = charger_without_websocket();
+    let run = goe(&[
+        "--host",
+        &host,
+        "watch",
+        "--password",
+        "x",
+        "--log",
+        "--count",
+        "1",
+        "amp",
+    ]);
+    assert!(run.ok().ends_with("  amp  16 A\n"), "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "goe: warning: cannot use the WebSocket of the charger at {host}: HTTP 404: no WebSocket API at ws://{host}/ws (This URI does not exist); polling every 1s instead\n"
+        )
+    );
+}
+
 #[test]
 fn export_csv_for_spreadsheets() {
     let server = common::shared();

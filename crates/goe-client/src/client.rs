@@ -123,6 +123,21 @@ impl Client {
         &self.host
     }
 
+    /// Opens the charger's WebSocket (`ws://<host>/ws`) with its `password`, with
+    /// this client's address and timeout; see [`crate::ws::WsClient::connect_timeout`].
+    pub async fn websocket(&self, password: &str) -> Result<crate::ws::WsClient, ClientError> {
+        match &self.target {
+            Target::Local { .. } => {
+                crate::ws::WsClient::connect_timeout(&self.host, password, self.timeout).await
+            }
+            #[cfg(feature = "cloud")]
+            Target::Cloud { .. } => Err(ClientError::WebSocket {
+                host: self.host.clone(),
+                reason: "the cloud API v3 has no WebSocket".to_owned(),
+            }),
+        }
+    }
+
     /// The full status: every readable key.
     pub async fn status(&self) -> Result<Status, ClientError> {
         self.fetch_status(None).await

@@ -85,6 +85,22 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The charger refused the password on its WebSocket (`authError`): it is not
+    /// the one set in the app or with `/api/set?pass=…`.
+    #[error("the charger at {host} refused the password (WebSocket authError)")]
+    WrongPassword {
+        /// The host as given.
+        host: String,
+    },
+    /// The WebSocket API cannot be used: no connection, the upgrade was refused
+    /// (HTTP 400/404), no answer in time, or the charger broke the protocol or closed.
+    #[error("cannot use the WebSocket of the charger at {host}: {reason}")]
+    WebSocket {
+        /// The host as given.
+        host: String,
+        /// What went wrong, in words (e.g. "connection refused", "HTTP 404: …").
+        reason: String,
+    },
     /// Cloud API 401: the token is wrong.
     #[error("the go-e cloud refused the token (HTTP 401): check the cloud API key (cak)")]
     Unauthorized,

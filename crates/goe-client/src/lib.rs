@@ -10,6 +10,9 @@
 //!   `fna=garage`) into the JSON the API wants.
 //! - [`ClientError`]: what went wrong, in words (unreachable, API disabled,
 //!   per-key results of a partial failure, …).
+//! - [`ws::WsClient`]: the local WebSocket API (`ws://<host>/ws`, needs the
+//!   charger's password): the full status, then every change as it happens
+//!   ([`ws::Update`]), and writes signed with the password.
 //! - [`cloud`]: the cloud API v3 (`https://<serial>.api.v3.go-e.io`); sending
 //!   requests there needs the `cloud` feature (rustls with `ring`).
 //!
@@ -31,6 +34,7 @@ pub mod error;
 pub mod input;
 pub mod status;
 pub mod value;
+pub mod ws;
 
 pub use client::{Client, DEFAULT_TIMEOUT};
 pub use error::{ClientError, KeyResult};

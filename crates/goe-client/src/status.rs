@@ -251,6 +251,14 @@ impl Status {
         self.values
     }
 
+    /// Takes over the values of `delta` (a WebSocket `deltaStatus`, or any newer
+    /// partial status): keys present here get the new value in place, others are appended.
+    pub fn merge(&mut self, delta: &Status) {
+        for (key, value) in &delta.values {
+            self.values.insert(key.clone(), value.clone());
+        }
+    }
+
     /// The raw JSON of `key`, if the charger sent it.
     pub fn raw(&self, key: &str) -> Option<&serde_json::Value> {
         self.values.get(key)

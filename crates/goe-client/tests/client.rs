@@ -193,3 +193,152 @@ async fn unreachable_is_named() {
         format!("cannot reach the charger at {host}: connection refused")
     );
 }
+
+// ---- WebSocket ------------------------------------------------------------------
+
+use goe_client::ws::{Update, WsClient};
+
+/// A hang guard for waiting on pushed messages (not a timing assertion).
+const HANG_GUARD: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A charger whose password is `secret` (set through the HTTP API, as the app does).
+async fn start_with_password() -> Server {
+    let server = start().await;
+    client(&server)
+        .set(&[("pass", json!("secret"))])
+        .await
+        .unwrap();
+    server
+}
+
+/// The next update, or a panic after [`HANG_GUARD`] of silence.
+async fn next_update(ws: &mut WsClient) -> Update {
+    tokio::time::timeout(HANG_GUARD, ws.next())
+        .await
+        .expect("the charger sent nothing")
+        .unwrap()
+        .expect("the charger closed the WebSocket")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_wrong_password_is_typed() {
+    let server = start_with_password().await;
+    let err = WsClient::connect(&server.addr.to_string(), "wrong")
+        .await
+        .unwrap_err();
+    match &err {
+        ClientError::WrongPassword { host } => assert_eq!(host, &server.addr.to_string()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the charger at {} refused the password (WebSocket authError)",
+            server.addr
+        )
+    );
+    // the same through the HTTP client's address
+    let err = client(&server).websocket("").await.unwrap_err();
+    assert!(matches!(err, ClientError::WrongPassword { .. }), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_full_status_then_deltas() {
+    let server = start_with_password().await;
+    let http = client(&server);
+    let mut ws = http.websocket("secret").await.unwrap();
+    assert_eq!(ws.serial(), "012345");
+    assert_eq!(ws.hello()["type"], "hello");
+    assert_eq!(ws.url(), format!("ws://{}/ws", server.addr));
+    // first: every readable key, in the charger's order, from the merged chunks
+    let Update::Full(mut status) = next_update(&mut ws).await else {
+        panic!("the first update is not the full status");
+    };
+    let readable: Vec<&str> = goe_client::goe_keys::KEYS
+        .iter()
+        .filter(|k| k.access.readable())
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(status.keys().collect::<Vec<_>>(), readable);
+    assert_eq!(status.serial(), Some("012345"));
+    assert_eq!(status.requested_current(), Some(16));
+    assert!(!status.contains("pass"));
+    // then a delta with the change made through the HTTP API
+    http.set(&[("amp", json!(10))]).await.unwrap();
+    loop {
+        match next_update(&mut ws).await {
+            Update::Delta(delta) => {
+                status.merge(&delta);
+                if delta.contains("amp") {
+                    assert_eq!(delta.requested_current(), Some(10));
+                    assert!(delta.len() < readable.len(), "{} keys", delta.len());
+                    break;
+                }
+            }
+            Update::Full(_) => panic!("a second full status"),
+        }
+    }
+    assert_eq!(status.requested_current(), Some(10));
+    assert_eq!(status.len(), readable.len());
+    ws.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_secured_set() {
+    let server = start_with_password().await;
+    let http = client(&server);
+    let mut ws = WsClient::connect(&server.addr.to_string(), "secret")
+        .await
+        .unwrap();
+    let answer = ws.set("amp", json!(12)).await.unwrap();
+    assert_eq!(answer.json(), json!({"amp": 12}).as_object().unwrap());
+    assert_eq!(http.get("amp").await.unwrap(), TypedValue::Int(12));
+    let answer = ws.set_text("frc", "on").await.unwrap();
+    assert_eq!(answer.force_state(), Some(ForceState::On));
+    // out of range: the charger's message, as for /api/set
+    let err = ws.set("amp", json!(40)).await.unwrap_err();
+    let results = err.key_results().expect("a refusal");
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].0, "amp");
+    let message = results[0].1.as_ref().unwrap_err();
+    assert!(
+        message.contains("Value 40 exceeds range 6 to 16"),
+        "{message}"
+    );
+    assert_eq!(http.get("amp").await.unwrap(), TypedValue::Int(12));
+    // the updates that arrived meanwhile are still delivered, full status first
+    assert!(matches!(next_update(&mut ws).await, Update::Full(_)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_failures_are_named() {
+    let host = format!("127.0.0.1:{}", closed_port());
+    match WsClient::connect(&host, "secret").await.unwrap_err() {
+        ClientError::WebSocket { host: h, reason } => {
+            assert_eq!(h, host);
+            assert_eq!(reason, "connection refused");
+        }
+        other => panic!("{other:?}"),
+    }
+    // a path without a WebSocket: the charger's 404
+    let server = start().await;
+    let url = format!("ws://{}/nope", server.addr);
+    let err = WsClient::connect(&url, "secret").await.unwrap_err();
+    match &err {
+        ClientError::WebSocket { reason, .. } => assert!(
+            reason.starts_with(&format!("HTTP 404: no WebSocket API at {url}")),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().starts_with(&format!(
+            "cannot use the WebSocket of the charger at {url}: HTTP 404"
+        )),
+        "{err}"
+    );
+    assert!(matches!(
+        WsClient::connect("https://charger.local", "x").await,
+        Err(ClientError::InvalidHost { .. })
+    ));
+}

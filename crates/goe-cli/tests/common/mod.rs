@@ -78,7 +78,15 @@ impl Server {
     pub fn spawn(&self, args: &[&str]) -> Streaming {
         let mut cmd = command();
         cmd.arg("--host").arg(self.host()).args(args);
-        Streaming::start(cmd)
+        Streaming::start(cmd, false)
+    }
+
+    /// [`Server::spawn`] with extra environment variables, stderr piped line by line too.
+    pub fn spawn_capturing(&self, args: &[&str], env: &[(&str, &str)]) -> Streaming {
+        let mut cmd = command();
+        cmd.arg("--host").arg(self.host()).args(args);
+        cmd.envs(env.iter().copied());
+        Streaming::start(cmd, true)
     }
 }
 
@@ -153,6 +161,7 @@ pub fn command() -> Command {
     cmd.env_remove("GOE_HOST")
         .env_remove("GOE_TOKEN")
         .env_remove("GOE_CLOUD_SERIAL")
+        .env_remove("GOE_PASSWORD")
         .env("NO_COLOR", "1")
         .env("TZ", "UTC")
         .stdin(Stdio::null());
@@ -170,30 +179,67 @@ pub fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// A running `goe` whose stdout lines arrive on a channel.
+/// A running `goe` whose stdout lines (and, if captured, stderr lines) arrive on channels.
 pub struct Streaming {
     child: Child,
     lines: mpsc::Receiver<String>,
+    err_lines: Option<mpsc::Receiver<String>>,
+}
+
+/// Sends the lines of `stream` to a channel until it ends.
+fn line_channel(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
 }
 
 impl Streaming {
-    fn start(mut cmd: Command) -> Streaming {
+    fn start(mut cmd: Command, capture_stderr: bool) -> Streaming {
+        let stderr = if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn goe");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Streaming { child, lines }
+        let lines = line_channel(child.stdout.take().unwrap());
+        let err_lines = child.stderr.take().map(line_channel);
+        Streaming {
+            child,
+            lines,
+            err_lines,
+        }
+    }
+
+    /// The next stderr line (captured runs only); panics after [`HANG_GUARD`] of silence.
+    #[track_caller]
+    pub fn err_line(&self) -> String {
+        self.err_lines
+            .as_ref()
+            .expect("stderr is captured")
+            .recv_timeout(HANG_GUARD)
+            .expect("goe printed no further line on stderr")
+    }
+
+    /// Waits for the process to end by itself; its exit code and the stderr
+    /// lines not read yet (captured runs only).
+    pub fn wait_with_stderr(mut self) -> (i32, Vec<String>) {
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        let rest = match &self.err_lines {
+            Some(lines) => std::iter::from_fn(|| lines.recv_timeout(HANG_GUARD).ok()).collect(),
+            None => Vec::new(),
+        };
+        (code, rest)
     }
 
     /// The next line; panics after [`HANG_GUARD`] of silence or at the end of the output.
