@@ -214,8 +214,15 @@ impl Device {
     /// next save or [`Device::flush`]). Blocking (fsync): call from a blocking
     /// context.
     pub fn step(&self) {
+        self.step_with(|| self.clock.now());
+    }
+
+    /// Steps to the time `now()` gives, read under the lock so no answer shows
+    /// an older time than one before it; saves at most every
+    /// [`STEP_SAVE_INTERVAL`]; notifies the push channels.
+    fn step_with(&self, now: impl FnOnce() -> SimTime) {
         let mut inner = self.inner.lock();
-        let now = self.clock.now();
+        let now = now();
         if inner.charger.step(now).persist {
             inner.dirty = true;
         }
@@ -353,24 +360,7 @@ impl Device {
     /// Steps the logic up to `target` (a fleet's shared second), saving like
     /// [`Device::step`]. Blocking (fsync).
     pub fn step_until(&self, target: SimTime) {
-        let mut inner = self.inner.lock();
-        if inner.charger.step(target).persist {
-            inner.dirty = true;
-        }
-        let due = inner
-            .last_step_save
-            .is_none_or(|at| at.elapsed() >= STEP_SAVE_INTERVAL);
-        if inner.dirty && due {
-            inner.last_step_save = Some(Instant::now());
-            let Inner { charger, store, .. } = &mut *inner;
-            match save(store, charger) {
-                Ok(()) => inner.dirty = false,
-                Err(e) => tracing::error!("{e}"),
-            }
-        }
-        let generation = inner.charger.generation();
-        drop(inner);
-        self.notify(generation);
+        self.step_with(|| target);
     }
 
     /// Saves what the logic changed and is not saved yet (at shutdown).
