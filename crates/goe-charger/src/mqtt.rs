@@ -91,8 +91,12 @@ pub async fn run(device: Arc<Device>) {
         let config = device.mqtt_config();
         if !config.enabled || config.url.is_empty() {
             device.mqtt_status(false, false, None);
-            if changes.changed().await.is_err() {
-                return;
+            // wait for a configuration change (mqtt_status notifies too: a
+            // bare `changed()` here would wake at once and spin)
+            while device.mqtt_config() == config {
+                if changes.changed().await.is_err() {
+                    return;
+                }
             }
             continue;
         }

@@ -403,6 +403,11 @@ impl Charger {
 
     /// Power the PV controller could give the car now, W.
     fn pv_available(&self) -> f64 {
+        // without inverter data or a meter there is no surplus to follow (the
+        // car's own power must not sustain "PV surplus" charging forever)
+        if self.inverter_data_at.is_none() && !self.world.grid.metered {
+            return 0.0;
+        }
         self.logic.power_w - self.logic.avg_pgrid - self.logic.avg_pakku + self.float(k().pgt)
     }
 
@@ -1029,7 +1034,11 @@ impl Charger {
             }
         }
         let tpa = self.float(k().tpa);
-        self.put(k().tpa, Value::Float((tpa + (power - tpa) / 30.0) as f32));
+        let tpa = tpa + (power - tpa) / 30.0;
+        // the average of the last 30 s reaches 0 when no power flows, it does
+        // not decay into 1e-44 W
+        let tpa = if tpa.abs() < 0.01 { 0.0 } else { tpa };
+        self.put(k().tpa, Value::Float(tpa as f32));
 
         let target = temperature_targets(self.world.ambient_c, amps);
         for (t, goal) in self.logic.temps.iter_mut().zip(target) {

@@ -11,8 +11,12 @@ use goe_keys::Value;
 use goe_keys::value::write_string;
 use std::fmt::Write as _;
 
-/// The v1 letters of the ten RFID slots' energy, id and name keys.
+/// The v1 letters of the ten RFID slots' energy and id keys (`eca`, `rcr`, …).
 const CARD_SUFFIXES: [&str; 10] = ["a", "r", "d", "4", "5", "6", "7", "8", "9", "1"];
+
+/// The v1 letters of the ten RFID slots' name keys: `rna`, `rnm`, `rne`, `rn4`…
+/// (not `rnr`/`rnd`: every real v1 capture, fw 022.1 to 051.4, says so).
+const NAME_SUFFIXES: [&str; 10] = ["a", "m", "e", "4", "5", "6", "7", "8", "9", "1"];
 
 fn get<'a>(c: &'a Charger, key: &str) -> &'a Value {
     c.value(key).unwrap_or(&Value::Null)
@@ -195,7 +199,7 @@ pub fn status(c: &mut Charger, now: SimTime) -> String {
             if learned { "1" } else { "" }.into(),
         );
     }
-    for (i, suffix) in CARD_SUFFIXES.iter().enumerate() {
+    for (i, suffix) in NAME_SUFFIXES.iter().enumerate() {
         let name = card(i, "name")
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();

@@ -181,6 +181,14 @@ impl Charger {
         c
     }
 
+    /// Like [`Charger::fresh`] with extra command-line arguments.
+    pub fn fresh_with(extra: &[&str]) -> Charger {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut c = Charger::start_with(tmp.path(), extra);
+        c._tmp = Some(tmp);
+        c
+    }
+
     /// A charger on an existing (or new) data directory that the test owns.
     pub fn start_in(dir: &Path) -> Charger {
         Charger::start_with(dir, &[])
@@ -449,6 +457,21 @@ impl Api {
             body,
             utf8,
         })
+    }
+
+    /// `POST base + path_and_query` with an empty body (the control API);
+    /// returns the HTTP status and the body, panicking on transport errors.
+    pub async fn post(&self, path_and_query: &str) -> (u16, String) {
+        let url = format!("{}{}", self.base, path_and_query);
+        let r = self
+            .client
+            .post(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path_and_query}: {e:?}"));
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        (status, body)
     }
 
     /// `GET`, panicking on transport errors.

@@ -1,0 +1,198 @@
+//! `goe` 0.3.2 (M. Helmling): the strictest reader. It raises on a missing
+//! key, on enum values outside its tables (`car` 0–5, `err` 1–16/20–24,
+//! `cus` 0–5, `modelStatus` 0–20/22–24, `psm` 0–2, `lck` 0–3, `tsss`/`tds`
+//! 0–2) and on `utc`/`loc` that `datetime.fromisoformat` cannot read. Every
+//! component (`meta time config charging_status stats`) is read through the
+//! library (one merged request, and one getter each) and through its CLI, in
+//! idle, charging and complete, and in the other states a session passes.
+
+use crate::harness::{Driver, GOE, Sim, State, no_proxy};
+use serde_json::{Value, json};
+use std::process::Command;
+
+/// Reads everything through the library and the CLI; returns the parsed components.
+fn read_all(sim: &Sim) -> Value {
+    let mut d = Driver::start(&GOE, "goe_driver.py", &sim.host());
+    let merged = d.call("components", json!([]));
+    let each = d.call("getters", json!([]));
+    for name in ["meta", "time", "config", "charging_status", "stats"] {
+        assert!(merged[name].is_object(), "{name} missing: {merged}");
+        assert!(each[name].is_object(), "{name} missing: {each}");
+    }
+    // the CLI, unchanged, as a user would run it
+    let mut cmd = Command::new(GOE.script("goe"));
+    cmd.args(["--host", &sim.host()]).args([
+        "charger",
+        "meta",
+        "time",
+        "config",
+        "charging_status",
+        "stats",
+    ]);
+    no_proxy(&mut cmd);
+    let out = cmd.output().expect("run the goe CLI");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stderr.is_empty(),
+        "goe CLI failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    for part in [
+        "MetaData(",
+        "Time(",
+        "Configuration(",
+        "ChargingStatus(",
+        "Statistics(",
+    ] {
+        assert!(
+            stdout.contains(part),
+            "goe CLI output lacks {part}: {stdout}"
+        );
+    }
+    merged
+}
+
+fn check_common(c: &Value) {
+    let meta = &c["meta"];
+    assert_eq!(meta["serial_number"], json!("012345"), "{c}");
+    assert_eq!(meta["firmware_version"], json!("56.2"), "{c}");
+    let time = &c["time"];
+    assert!(
+        time["utc_time"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2024-06-03T")),
+        "{c}"
+    );
+    // 08:xx local (CEST, tof 60 + tds EU summer time)
+    assert!(
+        time["local_time"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("2024-06-03T08:") && t.ends_with("+02:00")),
+        "{c}"
+    );
+    assert_eq!(time["timezone_offset"], json!(3600.0), "{c}");
+    assert_eq!(time["daylight_saving"], json!("EuropeanSummerTime"), "{c}");
+    let cfg = &c["config"];
+    assert_eq!(
+        cfg["current_limit_presets"],
+        json!([6, 10, 12, 14, 16]),
+        "{c}"
+    );
+    let st = &c["charging_status"];
+    for part in ["voltage", "power", "power_factor"] {
+        assert_eq!(
+            st["energies"][part].as_array().map(Vec::len),
+            Some(4),
+            "{c}"
+        );
+    }
+    assert_eq!(st["energies"]["current"].as_array().map(Vec::len), Some(3));
+    assert!(c["stats"]["reboot_count"].as_i64().is_some(), "{c}");
+}
+
+#[tokio::test]
+async fn goe_parses_every_component_in_idle_charging_and_complete() {
+    for state in [State::Idle, State::Charging, State::Complete] {
+        let sim = Sim::manual();
+        sim.reach(state).await;
+        let c = read_all(&sim);
+        check_common(&c);
+        let st = &c["charging_status"];
+        let want = match state {
+            State::Idle => "Idle",
+            State::Charging => "Charging",
+            State::Complete => "Complete",
+        };
+        assert_eq!(st["car_state"], json!(want), "{state:?}: {c}");
+        assert_eq!(st["error"], Value::Null, "{state:?}: {c}");
+        assert_eq!(
+            st["state_detail"],
+            json!("ChargingBecauseFallbackDefault"),
+            "{state:?}: {c}"
+        );
+        if state == State::Charging {
+            assert_eq!(st["number_of_phases"], json!(3), "{c}");
+            for a in st["energies"]["current"].as_array().unwrap() {
+                let a = a.as_f64().unwrap();
+                assert!((5.0..=6.0).contains(&a), "3×~6 A: {c}");
+            }
+            assert!(
+                st["energies"]["power_total"].as_f64().unwrap() > 3500.0,
+                "{c}"
+            );
+            assert_eq!(st["cable_lock"], json!("Locked"), "{c}");
+        }
+        if state == State::Complete {
+            assert!(st["energy_since_connected"].as_f64().unwrap() > 0.0, "{c}");
+            assert_eq!(st["energies"]["power_total"], json!(0), "{c}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn goe_parses_the_other_states_of_a_session() {
+    let sim = Sim::manual();
+    sim.reach(State::Idle).await;
+    // (what the test does, expected car state, expected state detail)
+    let mut seen = Vec::new();
+    let detail = |c: &Value| c["charging_status"]["state_detail"].clone();
+    let car = |c: &Value| c["charging_status"]["car_state"].clone();
+
+    // access control: a plugged car waits for authorization
+    sim.set(&[("acs", "1")]).await;
+    sim.plug("ev-3p-11kw", 40.0).await;
+    sim.advance(2).await;
+    let c = read_all(&sim);
+    assert_eq!(car(&c), json!("WaitCar"), "{c}");
+    assert_eq!(detail(&c), json!("NotChargingBecauseAccessControlWait"));
+    seen.push(c);
+
+    // authorized (trx=0), forced on
+    sim.set(&[("trx", "0"), ("frc", "2")]).await;
+    sim.advance(5).await;
+    let c = read_all(&sim);
+    assert_eq!(car(&c), json!("Charging"), "{c}");
+    assert_eq!(detail(&c), json!("ChargingBecauseForceStateOn"));
+    seen.push(c);
+
+    // phase switch to one phase while current flows
+    sim.set(&[("psm", "1")]).await;
+    sim.advance(2).await;
+    let c = read_all(&sim);
+    assert_eq!(detail(&c), json!("NotChargingBecausePhaseSwitch"), "{c}");
+    assert_eq!(c["config"]["phase_switch_mode"], json!("Force_1"));
+    seen.push(c);
+    sim.advance(30).await;
+    let c = read_all(&sim);
+    assert_eq!(c["charging_status"]["number_of_phases"], json!(1), "{c}");
+    seen.push(c);
+
+    // forced off: complete after energy flowed
+    sim.set(&[("frc", "1")]).await;
+    sim.advance(2).await;
+    let c = read_all(&sim);
+    assert_eq!(car(&c), json!("Complete"), "{c}");
+    assert_eq!(detail(&c), json!("NotChargingBecauseForceStateOff"));
+    assert_eq!(c["charging_status"]["allowed_to_charge_now"], json!(false));
+    seen.push(c);
+
+    // energy limit
+    sim.set(&[("frc", "0"), ("dwo", "1")]).await;
+    sim.advance(2).await;
+    let c = read_all(&sim);
+    assert_eq!(detail(&c), json!("NotChargingBecauseEnergyLimit"), "{c}");
+    assert_eq!(c["config"]["energy_limit"], json!(1));
+    seen.push(c);
+
+    // an error: err 5 (Overamp) in goe's table, car Error
+    sim.set(&[("dwo", "null")]).await;
+    sim.sim("/sim/fault?err=5").await;
+    sim.advance(2).await;
+    let c = read_all(&sim);
+    assert_eq!(car(&c), json!("Error"), "{c}");
+    assert_eq!(c["charging_status"]["error"], json!("Overamp"));
+    assert_eq!(detail(&c), json!("NotChargingBecauseNoChargeCtrlData"));
+    seen.push(c);
+    assert_eq!(seen.len(), 7);
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Creates the Python virtual environments of the client conformance suite
+# (crates/goe-charger/tests/conformance/) under target/venvs/<name>, one per
+# client, with the client versions pinned in shared/reference/clients.md, and
+# exports the path of each environment's python:
+#
+#   GOE_VENV_GOE              goe==0.3.2
+#   GOE_VENV_API_LITE         goecharger-api-lite==1.5.1 'aiohttp<3.10'
+#   GOE_VENV_GOECHARGERV2     goechargerv2==0.2.2
+#   GOE_VENV_GOE_PROMETHEUS   goe-prometheus==0.2.2 (pulls goe 0.2.2)
+#   GOE_VENV_WATTPILOT        wattpilot==0.2           (kept when already set)
+#   GOE_VENV_GOECHARGER_V1    goecharger==0.1.0        (kept when already set)
+#
+# An environment whose pins are already satisfied is reused (fast reruns).
+# Usage: `source scripts/client-venvs.sh` (scripts/test.sh does) or run it to
+# see the paths. Any failure (no python3, no pip, registry unreachable) stops
+# with a message naming what failed: the suite is never skipped silently.
+
+# Runs in the caller's shell when sourced: keep every name prefixed.
+_goe_venvs_main() {
+    local root
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    local base="$root/target/venvs"
+
+    _goe_venvs_fail() {
+        echo "FAILED: client venvs: $*" >&2
+        return 1
+    }
+
+    # python3 with venv support (Debian splits ensurepip into python3-venv)
+    if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        echo "== installing python3 and python3-venv (for the client conformance suite)"
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo=sudo
+        { $sudo apt-get update -qq && $sudo apt-get install -y -qq python3 python3-venv >/dev/null; } ||
+            { _goe_venvs_fail "python3 with the venv module is required and could not be installed"; return 1; }
+        command -v python3 >/dev/null 2>&1 || { _goe_venvs_fail "python3 is still missing"; return 1; }
+    fi
+    if ! python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+        _goe_venvs_fail "python3 >= 3.10 is required (the clients use match statements); found $(python3 --version 2>&1)"
+        return 1
+    fi
+
+    # _goe_venv NAME VAR REQUIREMENT...: reuse or create target/venvs/NAME, export VAR.
+    _goe_venv() {
+        local name="$1" var="$2"
+        shift 2
+        local dir="$base/$name"
+        local py="$dir/bin/python"
+        # Whether every requirement is installed (pip's own packaging parses the specs).
+        local check='
+import sys
+from importlib.metadata import version, PackageNotFoundError
+from pip._vendor.packaging.requirements import Requirement
+for spec in sys.argv[1:]:
+    req = Requirement(spec)
+    try:
+        have = version(req.name)
+    except PackageNotFoundError:
+        sys.exit(1)
+    if not req.specifier.contains(have, prereleases=True):
+        sys.exit(1)
+'
+        if [ -x "$py" ] && "$py" -c "$check" "$@" >/dev/null 2>&1; then
+            echo "== client venv $name: reused ($*)"
+        else
+            echo "== client venv $name: installing $*"
+            mkdir -p "$base"
+            if [ ! -x "$py" ]; then
+                rm -rf "$dir"
+                python3 -m venv "$dir" || { _goe_venvs_fail "python3 -m venv $dir failed"; return 1; }
+            fi
+            "$py" -m pip --version >/dev/null 2>&1 || { _goe_venvs_fail "pip is missing in $dir"; return 1; }
+            "$py" -m pip install --quiet --disable-pip-version-check "$@" ||
+                { _goe_venvs_fail "pip install $* into $dir failed (is the Python package registry reachable?)"; return 1; }
+            "$py" -c "$check" "$@" ||
+                { _goe_venvs_fail "after installing, $dir still does not satisfy $*"; return 1; }
+        fi
+        export "$var=$py"
+        echo "   $var=$py"
+    }
+
+    _goe_venv goe GOE_VENV_GOE 'goe==0.3.2' || return 1
+    _goe_venv goecharger-api-lite GOE_VENV_API_LITE 'goecharger-api-lite==1.5.1' 'aiohttp<3.10' || return 1
+    _goe_venv goechargerv2 GOE_VENV_GOECHARGERV2 'goechargerv2==0.2.2' || return 1
+    _goe_venv goe-prometheus GOE_VENV_GOE_PROMETHEUS 'goe-prometheus==0.2.2' || return 1
+    # These two may come from the push/client tests' installation; reuse theirs when exported.
+    if [ -n "${GOE_VENV_WATTPILOT:-}" ]; then
+        echo "== client venv wattpilot: GOE_VENV_WATTPILOT=$GOE_VENV_WATTPILOT (already set)"
+    else
+        _goe_venv wattpilot GOE_VENV_WATTPILOT 'wattpilot==0.2' || return 1
+    fi
+    if [ -n "${GOE_VENV_GOECHARGER_V1:-}" ]; then
+        echo "== client venv goecharger-v1: GOE_VENV_GOECHARGER_V1=$GOE_VENV_GOECHARGER_V1 (already set)"
+    else
+        _goe_venv goecharger-v1 GOE_VENV_GOECHARGER_V1 'goecharger==0.1.0' || return 1
+    fi
+    unset -f _goe_venv _goe_venvs_fail
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    # run directly
+    set -euo pipefail
+    _goe_venvs_main
+else
+    # sourced: a failure must stop the caller (scripts/test.sh runs with set -e)
+    _goe_venvs_main || { unset -f _goe_venvs_main; return 1; }
+    unset -f _goe_venvs_main
+fi
