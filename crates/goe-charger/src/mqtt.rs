@@ -188,7 +188,16 @@ async fn session(
                     return;
                 }
                 if device.mqtt_config() != *config {
+                    // a clean DISCONNECT, so the broker does not fire the last will
                     let _ = client.disconnect().await;
+                    let flush = async {
+                        while let Ok(event) = eventloop.poll().await {
+                            if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                                break;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
                     return;
                 }
                 if connected {

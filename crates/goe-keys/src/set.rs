@@ -96,9 +96,13 @@ impl SetError {
         format!("{key}: {self} ({raw})")
     }
 
-    /// The error as MQTT `/result` reports it: `"<message> <raw value>"`.
+    /// The error as MQTT `/result` reports it: `"<message> <raw value>"`,
+    /// and for bad JSON the firmware's `invalid json <Error>: <raw value>`.
     pub fn mqtt_text(&self, raw: &str) -> String {
-        format!("{self} {raw}")
+        match self {
+            SetError::InvalidJson(e) => format!("invalid json {}: {raw}", e.name()),
+            _ => format!("{self} {raw}"),
+        }
     }
 }
 
@@ -692,6 +696,10 @@ mod tests {
         assert_eq!(
             e.mqtt_text("\"go\""),
             "failed: String length  2 exceeds range 4 to 64 \"go\""
+        );
+        assert_eq!(
+            SetError::InvalidJson(JsonError::InvalidInput).mqtt_text("go"),
+            "invalid json InvalidInput: go"
         );
         assert_eq!(
             SetError::NoSetter.http_text("alw", "true"),
