@@ -7,6 +7,8 @@
 
 use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
+use crate::status_cache::StatusCache;
+use axum::body::Bytes;
 use goe_engine::{CarProfile, Charger, KeySet, SimTime};
 use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
@@ -66,6 +68,8 @@ struct Inner {
     dirty: bool,
     /// When the ticker last saved.
     last_step_save: Option<Instant>,
+    /// Rendered `/api/status` answers, reused while nothing they show changed.
+    status_cache: StatusCache,
 }
 
 /// One virtual charger served over the network.
@@ -176,6 +180,7 @@ impl Device {
                 store,
                 dirty: false,
                 last_step_save: None,
+                status_cache: StatusCache::default(),
             }),
             clock,
             seed,
@@ -474,17 +479,35 @@ impl Device {
     }
 
     /// The status JSON, all readable keys or those in `filter`.
-    pub fn status(&self, filter: Option<&KeySet>) -> String {
-        let mut out = String::with_capacity(if filter.is_some() { 512 } else { 12 * 1024 });
+    pub fn status(&self, filter: Option<&KeySet>) -> Bytes {
+        self.status_where(filter, None).unwrap_or_default()
+    }
+
+    /// `/api/status`: the status JSON, or `None` while the HTTP API is off
+    /// (`hai` false) — checked under the same lock as the rendering.
+    pub fn api_status(&self, filter: Option<&KeySet>) -> Option<Bytes> {
+        self.status_where(filter, Some("hai"))
+    }
+
+    fn status_where(&self, filter: Option<&KeySet>, enabled_by: Option<&str>) -> Option<Bytes> {
         let mut inner = self.inner.lock();
+        if let Some(flag) = enabled_by
+            && inner.charger.value(flag).and_then(goe_keys::Value::as_bool) != Some(true)
+        {
+            return None;
+        }
         // read the clock under the lock, so no answer shows an older time than one before it
         let now = self.clock.now();
         // a manual clock shared by a fleet may have moved without stepping us
         if self.clock.is_manual() && inner.charger.step(now).persist {
             inner.dirty = true;
         }
-        inner.charger.write_status(now, filter, &mut out);
-        out
+        let Inner {
+            charger,
+            status_cache,
+            ..
+        } = &mut *inner;
+        Some(status_cache.render(charger, now, filter))
     }
 
     /// Applies writes in order and persists before returning. Blocking (fsync):

@@ -8,11 +8,12 @@
 use crate::device::Device;
 use crate::fleet::Fleet;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
+use axum::extract::Request;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use goe_engine::KeySet;
 use std::sync::Arc;
@@ -72,63 +73,72 @@ async fn websocket(
     }
 }
 
-async fn handle(
-    State(AppState { device, fleet }): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if uri.to_string().len() > MAX_URI_LEN {
+/// Largest request body read (only the control API takes bodies).
+const MAX_BODY: usize = 2 * 1024 * 1024;
+
+async fn handle(State(AppState { device, fleet }): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let uri = &parts.uri;
+    let uri_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_LEN {
         return text(StatusCode::URI_TOO_LONG, "URI is too long");
     }
     let path = uri.path();
     if crate::sim_api::is_sim_path(path) {
+        let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+            return text(StatusCode::PAYLOAD_TOO_LARGE, "Content too long");
+        };
+        let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
         if let Some(fleet) = fleet {
             return crate::sim_api::handle_fleet(fleet, device, method, uri, headers, body).await;
         }
         return crate::sim_api::handle(device, method, uri, headers, body).await;
     }
+    let method = &parts.method;
     if matches!(path, "/status" | "/mqtt") {
-        return legacy(&device, &method, path, uri.query().unwrap_or("")).await;
+        return legacy(&device, method, path, uri.query().unwrap_or("")).await;
     }
-    let known = matches!(path, "/api/status" | "/api/set");
-    if !known || !device.flag("hai") {
+    if !matches!(path, "/api/status" | "/api/set") {
         return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
     }
-    if method != Method::GET {
+    if *method != Method::GET {
+        // the firmware answers 404 for everything while `hai` is off
+        if !device.flag("hai") {
+            return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
+        }
         return text(
             StatusCode::METHOD_NOT_ALLOWED,
             "Request method for this URI is not handled by server",
         );
     }
     let query = uri.query().unwrap_or("");
-    match path {
-        "/api/status" => {
-            let filter = parse_filter(query);
-            json(StatusCode::OK, device.status(filter.as_ref()))
+    if path == "/api/status" {
+        let filter = parse_filter(query);
+        return match device.api_status(filter.as_ref()) {
+            Some(body) => json(StatusCode::OK, body),
+            None => text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT),
+        };
+    }
+    if !device.flag("hai") {
+        return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let dev = device.clone();
+    match tokio::task::spawn_blocking(move || dev.set(&pairs)).await {
+        Ok(reply) => {
+            let status = if reply.all_ok {
+                StatusCode::OK
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
+            json(status, reply.body)
         }
-        _ => {
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let dev = device.clone();
-            let reply = tokio::task::spawn_blocking(move || dev.set(&pairs)).await;
-            match reply {
-                Ok(reply) => {
-                    let status = if reply.all_ok {
-                        StatusCode::OK
-                    } else {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    };
-                    json(status, reply.body)
-                }
-                Err(_) => text(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "couldn't take api lock in 3s, please try again later",
-                ),
-            }
-        }
+        Err(_) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "couldn't take api lock in 3s, please try again later",
+        ),
     }
 }
 
@@ -160,36 +170,35 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
 pub fn parse_filter(query: &str) -> Option<KeySet> {
     let raw = form_urlencoded::parse(query.as_bytes())
         .find(|(k, _)| k == "filter")
-        .map(|(_, v)| v.into_owned())?;
+        .map(|(_, v)| v)?;
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
     }
-    let names: Vec<String> = if raw.starts_with('[') {
-        match serde_json::from_str::<Vec<String>>(raw) {
-            Ok(list) => list,
-            Err(_) => raw
-                .trim_matches(|c| c == '[' || c == ']')
-                .split(',')
-                .map(|s| s.trim().trim_matches('"').to_owned())
-                .collect(),
-        }
-    } else {
-        raw.split(',').map(|s| s.trim().to_owned()).collect()
-    };
     let mut set = KeySet::new();
-    for name in &names {
+    let mut add = |name: &str| {
         if let Some(id) = goe_keys::key_id(name)
             && goe_keys::KEYS[id].access.readable()
         {
             set.insert(id);
         }
+    };
+    if raw.starts_with('[') {
+        match serde_json::from_str::<Vec<String>>(raw) {
+            Ok(list) => list.iter().for_each(|name| add(name)),
+            Err(_) => raw
+                .trim_matches(|c| c == '[' || c == ']')
+                .split(',')
+                .for_each(|s| add(s.trim().trim_matches('"'))),
+        }
+    } else {
+        raw.split(',').for_each(|s| add(s.trim()));
     }
     Some(set)
 }
 
-fn with_headers(status: StatusCode, content_type: &'static str, body: String) -> Response {
-    let mut response = Response::new(Body::from(body));
+fn with_headers(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -200,12 +209,12 @@ fn with_headers(status: StatusCode, content_type: &'static str, body: String) ->
     response
 }
 
-fn json(status: StatusCode, body: String) -> Response {
+fn json(status: StatusCode, body: impl Into<Body>) -> Response {
     with_headers(status, "application/json", body)
 }
 
-fn text(status: StatusCode, body: &str) -> Response {
-    with_headers(status, "text/html", body.to_owned())
+fn text(status: StatusCode, body: &'static str) -> Response {
+    with_headers(status, "text/html", body)
 }
 
 #[cfg(test)]

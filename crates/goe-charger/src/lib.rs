@@ -23,6 +23,7 @@ pub mod mqtt;
 pub mod profiles;
 pub mod scenario;
 pub mod sim_api;
+pub mod status_cache;
 pub mod ws;
 
 use device::Device;

@@ -8,7 +8,9 @@
 //! [`crate::logic`].
 
 use crate::car::{Car, CarProfile};
-use crate::clock::{SimTime, format_loc, format_utc, utc_text_to_ms};
+use crate::clock::{
+    DstWindow, SimTime, format_utc, utc_text_to_ms, write_loc_at_offset, write_utc,
+};
 use crate::ids::k;
 use crate::keyset::KeySet;
 use crate::logic::LogicState;
@@ -82,6 +84,10 @@ pub struct Charger {
     pub(crate) changed_in: Vec<u64>,
     /// Counts ticks and writes; see [`Charger::changes_since`].
     pub(crate) generation: u64,
+    /// A reused buffer for texts written every second (`utc`, `loc`).
+    scratch: String,
+    /// This year's daylight-saving window for the current `tof`/`tds`.
+    dst: std::cell::Cell<DstWindow>,
 }
 
 impl Charger {
@@ -124,6 +130,8 @@ impl Charger {
             last_tick: None,
             changed_in: vec![1; KEYS.len()],
             generation: 1,
+            scratch: String::with_capacity(32),
+            dst: std::cell::Cell::new(DstWindow::default()),
         };
         charger.logic.reset_measurements(&charger.values);
         charger.count_boot(if first_boot { 1 } else { 3 });
@@ -140,9 +148,49 @@ impl Charger {
     }
 
     /// Stores a value, recording the change when it differs from the current one.
+    /// Scalars (most of what the logic writes every second) are compared and
+    /// stored in place without touching the allocator.
+    #[inline(always)]
     pub(crate) fn put(&mut self, kid: KeyId, value: Value) {
-        if self.values[kid] != value {
-            self.values[kid] = value;
+        let changed = match (&mut self.values[kid], value) {
+            (Value::Int(old), Value::Int(new)) => replace_if_differs(old, new),
+            (Value::Float(old), Value::Float(new)) => replace_if_differs(old, new),
+            (Value::Double(old), Value::Double(new)) => replace_if_differs(old, new),
+            (Value::Bool(old), Value::Bool(new)) => replace_if_differs(old, new),
+            (Value::Null, Value::Null) => false,
+            (slot, value) => {
+                let differs = *slot != value;
+                if differs {
+                    *slot = value;
+                }
+                differs
+            }
+        };
+        if changed {
+            self.changed_in[kid] = self.generation;
+        }
+    }
+
+    /// Stores the text `write` produces, reusing the key's string buffer, and
+    /// records a change when it differs (the clock keys, every second).
+    fn put_text(&mut self, kid: KeyId, write: impl FnOnce(&mut String)) {
+        let mut text = std::mem::take(&mut self.scratch);
+        text.clear();
+        write(&mut text);
+        let changed = match &mut self.values[kid] {
+            Value::Str(old) if *old == text => false,
+            Value::Str(old) => {
+                old.clear();
+                old.push_str(&text);
+                true
+            }
+            slot => {
+                *slot = Value::Str(text.clone());
+                true
+            }
+        };
+        self.scratch = text;
+        if changed {
             self.changed_in[kid] = self.generation;
         }
     }
@@ -155,15 +203,21 @@ impl Charger {
 
     /// Stores an array of floats (shown as 32-bit) in place, recording a change.
     pub(crate) fn put_floats(&mut self, kid: KeyId, new: &[f64]) {
-        let generation = self.generation;
+        let mut changed = false;
         if let Value::Array(items) = &mut self.values[kid] {
             for (slot, v) in items.iter_mut().zip(new) {
-                let v = Value::Float(*v as f32);
-                if *slot != v {
-                    *slot = v;
-                    self.changed_in[kid] = generation;
-                }
+                let v = *v as f32;
+                changed |= match slot {
+                    Value::Float(old) => replace_if_differs(old, v),
+                    other => {
+                        *other = Value::Float(v);
+                        true
+                    }
+                };
             }
+        }
+        if changed {
+            self.changed_in[kid] = self.generation;
         }
     }
 
@@ -259,6 +313,13 @@ impl Charger {
         (now.millis() - self.boot_at.millis()).max(0)
     }
 
+    /// Minutes east of UTC of the charger's local time at wall time `wall_ms`.
+    pub(crate) fn local_offset_minutes(&self, wall_ms: i64) -> i64 {
+        let tof = self.values[k().tof].as_i64().unwrap_or(0);
+        let tds = self.values[k().tds].as_i64().unwrap_or(0);
+        DstWindow::offset_minutes(&self.dst, wall_ms, tof, tds)
+    }
+
     /// The charger's wall clock (UTC ms) at `now`.
     pub(crate) fn wall_ms(&self, now: SimTime) -> i64 {
         now.millis() + self.clock_adjust_ms
@@ -270,10 +331,9 @@ impl Charger {
         let rbt = self.since_boot(now);
         self.put(k().rbt, Value::Int(rbt));
         let wall = self.wall_ms(now);
-        self.put(k().utc, Value::Str(format_utc(wall)));
-        let tof = self.values[k().tof].as_i64().unwrap_or(0);
-        let tds = self.values[k().tds].as_i64().unwrap_or(0);
-        self.put(k().loc, Value::Str(format_loc(wall, tof, tds)));
+        self.put_text(k().utc, |out| write_utc(wall, out));
+        let offset = self.local_offset_minutes(wall);
+        self.put_text(k().loc, |out| write_loc_at_offset(wall, offset, out));
         if let Some(at) = self.inverter_data_at {
             self.put(k().inva, Value::Int(now.millis() - at.millis()));
         }
@@ -307,6 +367,70 @@ impl Charger {
             out.push_str(def.name);
             out.push_str("\":");
             render::write_value(def, &self.values[kid], out);
+        }
+        out.push('}');
+    }
+
+    /// The keys whose value depends on the moment of reading (`rbt`, `utc`,
+    /// `loc`, `inva`): [`Charger::refresh_clock`] rewrites them, so a cached
+    /// status leaves holes for them (see [`Charger::write_status_template`]).
+    pub fn clock_keys() -> KeySet {
+        let mut set = KeySet::new();
+        for kid in [k().rbt, k().utc, k().loc, k().inva] {
+            set.insert(kid);
+        }
+        set
+    }
+
+    /// Whether any key of `filter` (every key with `None`) outside `skip`
+    /// changed after generation `since`: tells a cached rendering it is stale.
+    pub fn changed_after(&self, filter: Option<&KeySet>, since: u64, skip: &KeySet) -> bool {
+        self.changed_in.iter().enumerate().any(|(kid, generation)| {
+            *generation > since
+                && filter.is_none_or(|f| f.contains(kid))
+                && !skip.contains(kid)
+                && KEYS[kid].access.readable()
+        })
+    }
+
+    /// Ends the current generation and returns it: whatever changes from now
+    /// on is newer than a rendering made before this call. Callers caching
+    /// renderings keep the returned number.
+    pub fn seal_generation(&mut self) -> u64 {
+        let sealed = self.generation;
+        self.generation += 1;
+        sealed
+    }
+
+    /// Appends the status JSON like [`Charger::write_status`] (without
+    /// refreshing the clock), but leaves the values of the keys in `holes_for`
+    /// out, recording `(offset in out, key)` for each, so a cache can splice
+    /// fresh values in with [`Charger::write_key`].
+    pub fn write_status_template(
+        &self,
+        filter: Option<&KeySet>,
+        holes_for: &KeySet,
+        out: &mut String,
+        holes: &mut Vec<(usize, KeyId)>,
+    ) {
+        out.push('{');
+        let mut first = true;
+        for (kid, def) in KEYS.iter().enumerate() {
+            if !def.access.readable() || filter.is_some_and(|f| !f.contains(kid)) {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('"');
+            out.push_str(def.name);
+            out.push_str("\":");
+            if holes_for.contains(kid) {
+                holes.push((out.len(), kid));
+            } else {
+                render::write_value(def, &self.values[kid], out);
+            }
         }
         out.push('}');
     }
@@ -710,6 +834,17 @@ impl Charger {
             seed: self.seed,
         }
     }
+}
+
+/// Overwrites `old` with `new` when they differ (by `==`, like `Value`'s own
+/// comparison); returns whether it did.
+#[inline]
+fn replace_if_differs<T: PartialEq>(old: &mut T, new: T) -> bool {
+    let differs = *old != new;
+    if differs {
+        *old = new;
+    }
+    differs
 }
 
 /// Converts a stored JSON value back into the key's representation.

@@ -28,6 +28,11 @@ impl KeySet {
         id < WORDS * 64 && self.bits[id / 64] & (1 << (id % 64)) != 0
     }
 
+    /// Whether the two sets share a key.
+    pub fn intersects(&self, other: &KeySet) -> bool {
+        self.bits.iter().zip(&other.bits).any(|(a, b)| a & b != 0)
+    }
+
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
         self.bits.iter().all(|w| *w == 0)

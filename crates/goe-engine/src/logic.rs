@@ -11,12 +11,11 @@
 //! PV surplus / next trip), then the post-processing codes 19, 20, 22, 23, 24.
 
 use crate::charger::Charger;
-use crate::clock::{SimTime, local_offset_minutes};
+use crate::clock::SimTime;
 use crate::ids::k;
 use crate::world::World;
 use goe_keys::Value;
 use jiff::civil::Weekday;
-use jiff::tz::Offset;
 use rand_core::Rng;
 
 /// Nominal grid voltage used by the PV controller's power-to-current conversion.
@@ -256,16 +255,12 @@ impl Charger {
     }
 
     fn local_time(&self, wall_ms: i64) -> LocalTime {
-        let offset = local_offset_minutes(wall_ms, self.int(k().tof), self.int(k().tds));
-        let local_ms = wall_ms + offset * 60_000;
-        let ts = jiff::Timestamp::from_millisecond(local_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let dt = Offset::UTC.to_datetime(ts);
+        let offset = self.local_offset_minutes(wall_ms);
+        let c = crate::clock::civil(wall_ms + offset * 60_000);
         LocalTime {
-            weekday: dt.weekday(),
-            secs: i64::from(dt.hour()) * 3600
-                + i64::from(dt.minute()) * 60
-                + i64::from(dt.second()),
-            year: dt.year(),
+            weekday: Weekday::from_monday_zero_offset(c.weekday as i8).unwrap_or(Weekday::Monday),
+            secs: c.ms_of_day / 1000,
+            year: c.year as i16,
         }
     }
 
