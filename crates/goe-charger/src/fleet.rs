@@ -51,6 +51,20 @@ impl Fleet {
         seed: u64,
         profiles: &Profiles,
     ) -> Result<Fleet, DeviceError> {
+        Fleet::open_with_progress(root, count, base, clock, seed, profiles, &|_, _| {})
+    }
+
+    /// [`Fleet::open`], calling `progress(OPENING, n)` after the `n`-th charger
+    /// is open (for a progress bar).
+    pub fn open_with_progress(
+        root: &Path,
+        count: usize,
+        base: u64,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+        progress: &dyn Fn(&str, usize),
+    ) -> Result<Fleet, DeviceError> {
         let mut devices = Vec::with_capacity(count);
         let mut by_serial = HashMap::with_capacity(count);
         for i in 0..count {
@@ -64,6 +78,7 @@ impl Fleet {
             .with_profiles(profiles.clone());
             by_serial.insert(serial, i);
             devices.push(Arc::new(device));
+            progress(OPENING, i + 1);
         }
         Ok(Fleet {
             addresses: parking_lot::Mutex::new(vec![None; devices.len()]),
@@ -86,8 +101,30 @@ impl Fleet {
         seed: u64,
         profiles: &Profiles,
     ) -> Result<Fleet, String> {
-        let mut fleet = Fleet::open(root, file.count(), file.base_serial, clock, seed, profiles)
-            .map_err(|e| e.to_string())?;
+        Fleet::from_file_with_progress(root, file, clock, seed, profiles, &|_, _| {})
+    }
+
+    /// [`Fleet::from_file`], calling `progress(OPENING, n)` after the `n`-th
+    /// charger is open, then `progress(CONFIGURING, n)` after the `n`-th has
+    /// its configuration saved and its schedule read (for a progress bar).
+    pub fn from_file_with_progress(
+        root: &Path,
+        file: &FleetFile,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+        progress: &dyn Fn(&str, usize),
+    ) -> Result<Fleet, String> {
+        let mut fleet = Fleet::open_with_progress(
+            root,
+            file.count(),
+            file.base_serial,
+            clock,
+            seed,
+            profiles,
+            progress,
+        )
+        .map_err(|e| e.to_string())?;
         let mut schedules = Vec::with_capacity(fleet.devices.len());
         for (i, device) in fleet.devices.iter().enumerate() {
             let spec = file.spec(i).expect("count matches");
@@ -107,6 +144,7 @@ impl Fleet {
                 daily.push(d);
             }
             schedules.push(daily);
+            progress(CONFIGURING, i + 1);
         }
         fleet.schedules = schedules;
         Ok(fleet)
@@ -203,9 +241,9 @@ impl Fleet {
             }
             t = next;
         }
-        for d in &self.devices {
-            d.step_until(target);
-        }
+        // No final step to the sub-second `target`: it would only refresh the
+        // clock keys and make every charger publish them twice a second; status
+        // reads refresh them anyway.
     }
 
     /// The group coordinator: allots each load-balancing group's `lot`.
@@ -321,3 +359,11 @@ pub async fn serve_fleet(
     .await;
     Ok(())
 }
+
+/// Stage of [`Fleet::open_with_progress`] and [`Fleet::from_file_with_progress`]:
+/// chargers opened (store read, engine booted).
+pub const OPENING: &str = "opening chargers";
+
+/// Stage of [`Fleet::from_file_with_progress`]: chargers whose fleet-file
+/// configuration is saved.
+pub const CONFIGURING: &str = "configuring chargers";

@@ -7,6 +7,7 @@ use goe_charger::device::Device;
 use goe_charger::profiles::Profiles;
 use goe_charger::scenario::{self, RunOptions, Scenario};
 use goe_engine::SimTime;
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use std::io::{IsTerminal as _, Write as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -262,13 +263,24 @@ fn run_scenario(args: &ScenarioArgs) -> ExitCode {
     let options = RunOptions {
         seed: args.seed,
         profiles,
+        progress: std::io::stderr().is_terminal().then(simulated_time_bar),
     };
     let started = std::time::Instant::now();
     let stdout = std::io::stdout();
     let mut out = std::io::LineWriter::new(stdout.lock());
-    let report = scenario::run_with(&scenario, &options, &mut |line| {
-        let _ = writeln!(out, "{line}");
+    let report = scenario::run_with(&scenario, &options, &mut |line| match &options.progress {
+        // the bar (once the run knows its length) steps aside while a line
+        // goes out to the same terminal
+        Some(bar) if bar.length().is_some() => bar.suspend(|| {
+            let _ = writeln!(out, "{line}");
+        }),
+        _ => {
+            let _ = writeln!(out, "{line}");
+        }
     });
+    if let Some(bar) = &options.progress {
+        bar.finish_and_clear();
+    }
     let _ = out.flush();
     drop(out);
     eprintln!(
@@ -284,6 +296,65 @@ fn run_scenario(args: &ScenarioArgs) -> ExitCode {
         }
         ExitCode::FAILURE
     }
+}
+
+/// The bar of `run-scenario` (only made when stderr is a terminal): simulated
+/// time done of the whole run, with the wall time's ETA.
+fn simulated_time_bar() -> ProgressBar {
+    let bar = ProgressBar::no_length().with_finish(ProgressFinish::AndClear);
+    bar.set_style(
+        ProgressStyle::with_template("{simulated} simulated [{wide_bar}] {percent:>3}% eta {eta}")
+            .expect("template")
+            .with_key(
+                "simulated",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(
+                        w,
+                        "{} / {}",
+                        span(state.pos()),
+                        span(state.len().unwrap_or(0))
+                    );
+                },
+            )
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Simulated seconds as `02:03:04`, or `1d 02:03:04` from a day on.
+fn span(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}:{s:02}")
+    } else {
+        format!("{h:02}:{m:02}:{s:02}")
+    }
+}
+
+/// The bar of fleet start-up over `count` chargers: a bar on a terminal,
+/// hidden (prints nothing) when stderr is not one. Cleared when dropped, so
+/// an error leaves no bar behind.
+fn startup_bar(count: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(count as u64).with_finish(ProgressFinish::AndClear);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {pos}/{len} [{wide_bar}] eta {eta}")
+            .expect("template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Moves a start-up bar to `done` chargers through `stage`; a new stage
+/// restarts the count and the ETA.
+fn advance(bar: &ProgressBar, stage: &str, done: usize) {
+    if bar.message() != stage {
+        bar.set_message(stage.to_owned());
+        bar.reset_eta();
+    }
+    bar.set_position(done as u64);
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -363,8 +434,16 @@ async fn serve_fleet(
         Some(path) => {
             let file =
                 goe_charger::fleet_file::FleetFile::load(path).map_err(anyhow::Error::msg)?;
-            let fleet = Fleet::from_file(&args.data_dir, &file, clock, args.seed, &profiles)
-                .map_err(anyhow::Error::msg)?;
+            let bar = startup_bar(file.count());
+            let fleet = Fleet::from_file_with_progress(
+                &args.data_dir,
+                &file,
+                clock,
+                args.seed,
+                &profiles,
+                &|stage, done| advance(&bar, stage, done),
+            )
+            .map_err(anyhow::Error::msg)?;
             (fleet, file.base_serial)
         }
         None => {
@@ -375,23 +454,32 @@ async fn serve_fleet(
                 None => 100_001,
             };
             let count = args.chargers as usize;
-            (
-                Fleet::open(&args.data_dir, count, base, clock, args.seed, &profiles)?,
+            let bar = startup_bar(count);
+            let fleet = Fleet::open_with_progress(
+                &args.data_dir,
+                count,
                 base,
-            )
+                clock,
+                args.seed,
+                &profiles,
+                &|stage, done| advance(&bar, stage, done),
+            )?;
+            (fleet, base)
         }
     };
     let count = fleet.devices().len();
+    let bar = startup_bar(count);
     if let Some(url) = &args.mqtt {
         let mut json_url = String::new();
         goe_keys::value::write_string(url, &mut json_url);
-        for d in fleet.devices() {
+        for (i, d) in fleet.devices().iter().enumerate() {
             let reply = d.set(&[
                 ("mcu".to_owned(), json_url.clone()),
                 ("mcr".to_owned(), "false".to_owned()),
                 ("mce".to_owned(), "true".to_owned()),
             ]);
             anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+            advance(&bar, "configuring MQTT", i + 1);
         }
     }
     let shutdown = shutdown_signal()?;
@@ -407,7 +495,9 @@ async fn serve_fleet(
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         listeners.push(listener);
+        advance(&bar, "binding listeners", i + 1);
     }
+    bar.finish_and_clear();
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "goe-charger fleet of {count} chargers")?;

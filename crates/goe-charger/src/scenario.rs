@@ -702,7 +702,15 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Extra custom profiles (`--cars`).
     pub profiles: Profiles,
+    /// A bar over the simulated duration: the run sets its length to the
+    /// simulated seconds from start to end and its position to the seconds
+    /// done, every [`PROGRESS_EVERY_S`] simulated seconds and at the end; the
+    /// caller creates, styles and finishes it. `None`: no progress.
+    pub progress: Option<indicatif::ProgressBar>,
 }
+
+/// How often (in simulated seconds) a run moves [`RunOptions::progress`].
+pub const PROGRESS_EVERY_S: i64 = 1024;
 
 /// What went wrong in a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -1124,6 +1132,10 @@ pub fn run_with(
             return run.report;
         }
     }
+    let progress = options.progress.as_ref();
+    if let Some(bar) = progress {
+        bar.set_length(((end.millis() - start.millis()) / 1000).unsigned_abs());
+    }
     let start_text = jiff::Timestamp::from_millisecond(start.millis())
         .map(|t| t.to_string())
         .unwrap_or_default();
@@ -1219,6 +1231,14 @@ pub fn run_with(
         now = now.plus_ms(1000).min(end);
         let _ = charger.step(now);
         run.report.seconds = (now.millis() - start.millis()) / 1000;
+        if let Some(bar) = progress
+            && run.report.seconds % PROGRESS_EVERY_S == 0
+        {
+            bar.set_position(run.report.seconds.unsigned_abs());
+        }
+    }
+    if let Some(bar) = progress {
+        bar.set_position(run.report.seconds.unsigned_abs());
     }
     for p in pending.drain(..) {
         run.report.checks += 1;

@@ -3,6 +3,7 @@
 
 use goe_charger::scenario::{self, RunOptions, Scenario};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 fn scenario_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
@@ -68,5 +69,41 @@ fn runs_are_deterministic() {
         let a = scenario::run(&s, &RunOptions::default());
         let b = scenario::run(&s, &RunOptions::default());
         assert_eq!(a, b, "{} ran differently twice", file.display());
+    }
+}
+
+/// `run-scenario` with stdout and stderr captured (not a terminal) prints
+/// exactly what it printed before the progress bar existed: the timeline on
+/// stdout (the same lines as an in-process run) and one timing line on stderr,
+/// with no bar, carriage return or escape sequence anywhere.
+#[test]
+fn run_scenario_without_a_terminal_prints_no_progress_bar() {
+    // the longest shipped scenario: two simulated days, many bar updates
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/next-trip.toml");
+    let expected = scenario::run(&Scenario::load(&file).unwrap(), &RunOptions::default());
+    assert!(expected.seconds >= 86_400, "{} s", expected.seconds);
+    let out = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .arg("run-scenario")
+        .arg(&file)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run goe-charger");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    let stderr = String::from_utf8(out.stderr).expect("utf-8 stderr");
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout, format!("{}\n", expected.lines.join("\n")));
+    let timing = stderr
+        .strip_prefix(&format!("{} simulated seconds in ", expected.seconds))
+        .and_then(|rest| rest.strip_suffix(" s\n"))
+        .unwrap_or_else(|| panic!("stderr is more than the timing line: {stderr:?}"));
+    assert!(
+        timing.parse::<f64>().is_ok(),
+        "stderr is more than the timing line: {stderr:?}"
+    );
+    for glyph in ["\r", "\x1b", "=>", "[", "%", "eta"] {
+        assert!(
+            !stderr.contains(glyph),
+            "progress {glyph:?} on stderr without a terminal: {stderr:?}"
+        );
     }
 }

@@ -15,6 +15,7 @@ use crate::ids::k;
 use crate::keyset::KeySet;
 use crate::logic::LogicState;
 use crate::secrets::password_hash;
+use crate::values::Values;
 use crate::world::{SimError, SimState, World};
 use goe_keys::{KEYS, KeyDef, KeyId, Value, key_id, render, set};
 use goe_keys::{Lookup, SetError};
@@ -64,7 +65,7 @@ pub struct StepOutcome {
 #[derive(Debug, Clone)]
 pub struct Charger {
     pub(crate) serial: String,
-    pub(crate) values: Vec<Value>,
+    pub(crate) values: Values,
     /// Simulated time of the last boot; `rbt` counts from here.
     pub(crate) boot_at: SimTime,
     /// Added to simulated time for `utc`/`loc` after a client set `utc`.
@@ -100,10 +101,7 @@ impl Charger {
         now: SimTime,
         seed: u64,
     ) -> Result<Charger, EngineError> {
-        let mut values: Vec<Value> = KEYS
-            .iter()
-            .map(|def| goe_keys::default_value(def, serial))
-            .collect();
+        let mut values = Values::factory(serial);
         let first_boot = stored.is_none();
         if let Some(stored) = stored {
             for (name, json) in stored {
@@ -114,7 +112,7 @@ impl Charger {
                 if !def.persisted() {
                     continue;
                 }
-                values[kid] = load_stored(def, json)?;
+                values.set(kid, load_stored(def, json)?);
             }
         }
         let mut charger = Charger {
@@ -152,16 +150,25 @@ impl Charger {
     /// stored in place without touching the allocator.
     #[inline(always)]
     pub(crate) fn put(&mut self, kid: KeyId, value: Value) {
-        let changed = match (&mut self.values[kid], value) {
-            (Value::Int(old), Value::Int(new)) => replace_if_differs(old, new),
-            (Value::Float(old), Value::Float(new)) => replace_if_differs(old, new),
-            (Value::Double(old), Value::Double(new)) => replace_if_differs(old, new),
-            (Value::Bool(old), Value::Bool(new)) => replace_if_differs(old, new),
-            (Value::Null, Value::Null) => false,
-            (slot, value) => {
-                let differs = *slot != value;
+        let changed = match self.values.owned_mut(kid) {
+            Some(slot) => match (slot, value) {
+                (Value::Int(old), Value::Int(new)) => replace_if_differs(old, new),
+                (Value::Float(old), Value::Float(new)) => replace_if_differs(old, new),
+                (Value::Double(old), Value::Double(new)) => replace_if_differs(old, new),
+                (Value::Bool(old), Value::Bool(new)) => replace_if_differs(old, new),
+                (Value::Null, Value::Null) => false,
+                (slot, value) => {
+                    let differs = *slot != value;
+                    if differs {
+                        self.values.set(kid, value);
+                    }
+                    differs
+                }
+            },
+            None => {
+                let differs = self.values[kid] != value;
                 if differs {
-                    *slot = value;
+                    self.values.set(kid, value);
                 }
                 differs
             }
@@ -276,7 +283,11 @@ impl Charger {
         let energy_wh = self.logic.energy_total_wh;
         for (kid, def) in KEYS.iter().enumerate() {
             if !def.persisted() {
-                self.put(kid, goe_keys::default_value(def, &self.serial));
+                let factory = goe_keys::default_value(def, &self.serial);
+                if self.values[kid] != factory {
+                    self.values.reset(kid, &self.serial);
+                    self.changed_in[kid] = self.generation;
+                }
             }
         }
         self.boot_at = now;

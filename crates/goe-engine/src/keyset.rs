@@ -23,6 +23,13 @@ impl KeySet {
         self.bits[id / 64] |= 1 << (id % 64);
     }
 
+    /// Removes a key.
+    pub fn remove(&mut self, id: KeyId) {
+        if id < WORDS * 64 {
+            self.bits[id / 64] &= !(1 << (id % 64));
+        }
+    }
+
     /// Whether the key is in the set.
     pub fn contains(&self, id: KeyId) -> bool {
         id < WORDS * 64 && self.bits[id / 64] & (1 << (id % 64)) != 0

@@ -24,6 +24,7 @@ pub mod keyset;
 pub mod loadbalance;
 pub mod logic;
 pub mod secrets;
+mod values;
 pub mod world;
 
 pub use car::{CarProfile, DEFAULT_PROFILE};

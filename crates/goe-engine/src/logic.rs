@@ -173,7 +173,7 @@ impl Default for LogicState {
 
 impl LogicState {
     /// Takes the counters from the (restored) key values.
-    pub fn reset_measurements(&mut self, values: &[Value]) {
+    pub(crate) fn reset_measurements(&mut self, values: &crate::values::Values) {
         let eto = values[k().eto].as_i64().unwrap_or(0);
         self.energy_total_wh = eto as f64;
         self.persisted_eto = eto;
