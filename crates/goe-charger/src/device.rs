@@ -9,6 +9,7 @@ use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
 use crate::status_cache::StatusCache;
 use axum::body::Bytes;
+use axum::extract::ws::Utf8Bytes;
 use goe_engine::{CarProfile, Charger, KeySet, SimTime};
 use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
@@ -70,6 +71,16 @@ struct Inner {
     last_step_save: Option<Instant>,
     /// Rendered `/api/status` answers, reused while nothing they show changed.
     status_cache: StatusCache,
+    /// The last `deltaStatus` frame, shared by WebSocket watchers that saw the
+    /// same generation (a fan-out to 100 watchers renders it once).
+    ws_delta: Option<SharedDelta>,
+}
+
+/// A rendered `deltaStatus`: the changes after generation `since` up to `at`.
+struct SharedDelta {
+    since: u64,
+    at: u64,
+    frame: Option<Utf8Bytes>,
 }
 
 /// One virtual charger served over the network.
@@ -181,6 +192,7 @@ impl Device {
                 dirty: false,
                 last_step_save: None,
                 status_cache: StatusCache::default(),
+                ws_delta: None,
             }),
             clock,
             seed,
@@ -277,6 +289,33 @@ impl Device {
                 .get_or_init(|| goe_engine::secrets::password_hash("", &self.serial()))
                 .clone()
         })
+    }
+
+    /// The WebSocket `deltaStatus` frame for a watcher that has seen
+    /// generation `seen` (`None` when nothing changed), and the generation it
+    /// has seen afterwards. Watchers that saw the same generation share one
+    /// rendering, unless something other than the clock keys changed since.
+    pub fn websocket_delta(&self, seen: u64) -> (Option<Utf8Bytes>, u64) {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        let Inner {
+            charger, ws_delta, ..
+        } = &mut *inner;
+        if let Some(shared) = ws_delta
+            && shared.since == seen
+            && !charger.changed_after(None, shared.at, &Charger::clock_keys())
+        {
+            return (shared.frame.clone(), shared.at);
+        }
+        let at = charger.generation();
+        let keys = charger.changes_since(seen);
+        let frame = goe_proto::ws::delta_status(charger, now, &keys).map(Utf8Bytes::from);
+        *ws_delta = Some(SharedDelta {
+            since: seen,
+            at,
+            frame: frame.clone(),
+        });
+        (frame, at)
     }
 
     /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).
@@ -601,4 +640,43 @@ fn render_reply(pairs: &[(String, String)], results: &[(&str, Result<(), SetErro
     }
     body.push('}');
     SetReply { body, all_ok }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(dir: &Path) -> Device {
+        let clock = SimClock::manual(SimTime(1_726_644_683_457));
+        Device::open(dir, Some("000777"), clock, 1).expect("open")
+    }
+
+    /// Watchers that saw the same generation get the very same frame; a
+    /// write makes a new one that carries the written key.
+    #[test]
+    fn websocket_deltas_are_rendered_once_per_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = device(dir.path());
+        let seen = device.with_charger(|c, _| c.generation()) - 1;
+        let set = device.set(&[("amp".to_owned(), "9".to_owned())]);
+        assert!(set.all_ok, "{}", set.body);
+        let (first, after_first) = device.websocket_delta(seen);
+        let (second, after_second) = device.websocket_delta(seen);
+        let (first, second) = (first.expect("a delta"), second.expect("a delta"));
+        assert!(first.as_str().contains("\"amp\":9"), "{}", first.as_str());
+        assert_eq!(after_first, after_second);
+        assert_eq!(
+            first.as_str().as_ptr(),
+            second.as_str().as_ptr(),
+            "shared, not re-rendered"
+        );
+
+        let set = device.set(&[("amp".to_owned(), "10".to_owned())]);
+        assert!(set.all_ok, "{}", set.body);
+        let (third, _) = device.websocket_delta(seen);
+        let third = third.expect("a delta");
+        assert!(third.as_str().contains("\"amp\":10"), "{}", third.as_str());
+        let (fourth, _) = device.websocket_delta(after_first);
+        assert!(fourth.expect("a delta").as_str().contains("\"amp\":10"));
+    }
 }

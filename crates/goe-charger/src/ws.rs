@@ -84,13 +84,10 @@ async fn run_authenticated(socket: &mut WebSocket, device: &Arc<Device>, hashed:
                 if changed.is_err() {
                     return;
                 }
-                let delta = device.with_charger(|c, now| {
-                    let keys = c.changes_since(seen);
-                    seen = c.generation();
-                    proto::delta_status(c, now, &keys)
-                });
+                let (delta, now_seen) = device.websocket_delta(seen);
+                seen = now_seen;
                 if let Some(frame) = delta
-                    && !send(socket, frame).await
+                    && socket.send(Message::Text(frame)).await.is_err()
                 {
                     return;
                 }
