@@ -233,14 +233,17 @@ struct LocalTime {
 }
 
 impl Charger {
+    #[inline]
     fn int(&self, kid: usize) -> i64 {
         self.values[kid].as_i64().unwrap_or(0)
     }
 
+    #[inline]
     fn float(&self, kid: usize) -> f64 {
         self.values[kid].as_f64().unwrap_or(0.0)
     }
 
+    #[inline]
     fn flag(&self, kid: usize) -> bool {
         match self.values[kid] {
             Value::Bool(b) => b,
