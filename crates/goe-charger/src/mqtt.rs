@@ -7,13 +7,22 @@
 //! validation as `/api/set` and answer on `<prefix><key>/result`. A broker that
 //! is down or goes away never stops the charger: the task retries with backoff
 //! and reports the error in `mlr`/`mlra`; `mcs`, `mcc`, `mcca` are live.
+//!
+//! The connection is a [`crate::mqtt_link::MqttLink`]: each dump or batch of
+//! changed keys goes out in one socket write (a fleet runs thousands of these
+//! clients in one process), and the task never makes the charger wait: while
+//! a write is pending, change notifications coalesce in the watch channel and
+//! the next batch carries every key changed since the last one.
 
 use crate::device::Device;
+use crate::mqtt_link::{Event, LinkError, LinkOptions, MqttLink, Publication};
 use goe_keys::SetError;
 use goe_proto::mqtt as proto;
-use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
+use rumqttc::mqttbytes::QoS;
+use rumqttc::mqttbytes::v4::{LastWill, Login, Publish};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Longest wait between reconnection attempts.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -115,129 +124,209 @@ pub async fn run(device: Arc<Device>) {
     }
 }
 
-/// One configuration's lifetime: connect, publish, reconnect, until the
-/// configuration changes.
+/// First wait between reconnection attempts (doubled up to [`MAX_BACKOFF`]).
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// TCP connect plus the CONNECT/CONNACK exchange must finish within this.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A clean DISCONNECT on a configuration change waits at most this long.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What CONNECT announces for `device` under `config` at `url`.
+fn link_options(device: &Device, config: &MqttConfig, url: &BrokerUrl) -> LinkOptions {
+    let keep_alive = Duration::from_secs(proto::KEEPALIVE_SECS);
+    LinkOptions {
+        host: url.host.clone(),
+        port: url.port,
+        client_id: proto::client_id(&device.serial()),
+        keep_alive,
+        clean_session: true,
+        login: url
+            .user
+            .as_ref()
+            .map(|user| Login::new(user, url.password.as_deref().unwrap_or(""))),
+        // the broker tells everyone the charger is gone if the connection dies
+        last_will: Some(LastWill::new(
+            format!("{}mcc", config.prefix),
+            "false",
+            QoS::AtLeastOnce,
+            true,
+        )),
+        connect_timeout: CONNECT_TIMEOUT,
+        // a broker that takes no data for a whole keep-alive is gone
+        write_timeout: keep_alive,
+    }
+}
+
+/// One configuration's lifetime: connect, publish, reconnect with backoff,
+/// until the configuration changes.
 async fn session(
     device: &Arc<Device>,
     config: &MqttConfig,
     url: &BrokerUrl,
-    changes: &mut tokio::sync::watch::Receiver<u64>,
+    changes: &mut watch::Receiver<u64>,
 ) {
-    let serial = device.serial();
-    let mut options = MqttOptions::new(proto::client_id(&serial), &url.host, url.port);
-    options.set_keep_alive(Duration::from_secs(proto::KEEPALIVE_SECS));
-    options.set_clean_session(true);
-    options.set_max_packet_size(256 * 1024, 256 * 1024);
-    if let Some(user) = &url.user {
-        options.set_credentials(user, url.password.as_deref().unwrap_or(""));
-    }
-    options.set_last_will(LastWill::new(
-        format!("{}mcc", config.prefix),
-        "false",
-        QoS::AtLeastOnce,
-        true,
-    ));
-    let (client, mut eventloop) = AsyncClient::new(options, 1024);
+    let options = link_options(device, config, url);
     device.mqtt_status(true, false, None);
-    let mut connected = false;
-    let mut seen = 0u64;
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = FIRST_BACKOFF;
     loop {
-        tokio::select! {
-            event = eventloop.poll() => match event {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    connected = true;
-                    backoff = Duration::from_millis(500);
-                    device.mqtt_status(true, true, None);
-                    let _ = client
-                        .subscribe(proto::set_filter(&config.prefix), QoS::AtLeastOnce)
-                        .await;
-                    seen = publish_all(device, &client, &config.prefix).await;
+        let error = tokio::select! {
+            link = MqttLink::connect(&options) => match link {
+                Ok(link) => {
+                    backoff = FIRST_BACKOFF;
+                    match connected(device, config, link, changes).await {
+                        Ok(()) => return,
+                        Err(e) => e,
+                    }
                 }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let Some(key) = proto::parse_set_topic(&config.prefix, &p.topic) else {
-                        continue;
-                    };
-                    let key = key.to_owned();
-                    let raw = String::from_utf8_lossy(&p.payload).into_owned();
-                    let result = if config.read_only {
-                        Err(SetError::NotAllowed)
-                    } else {
-                        let dev = device.clone();
-                        let (k, r) = (key.clone(), raw.clone());
-                        tokio::task::spawn_blocking(move || dev.set_one(&k, &r))
-                            .await
-                            .unwrap_or(Err(SetError::Rejected("internal error".into())))
-                    };
-                    let masked = if crate::device::is_secret(&key) { crate::device::MASK } else { raw.as_str() };
-                    let payload = proto::result_payload(&result, masked);
-                    let _ = client
-                        .publish(proto::result_topic(&config.prefix, &key), QoS::AtLeastOnce, false, payload)
-                        .await;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    connected = false;
-                    device.mqtt_status(true, false, Some(e.to_string()));
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
+                Err(e) => e,
             },
-            changed = changes.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                if device.mqtt_config() != *config {
-                    // a clean DISCONNECT, so the broker does not fire the last will
-                    let _ = client.disconnect().await;
-                    let flush = async {
-                        while let Ok(event) = eventloop.poll().await {
-                            if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                                break;
-                            }
-                        }
-                    };
-                    let _ = tokio::time::timeout(Duration::from_secs(2), flush).await;
-                    return;
-                }
-                if connected {
-                    seen = publish_changes(device, &client, &config.prefix, seen).await;
-                }
-            }
+            () = reconfigured(device, config, changes) => return,
+        };
+        device.mqtt_status(true, false, Some(error.to_string()));
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = reconfigured(device, config, changes) => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Completes when the MQTT settings differ from `config` (or the device is
+/// gone); other change notifications are consumed.
+async fn reconfigured(device: &Device, config: &MqttConfig, changes: &mut watch::Receiver<u64>) {
+    while changes.changed().await.is_ok() {
+        if device.mqtt_config() != *config {
+            return;
         }
     }
 }
 
-async fn publish(client: &AsyncClient, items: Vec<(String, String)>) {
-    for (topic, payload) in items {
-        // try_publish: never block the charger on a slow broker; the request
-        // queue is large, and a full queue only drops what a later change resends.
-        let _ = client.try_publish(topic, QoS::AtMostOnce, true, payload);
+/// One connection, from CONNACK on: subscribe, dump, then one task's
+/// `select!` over incoming packets, change notifications and the keep-alive
+/// timer. `Ok` when the configuration changed (after a clean DISCONNECT),
+/// `Err` when the connection failed.
+async fn connected(
+    device: &Arc<Device>,
+    config: &MqttConfig,
+    mut link: MqttLink,
+    changes: &mut watch::Receiver<u64>,
+) -> Result<(), LinkError> {
+    device.mqtt_status(true, true, None);
+    let filter = proto::set_filter(&config.prefix);
+    link.subscribe(&filter, QoS::AtLeastOnce).await?;
+    // everything notified so far is in the dump
+    changes.borrow_and_update();
+    let mut seen = publish_all(device, &mut link, &config.prefix).await?;
+    let keep_alive = link.keep_alive();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            packet = link.read_packet() => match link.handle(packet?).await? {
+                Some(Event::Message(p)) => answer_set(device, config, &mut link, &p).await?,
+                Some(Event::SubscribeRefused { .. }) => device.mqtt_status(
+                    true,
+                    true,
+                    Some(format!("the broker refused the subscription to {filter}")),
+                ),
+                None => {}
+            },
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                if device.mqtt_config() != *config {
+                    // a clean DISCONNECT, so the broker does not fire the last will
+                    let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, link.disconnect()).await;
+                    return Ok(());
+                }
+                // while a batch is being written, notifications coalesce in
+                // the watch channel; the next batch has every key changed since
+                seen = publish_changes(device, &mut link, &config.prefix, seen).await?;
+            }
+            _ = ping.tick() => link.ping().await?,
+        }
     }
 }
 
-async fn publish_all(device: &Arc<Device>, client: &AsyncClient, prefix: &str) -> u64 {
+/// Applies a `<prefix><key>/set` like `/api/set` and answers on
+/// `<prefix><key>/result` (QoS 1, not retained, secrets masked).
+async fn answer_set(
+    device: &Arc<Device>,
+    config: &MqttConfig,
+    link: &mut MqttLink,
+    message: &Publish,
+) -> Result<(), LinkError> {
+    let Some(key) = proto::parse_set_topic(&config.prefix, &message.topic) else {
+        return Ok(());
+    };
+    let key = key.to_owned();
+    let raw = String::from_utf8_lossy(&message.payload).into_owned();
+    let result = if config.read_only {
+        Err(SetError::NotAllowed)
+    } else {
+        let dev = device.clone();
+        let (k, r) = (key.clone(), raw.clone());
+        tokio::task::spawn_blocking(move || dev.set_one(&k, &r))
+            .await
+            .unwrap_or(Err(SetError::Rejected("internal error".into())))
+    };
+    let masked = if crate::device::is_secret(&key) {
+        crate::device::MASK
+    } else {
+        raw.as_str()
+    };
+    let payload = proto::result_payload(&result, masked);
+    let answer = Publication::new(
+        proto::result_topic(&config.prefix, &key),
+        payload,
+        QoS::AtLeastOnce,
+        false,
+    );
+    link.publish_batch([answer]).await?;
+    Ok(())
+}
+
+/// Publishes `items` (topic, payload) retained at QoS 0, as one write.
+async fn publish(link: &mut MqttLink, items: Vec<(String, String)>) -> Result<(), LinkError> {
+    let batch = items
+        .into_iter()
+        .map(|(topic, payload)| Publication::new(topic, payload, QoS::AtMostOnce, true));
+    link.publish_batch(batch).await?;
+    Ok(())
+}
+
+/// Publishes every MQTT-visible key; returns the generation it reflects.
+async fn publish_all(
+    device: &Arc<Device>,
+    link: &mut MqttLink,
+    prefix: &str,
+) -> Result<u64, LinkError> {
     let (items, generation) = device.with_charger(|c, now| {
         let items = proto::publications(c, now, prefix, &proto::visible_keys());
         (items, c.generation())
     });
-    publish(client, items).await;
-    generation
+    publish(link, items).await?;
+    Ok(generation)
 }
 
+/// Publishes the keys changed since generation `seen`; returns the
+/// generation the batch reflects.
 async fn publish_changes(
     device: &Arc<Device>,
-    client: &AsyncClient,
+    link: &mut MqttLink,
     prefix: &str,
     seen: u64,
-) -> u64 {
+) -> Result<u64, LinkError> {
     let (items, generation) = device.with_charger(|c, now| {
         let keys = c.changes_since(seen);
         let items = proto::publications(c, now, prefix, &keys);
         (items, c.generation())
     });
-    publish(client, items).await;
-    generation
+    publish(link, items).await?;
+    Ok(generation)
 }
 
 #[cfg(test)]
