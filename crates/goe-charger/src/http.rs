@@ -24,6 +24,13 @@ pub const MAX_URI_LEN: usize = 4096;
 /// The ESP-IDF httpd's 404 text (IDF 4.x, as on firmware 05x).
 pub const NOT_FOUND_TEXT: &str = "This URI does not exist";
 
+/// Read buffer of a WebSocket connection. Clients send small messages
+/// (`auth`, `securedMsg`); tungstenite zero-fills the whole free buffer before
+/// every read attempt, so its 128 KiB default costs a 128 KiB memset each time
+/// a watcher's task wakes to send a delta (and 128 KiB of memory per watcher).
+/// Larger messages are simply read in several pieces.
+pub const WS_READ_BUFFER: usize = 4 * 1024;
+
 /// What every request handler sees: its charger and, in fleet mode, the fleet.
 #[derive(Clone)]
 pub struct AppState {
@@ -64,7 +71,9 @@ async fn websocket(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     match upgrade {
-        Ok(upgrade) => upgrade.on_upgrade(move |socket| crate::ws::serve_socket(socket, device)),
+        Ok(upgrade) => upgrade
+            .read_buffer_size(WS_READ_BUFFER)
+            .on_upgrade(move |socket| crate::ws::serve_socket(socket, device)),
         // the ESP-IDF server's answer to a plain request on a WebSocket path
         Err(_) => text(
             StatusCode::BAD_REQUEST,
