@@ -364,22 +364,7 @@ impl Charger {
     /// `filter`), in registration order, secrets masked.
     pub fn write_status(&mut self, now: SimTime, filter: Option<&KeySet>, out: &mut String) {
         self.refresh_clock(now);
-        out.push('{');
-        let mut first = true;
-        for (kid, def) in KEYS.iter().enumerate() {
-            if !def.access.readable() || filter.is_some_and(|f| !f.contains(kid)) {
-                continue;
-            }
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            out.push('"');
-            out.push_str(def.name);
-            out.push_str("\":");
-            render::write_value(def, &self.values[kid], out);
-        }
-        out.push('}');
+        self.write_status_template(filter, &KeySet::new(), out, &mut Vec::new());
     }
 
     /// The keys whose value depends on the moment of reading (`rbt`, `utc`,
