@@ -248,12 +248,16 @@ impl Device {
             .is_none_or(|at| at.elapsed() >= STEP_SAVE_INTERVAL);
         if inner.dirty && due {
             inner.last_step_save = Some(Instant::now());
-            let Inner { charger, store, .. } = &mut *inner;
-            match save(store, charger) {
-                Ok(()) => inner.dirty = false,
-                Err(e) => tracing::error!("{e}"),
+            if let Err(e) = inner.save() {
+                tracing::error!("{e}");
             }
         }
+        self.release_and_notify(inner);
+    }
+
+    /// Unlocks the device, then tells push channels about the charger's
+    /// generation at that moment (the tail of every step, write and action).
+    fn release_and_notify(&self, inner: parking_lot::MutexGuard<'_, Inner>) {
         let generation = inner.charger.generation();
         drop(inner);
         self.notify(generation);
@@ -389,16 +393,12 @@ impl Device {
     pub fn apply_v1(&self, payload: &str) {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty {
-            let Inner { charger, store, .. } = &mut *inner;
-            match save(store, charger) {
-                Ok(()) => inner.dirty = false,
-                Err(e) => tracing::error!("{e}"),
-            }
+        if (goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty)
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
         }
-        let generation = inner.charger.generation();
-        drop(inner);
-        self.notify(generation);
+        self.release_and_notify(inner);
     }
 
     /// Steps the logic up to `target` (a fleet's shared second), saving like
@@ -410,12 +410,10 @@ impl Device {
     /// Saves what the logic changed and is not saved yet (at shutdown).
     pub fn flush(&self) {
         let mut inner = self.inner.lock();
-        if inner.dirty {
-            let Inner { charger, store, .. } = &mut *inner;
-            match save(store, charger) {
-                Ok(()) => inner.dirty = false,
-                Err(e) => tracing::error!("{e}"),
-            }
+        if inner.dirty
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
         }
     }
 
@@ -487,23 +485,18 @@ impl Device {
             SimAction::Temperature(c) => charger.set_ambient(now, c).map_err(bad)?,
             SimAction::LegacyAccess(ast) => charger.set_legacy_access(now, ast).map_err(bad)?,
         }
-        if inner.dirty || inner.charger.persisted_values() != stored {
-            let Inner { charger, store, .. } = &mut *inner;
-            if let Err(e) = save(store, charger) {
-                tracing::error!("{e}");
-                // An advance cannot be undone (the clock moved); keep it unsaved.
-                if !is_advance {
-                    inner.charger = before;
-                    return Err(SimFailure::NotPersisted(format!("not persisted: {e}")));
-                }
-            } else {
-                inner.dirty = false;
+        if (inner.dirty || inner.charger.persisted_values() != stored)
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
+            // An advance cannot be undone (the clock moved); keep it unsaved.
+            if !is_advance {
+                inner.charger = before;
+                return Err(SimFailure::NotPersisted(format!("not persisted: {e}")));
             }
         }
         let state = self.render_state(&inner.charger, now);
-        let generation = inner.charger.generation();
-        drop(inner);
-        self.notify(generation);
+        self.release_and_notify(inner);
         Ok(state)
     }
 
@@ -584,24 +577,28 @@ impl Device {
             inner.charger.restart(now);
             persist = true;
         }
-        if persist || inner.dirty {
-            let Inner { charger, store, .. } = &mut *inner;
-            if let Err(e) = save(store, charger) {
-                tracing::error!("{e}");
-                inner.charger = before;
-                for (_, result) in results.iter_mut() {
-                    if result.is_ok() {
-                        *result = Err(SetError::Rejected(format!("not persisted: {e}")));
-                    }
+        if (persist || inner.dirty)
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
+            inner.charger = before;
+            for (_, result) in results.iter_mut() {
+                if result.is_ok() {
+                    *result = Err(SetError::Rejected(format!("not persisted: {e}")));
                 }
-            } else {
-                inner.dirty = false;
             }
         }
-        let generation = inner.charger.generation();
-        drop(inner);
-        self.notify(generation);
+        self.release_and_notify(inner);
         results
+    }
+}
+
+impl Inner {
+    /// Saves the persisted values now; on success nothing is left unsaved.
+    fn save(&mut self) -> Result<(), StoreError> {
+        save(&mut self.store, &self.charger)?;
+        self.dirty = false;
+        Ok(())
     }
 }
 
