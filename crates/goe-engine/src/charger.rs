@@ -381,12 +381,12 @@ impl Charger {
     /// Whether any key of `filter` (every key with `None`) outside `skip`
     /// changed after generation `since`: tells a cached rendering it is stale.
     pub fn changed_after(&self, filter: Option<&KeySet>, since: u64, skip: &KeySet) -> bool {
-        self.changed_in.iter().enumerate().any(|(kid, generation)| {
-            *generation > since
-                && filter.is_none_or(|f| f.contains(kid))
-                && !skip.contains(kid)
-                && KEYS[kid].access.readable()
-        })
+        let changed = |kid: KeyId| self.changed_in[kid] > since && KEYS[kid].access.readable();
+        match filter {
+            // a filter names a few keys: visit only those
+            Some(f) => f.without(skip).iter().any(changed),
+            None => (0..KEYS.len()).any(|kid| !skip.contains(kid) && changed(kid)),
+        }
     }
 
     /// Ends the current generation and returns it: whatever changes from now

@@ -52,7 +52,25 @@ impl KeySet {
 
     /// The keys in registration order.
     pub fn iter(&self) -> impl Iterator<Item = KeyId> + '_ {
-        (0..KEYS.len()).filter(|id| self.contains(*id))
+        self.bits.iter().enumerate().flat_map(|(word, bits)| {
+            let mut rest = *bits;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    word * 64 + bit
+                })
+            })
+        })
+    }
+
+    /// The keys of `self` that are not in `other`.
+    pub fn without(&self, other: &KeySet) -> KeySet {
+        let mut out = *self;
+        for (a, b) in out.bits.iter_mut().zip(&other.bits) {
+            *a &= !b;
+        }
+        out
     }
 }
 
@@ -75,5 +93,23 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert!(s.contains(70) && !s.contains(6));
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![5, 70]);
+    }
+
+    #[test]
+    fn iterates_every_word_in_order_and_subtracts() {
+        let mut s = KeySet::new();
+        let ids = [0, 1, 63, 64, 127, 128, 200, KEYS.len() - 1];
+        for id in ids.iter().rev() {
+            s.insert(*id);
+        }
+        assert_eq!(s.iter().collect::<Vec<_>>(), ids);
+        let mut skip = KeySet::new();
+        skip.insert(63);
+        skip.insert(200);
+        let rest: Vec<_> = s.without(&skip).iter().collect();
+        assert_eq!(rest, [0, 1, 64, 127, 128, KEYS.len() - 1]);
+        assert!(s.intersects(&skip) && !s.without(&skip).intersects(&skip));
+        s.remove(0);
+        assert!(!s.contains(0));
     }
 }
