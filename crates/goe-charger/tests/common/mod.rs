@@ -36,15 +36,16 @@ const LISTEN_PREFIX: &str = "goe-charger listening on http://127.0.0.1:";
 
 /// Output captured from a child's stream by a background thread.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
-    fn text(&self) -> String {
+    /// Everything captured so far, as text.
+    pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 
     /// Reads `stream` to its end into the buffer (in a thread).
-    fn drain(&self, mut stream: impl Read + Send + 'static) {
+    pub fn drain(&self, mut stream: impl Read + Send + 'static) {
         let buf = self.0.clone();
         std::thread::spawn(move || {
             let mut chunk = [0u8; 4096];

@@ -11,11 +11,9 @@
 #![allow(dead_code)]
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -154,28 +152,7 @@ where
 }
 
 /// Output of a child process, collected by background threads.
-#[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Log {
-    /// Everything so far, as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    fn drain(&self, mut stream: impl Read + Send + 'static) {
-        let buf = self.0.clone();
-        std::thread::spawn(move || {
-            let mut chunk = [0u8; 4096];
-            loop {
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.lock().unwrap().extend_from_slice(&chunk[..n]),
-                }
-            }
-        });
-    }
-}
+pub use crate::common::Captured as Log;
 
 /// A free TCP port on 127.0.0.1 (free now; the caller binds it soon after).
 pub fn free_port() -> u16 {
