@@ -273,3 +273,34 @@ fn the_sim_command_addresses_a_charger_by_serial() {
     let out = run(&["--serial", "100009", "unplug"]);
     assert!(!out.status.success());
 }
+
+/// A fleet's start-up draws progress bars only on a terminal: with stderr
+/// captured, it carries none of a bar's text or control characters.
+#[test]
+fn fleet_start_up_without_a_terminal_prints_no_progress_bar() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 40;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .args(["--listen", "127.0.0.1:0", "--clock", "manual"])
+        .args(["--chargers", &count.to_string()])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // the header and one line per charger: start-up is over
+    for _ in 0..=count {
+        lines.next().unwrap().unwrap();
+    }
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for text in ["\r", "\x1b", "opening chargers", "binding listeners", "=>"] {
+        assert!(
+            !stderr.contains(text),
+            "progress {text:?} on stderr without a terminal: {stderr:?}"
+        );
+    }
+}
