@@ -1,6 +1,6 @@
 //! The charger's once-a-second logic and the physics it drives.
 //!
-//! Each [`Charger::tick`] (one simulated second) does, in order:
+//! Each `Charger::tick` (one simulated second) does, in order:
 //! expire timers → read the meter → decide (`modelStatus`, whether and with how
 //! many amps to charge) → phase switching and simulated unplugging → the car
 //! reacts → electrical and thermal model → write the status keys.
