@@ -125,6 +125,16 @@ fn connect(cli: &Cli) -> Result<Client, Failure> {
     Ok(Client::new(host)?.timeout(cli.timeout))
 }
 
+/// The keys `watch` and `export` follow: the ones named, or the default
+/// live set when none are.
+fn live_keys(keys: &[String]) -> Result<Vec<&str>, Failure> {
+    if keys.is_empty() {
+        Ok(output::DEFAULT_LIVE_KEYS.to_vec())
+    } else {
+        readable_keys(keys)
+    }
+}
+
 /// Checks that every key exists and can be read.
 fn readable_keys(keys: &[String]) -> Result<Vec<&str>, Failure> {
     let mut out = Vec::with_capacity(keys.len());
@@ -240,11 +250,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             log,
             password,
         } => {
-            let keys = if keys.is_empty() {
-                output::DEFAULT_LIVE_KEYS.to_vec()
-            } else {
-                readable_keys(keys)?
-            };
+            let keys = live_keys(keys)?;
             let client = connect(&cli)?;
             let options = watch::Options {
                 every: *every,
@@ -261,11 +267,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             format,
             count,
         } => {
-            let keys = if keys.is_empty() {
-                output::DEFAULT_LIVE_KEYS.to_vec()
-            } else {
-                readable_keys(keys)?
-            };
+            let keys = live_keys(keys)?;
             let client = connect(&cli)?;
             let format = format.unwrap_or(if cli.json {
                 args::Format::Jsonl

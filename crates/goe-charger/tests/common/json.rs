@@ -366,3 +366,16 @@ pub fn check_number_format(token: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The JSON kind of a value (`null`, `bool`, `number`, `string`, `array`,
+/// `object`), for messages comparing a value's shape with a capture's.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

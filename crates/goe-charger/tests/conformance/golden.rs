@@ -19,6 +19,7 @@
 //! evcc's filtered answer has exactly the captured keys, in the same order.
 
 use crate::common::Ordered;
+use crate::common::json::kind;
 use crate::harness::{Sim, State};
 use goe_keys::{Base, KeyDef};
 use serde_json::Value;
@@ -319,17 +320,6 @@ fn format_problems(key: &str, raw: &str) -> Vec<String> {
         }
     }
     out
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Shape problems of one value against a captured one.

@@ -2,6 +2,7 @@
 //! is true, independent of `hai`; the `/status` document has the key set,
 //! order and value types of a real fw 051.4 capture, with v1 scalings.
 
+use crate::common::json::kind;
 use crate::common::{Api, Charger, Ordered, SERIAL};
 use crate::support::*;
 use serde_json::Value;
@@ -13,17 +14,6 @@ fn fixture() -> Ordered {
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     Ordered::parse(&text).expect("fixture is a JSON object")
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// `GET /status`, asserting 200 and a JSON object.
