@@ -68,6 +68,11 @@ pub fn base_url(host: &str) -> Result<String, ClientError> {
 }
 
 fn http_client(timeout: Duration, local: bool) -> reqwest::Client {
+    // With `cloud`, reqwest is built with rustls but without a default crypto
+    // provider, and building *any* client (local ones too) panics until one is
+    // installed: use ring (no cmake needed). Installing twice is harmless.
+    #[cfg(feature = "cloud")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -97,8 +102,6 @@ impl Client {
     #[cfg(feature = "cloud")]
     pub fn cloud(serial: &str, token: &str) -> Result<Client, ClientError> {
         crate::cloud::base_url(serial)?;
-        // reqwest is built without a default crypto provider: use ring (no cmake needed).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         Ok(Client {
             http: http_client(DEFAULT_TIMEOUT, false),
             target: Target::Cloud {
@@ -327,10 +330,7 @@ pub fn decode_set(
             body: short_body(body),
         });
     }
-    if results.iter().any(|(_, r)| r.is_err()) {
-        return Err(ClientError::PartialFailure { results });
-    }
-    Ok(results)
+    ClientError::unless_partial(results)
 }
 
 #[cfg(test)]

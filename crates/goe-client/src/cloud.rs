@@ -156,10 +156,7 @@ pub fn decode_set(status: u16, body: &str) -> Result<Vec<KeyResult>, ClientError
             });
         }
     }
-    if results.iter().any(|(_, r)| r.is_err()) {
-        return Err(ClientError::PartialFailure { results });
-    }
-    Ok(results)
+    ClientError::unless_partial(results)
 }
 
 #[cfg(test)]

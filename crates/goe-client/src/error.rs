@@ -147,6 +147,17 @@ fn suggestion_text(suggestion: &Option<&'static str>) -> String {
     }
 }
 
+impl ClientError {
+    /// The per-key results of a write, or [`ClientError::PartialFailure`]
+    /// when any key failed (the local API and the cloud answer alike).
+    pub(crate) fn unless_partial(results: Vec<KeyResult>) -> Result<Vec<KeyResult>, ClientError> {
+        if results.iter().any(|(_, r)| r.is_err()) {
+            return Err(ClientError::PartialFailure { results });
+        }
+        Ok(results)
+    }
+}
+
 /// Shortens a body for an error message (at most 200 characters, one line).
 pub(crate) fn short_body(body: &str) -> String {
     let one_line: String = body.trim().replace(['\r', '\n'], " ");
