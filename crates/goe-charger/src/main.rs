@@ -99,8 +99,9 @@ struct ServeArgs {
     /// --serial or 100001, ports from --listen's port, data in DIR/<serial>).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     chargers: u32,
-    /// A fleet file: per-charger settings and daily car schedules (see
-    /// `goe_charger::fleet_file`); the number of chargers comes from the file.
+    /// A fleet file (TOML): `base_serial`, then `[[charger]]` tables with
+    /// `count`, `config` and daily `[[charger.schedule]]` car plugs (see the
+    /// README, "Fleets"); the number of chargers comes from the file.
     #[arg(long, value_name = "FILE", conflicts_with = "chargers")]
     fleet: Option<PathBuf>,
     /// Connect to this MQTT broker (`mqtt://[user:pass@]host:port`): sets
@@ -176,7 +177,10 @@ fn main() -> ExitCode {
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("Error: {e:?}");
+                    // `{:#}`: the chain of causes on one line; `{:?}` would add
+                    // a stack trace under RUST_BACKTRACE=1, which a user error
+                    // does not deserve
+                    eprintln!("Error: {e:#}");
                     ExitCode::FAILURE
                 }
             }
@@ -184,8 +188,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// The actions of `goe-charger sim` and whether each is a POST: the control
+/// endpoints, and `fleet` (GET; a POST with `coordinator=…`).
+fn sim_actions() -> Vec<(&'static str, bool)> {
+    let mut actions: Vec<_> = goe_charger::sim_api::endpoint_names().collect();
+    actions.push(("fleet", false));
+    actions
+}
+
+/// The innermost cause of a failed request, in words ("connection refused").
+fn request_failure(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        if let Some(io) = next.downcast_ref::<std::io::Error>() {
+            return match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+                std::io::ErrorKind::ConnectionReset => "connection reset".to_owned(),
+                _ => io.to_string(),
+            };
+        }
+        cause = next;
+    }
+    cause.to_string()
+}
+
 /// `goe-charger sim …`: one request to the control API, its answer on stdout.
 fn sim_command(args: &SimArgs) -> ExitCode {
+    let actions = sim_actions();
+    let Some(&(_, post)) = actions.iter().find(|(name, _)| *name == args.action) else {
+        let names: Vec<&str> = actions.iter().map(|(name, _)| *name).collect();
+        eprintln!(
+            "Error: unknown action {:?}; known actions: {}",
+            args.action,
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    };
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(serial) = &args.serial {
         pairs.push(("serial".into(), serial.clone()));
@@ -206,8 +247,13 @@ fn sim_command(args: &SimArgs) -> ExitCode {
     } else {
         format!("http://{host}")
     };
-    let url = format!("{base}/sim/{}?{query}", args.action);
-    let get = matches!(args.action.as_str(), "state" | "cars" | "fleet");
+    let url = if query.is_empty() {
+        format!("{base}/sim/{}", args.action)
+    } else {
+        format!("{base}/sim/{}?{query}", args.action)
+    };
+    // `fleet` with parameters (coordinator=lost|ok) changes the fleet
+    let get = !post && !(args.action == "fleet" && !args.params.is_empty());
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -220,7 +266,15 @@ fn sim_command(args: &SimArgs) -> ExitCode {
                 } else {
                     client.post(&url)
                 };
-                let response = request.send().await.map_err(|e| format!("{url}: {e}"))?;
+                let response = request.send().await.map_err(|e| {
+                    let reason = request_failure(&e);
+                    let hint = if reason == "connection refused" {
+                        " (is goe-charger running there? --host or GOE_HOST names it)"
+                    } else {
+                        ""
+                    };
+                    format!("cannot reach goe-charger at {host}: {reason}{hint}")
+                })?;
                 let status = response.status();
                 let body = response.text().await.map_err(|e| e.to_string())?;
                 Ok::<_, String>((status, body))
@@ -398,9 +452,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Signal handlers exist before anyone can learn our address, so an early
     // SIGTERM always shuts down cleanly.
     let shutdown = shutdown_signal()?;
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
@@ -417,6 +469,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     goe_charger::serve(listener, Arc::new(device), shutdown).await?;
     tracing::info!("charger stopped");
     Ok(())
+}
+
+/// Binds a listener; "address in use" says who is the likely culprit.
+async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "cannot listen on {addr}: the address is in use: another goe-charger \
+                 (or another program) may be running there; stop it or choose another \
+                 port with --listen (port 0 picks a free one)"
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot listen on {addr}"))
+        }
+    })
 }
 
 /// Runs `--chargers N` chargers on one clock.
@@ -491,9 +558,7 @@ async fn serve_fleet(
                 .context("--chargers N needs N ports from --listen's port on")?;
             addr.set_port(port);
         }
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("cannot listen on {addr}"))?;
+        let listener = bind(addr).await?;
         listeners.push(listener);
         advance(&bar, "binding listeners", i + 1);
     }

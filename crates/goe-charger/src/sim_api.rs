@@ -52,6 +52,13 @@ const ENDPOINTS: &[(&str, bool, &[&str])] = &[
     ("legacy-access", true, &["ast"]),
 ];
 
+/// Every control endpoint's name under `/sim/` and whether it takes a POST
+/// (besides `/sim/fleet`, which only a fleet has): `goe-charger sim` checks
+/// its action against these before sending anything.
+pub fn endpoint_names() -> impl Iterator<Item = (&'static str, bool)> {
+    ENDPOINTS.iter().map(|&(name, post, _)| (name, post))
+}
+
 fn endpoint(name: &str) -> Option<Endpoint> {
     ENDPOINTS
         .iter()

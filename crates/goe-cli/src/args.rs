@@ -62,6 +62,17 @@ pub struct Cli {
     )]
     pub token: Option<String>,
 
+    /// Without the `cloud` feature, `--cloud` is still understood, so the
+    /// error can say how to get it (hidden from the help).
+    #[cfg(not(feature = "cloud"))]
+    #[arg(long, global = true, hide = true, value_name = "SERIAL")]
+    pub cloud: Option<String>,
+
+    /// See `cloud` above: accepted only to be refused with the way to get it.
+    #[cfg(not(feature = "cloud"))]
+    #[arg(long, global = true, hide = true, value_name = "TOKEN")]
+    pub token: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -90,6 +90,9 @@ fn report(failure: Failure) -> ExitCode {
                 ClientError::Unreachable { .. } => {
                     Some("check --host / GOE_HOST and that the charger is on the network")
                 }
+                ClientError::NotACharger { .. } => {
+                    Some("check --host / GOE_HOST: is this the charger's address and port?")
+                }
                 _ => None,
             };
             (code, e.to_string(), hint)
@@ -162,6 +165,15 @@ fn print_json(json: &serde_json::Value) -> Result<(), Failure> {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    #[cfg(not(feature = "cloud"))]
+    if cli.cloud.is_some() || cli.token.is_some() {
+        return Err(Failure::Usage(
+            "this goe was built without the go-e cloud API: install it with \
+             `cargo install --path crates/goe-cli --features cloud` (or run \
+             `cargo run -p goe-cli --features cloud -- …`)"
+                .to_owned(),
+        ));
+    }
     let paint = Paint::stdout();
     match &cli.command {
         Command::Status { keys } => {
@@ -279,9 +291,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Keys { pattern } => {
             let defs = keys::matching(pattern.as_deref());
             if defs.is_empty() {
-                return Err(Failure::Refused(format!(
-                    "no key matches {:?}",
-                    pattern.as_deref().unwrap_or("")
+                let pattern = pattern.as_deref().unwrap_or("");
+                let suggestion = goe_client::suggest_key(pattern)
+                    .map(|k| format!(" (did you mean {k}?)"))
+                    .unwrap_or_default();
+                return Err(Failure::Usage(format!(
+                    "no key matches {pattern:?}{suggestion}"
                 )));
             }
             if cli.json {

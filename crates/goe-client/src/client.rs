@@ -1,6 +1,6 @@
 //! The client: one charger, reached over the local HTTP API v2 (or the cloud API v3).
 
-use crate::error::{ClientError, KeyResult, short_body, transport_reason};
+use crate::error::{ClientError, KeyResult, is_firmware_404, short_body, transport_reason};
 use crate::input::{filter_param, set_query};
 use crate::status::Status;
 use crate::value::TypedValue;
@@ -245,18 +245,44 @@ impl Client {
 
 /// Decodes a local `/api/status` answer. 200 carries the object; so does 400 on
 /// firmware 60.3, which answers 400 when the filter names a key it lacks.
+/// A 404 that is not the firmware's, or a 200 that is not a JSON object, is
+/// [`ClientError::NotACharger`].
 pub fn decode_status(host: &str, status: u16, body: &str) -> Result<Status, ClientError> {
     match status {
-        200 => Status::parse(body),
-        400 if body.trim_start().starts_with('{') => Status::parse(body),
-        404 => Err(ClientError::ApiDisabled {
-            host: host.to_owned(),
+        200 => Status::parse(body).map_err(|e| match e {
+            ClientError::Decode { reason } => not_a_charger(host, status, &reason),
+            other => other,
         }),
+        400 if body.trim_start().starts_with('{') => Status::parse(body),
+        404 => Err(not_found(host, body)),
         _ => Err(ClientError::Http {
             host: host.to_owned(),
             status,
             body: short_body(body),
         }),
+    }
+}
+
+/// A 404: the charger's own ([`ClientError::ApiDisabled`]) or another server's page.
+fn not_found(host: &str, body: &str) -> ClientError {
+    if is_firmware_404(body) {
+        ClientError::ApiDisabled {
+            host: host.to_owned(),
+        }
+    } else {
+        let page = if body.trim().is_empty() {
+            "an empty body".to_owned()
+        } else {
+            short_body(body)
+        };
+        not_a_charger(host, 404, &page)
+    }
+}
+
+fn not_a_charger(host: &str, status: u16, what: &str) -> ClientError {
+    ClientError::NotACharger {
+        host: host.to_owned(),
+        reason: format!("HTTP {status}: {what}"),
     }
 }
 
@@ -270,11 +296,7 @@ pub fn decode_set(
 ) -> Result<Vec<KeyResult>, ClientError> {
     match status {
         200 | 500 => {}
-        404 => {
-            return Err(ClientError::ApiDisabled {
-                host: host.to_owned(),
-            });
-        }
+        404 => return Err(not_found(host, body)),
         _ => {
             return Err(ClientError::Http {
                 host: host.to_owned(),
@@ -294,15 +316,19 @@ pub fn decode_set(
             });
         }
         Err(e) => {
-            return Err(ClientError::Decode {
-                reason: format!("not JSON ({e}): {}", short_body(body)),
-            });
+            return Err(not_a_charger(
+                host,
+                status,
+                &format!("not JSON ({e}): {}", short_body(body)),
+            ));
         }
     };
     let Some(object) = json.as_object() else {
-        return Err(ClientError::Decode {
-            reason: format!("expected one entry per key, got {}", short_body(body)),
-        });
+        return Err(not_a_charger(
+            host,
+            status,
+            &format!("expected one entry per key, got {}", short_body(body)),
+        ));
     };
     let mut results: Vec<KeyResult> = object
         .iter()
@@ -406,5 +432,31 @@ mod tests {
         ));
         let e = decode_status("h", 404, "This URI does not exist").unwrap_err();
         assert!(e.to_string().contains("HTTP API v2 disabled"), "{e}");
+        // firmware 60.x's text too; any other 404 page is not a charger's
+        assert!(matches!(
+            decode_status("h", 404, "Nothing matches the given URI"),
+            Err(ClientError::ApiDisabled { .. })
+        ));
+        for (status, body) in [
+            (404, "<html><body><h1>404 Not Found</h1></body></html>"),
+            (404, ""),
+            (200, "<html>hello</html>"),
+            (200, "[1,2]"),
+        ] {
+            let e = decode_status("h", status, body).unwrap_err();
+            assert!(
+                matches!(e, ClientError::NotACharger { .. }),
+                "{status} {body}: {e}"
+            );
+            assert!(!e.to_string().contains("disabled"), "{e}");
+        }
+        assert!(matches!(
+            decode_set("h", 404, "<html>Not Found</html>", &["amp"]),
+            Err(ClientError::NotACharger { .. })
+        ));
+        assert!(matches!(
+            decode_set("h", 200, "OK", &["amp"]),
+            Err(ClientError::NotACharger { .. })
+        ));
     }
 }

@@ -17,13 +17,24 @@ pub enum ClientError {
         #[source]
         source: reqwest::Error,
     },
-    /// HTTP 404 from the local API: the HTTP API v2 is disabled on the charger (`hai=false`).
+    /// HTTP 404 from the local API with the firmware's own 404 text (see
+    /// [`is_firmware_404`]): the HTTP API v2 is disabled on the charger (`hai=false`).
     #[error(
         "the charger at {host} answered 404: HTTP API v2 disabled (hai=false; enable the local HTTP API v2 in the go-e app)"
     )]
     ApiDisabled {
         /// The host as given.
         host: String,
+    },
+    /// Something answered, but not like a go-eCharger's local API: a 404 page
+    /// that is not the firmware's, or a status or write answer that is not its
+    /// JSON. Usually the wrong address or port (another web server).
+    #[error("the server at {host} does not answer like a go-eCharger: {reason}")]
+    NotACharger {
+        /// The host as given.
+        host: String,
+        /// What it answered instead (status and shortened body).
+        reason: String,
     },
     /// Any other HTTP status that does not carry an answer, with the body the charger sent.
     #[error("the charger at {host} answered HTTP {status}: {body}")]
@@ -156,6 +167,18 @@ impl ClientError {
         }
         Ok(results)
     }
+}
+
+/// The texts of the go-eCharger's own 404 answer (the ESP-IDF httpd's): IDF 4.x
+/// as on firmware 05x, and newer IDF as on 60.x. A 404 with any other body
+/// comes from something that is not a charger.
+pub const FIRMWARE_404_TEXTS: [&str; 2] =
+    ["This URI does not exist", "Nothing matches the given URI"];
+
+/// Whether a 404 body is the charger's own (the API is switched off, `hai=false`)
+/// rather than another web server's page.
+pub fn is_firmware_404(body: &str) -> bool {
+    FIRMWARE_404_TEXTS.contains(&body.trim())
 }
 
 /// Shortens a body for an error message (at most 200 characters, one line).
