@@ -4,6 +4,7 @@
 # root or through sudo, on a fresh Debian machine:
 #
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
+#   curl (Debian: curl), for the README's examples
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #
@@ -78,6 +79,12 @@ else
 fi
 export GOE_MOSQUITTO
 echo "== mosquitto: GOE_MOSQUITTO=$GOE_MOSQUITTO"
+
+# --- curl: the README test runs the README's curl examples as written
+if ! command -v curl >/dev/null 2>&1; then
+    apt_install curl
+    command -v curl >/dev/null 2>&1 || fail "curl is still missing after installing the Debian package"
+fi
 
 # --- pinned PyPI clients, each in its own venv
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -253,7 +253,8 @@ fn sim_command(args: &SimArgs) -> ExitCode {
         format!("{base}/sim/{}?{query}", args.action)
     };
     // `fleet` with parameters (coordinator=lost|ok) changes the fleet
-    let get = !post && !(args.action == "fleet" && !args.params.is_empty());
+    let fleet_change = args.action == "fleet" && !args.params.is_empty();
+    let get = !post && !fleet_change;
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -104,6 +104,24 @@ fn set_accepts_json_and_friendly_values() {
 }
 
 #[test]
+fn set_never_echoes_a_password() {
+    let server = Server::start();
+    for args in [
+        vec!["set", "pass=hunter2 secret"],
+        vec!["set", "pass=\"hunter2 secret\"", "amp=10"],
+    ] {
+        let run = server.goe(&args);
+        assert!(
+            run.ok().starts_with("pass  ********  ok\n"),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("hunter2"), "{}", run.stdout);
+        assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+    }
+}
+
+#[test]
 fn partial_failure_shows_each_key_and_exits_1() {
     let server = Server::start();
     let run = server.goe(&["set", "amp=12", "alw=true"]);
@@ -492,7 +510,7 @@ fn keys_documents_the_table() {
         current.stdout
     );
     let none = goe(&["keys", "zzzzzz"]);
-    none.code(1);
+    none.code(2);
     assert_eq!(none.stderr, "goe: error: no key matches \"zzzzzz\"\n");
 }
 
