@@ -74,10 +74,13 @@ fn expected(comment: Option<&str>) -> Expected {
         };
     };
     if let Some(rest) = c.strip_prefix("HTTP ") {
-        let (code, body) = rest.split_once(": ").expect("`HTTP NNN: body`");
+        let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let body = rest[code.len()..].trim_start_matches(':').trim_start();
         return Expected {
-            status: code.parse().expect("a status code"),
-            body: Some(body.to_owned()),
+            status: code
+                .parse()
+                .unwrap_or_else(|_| panic!("README: `HTTP NNN: body`, got {c:?}")),
+            body: (!body.is_empty()).then(|| body.to_owned()),
         };
     }
     if c.starts_with('{') {
