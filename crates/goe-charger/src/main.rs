@@ -40,7 +40,11 @@ enum Command {
   goe-charger sim plug car=ev-1p-16a soc=30
   goe-charger sim --host 127.0.0.1:9000 --serial 100003 unplug
   goe-charger sim advance seconds=3600
-  goe-charger sim fleet")]
+  goe-charger sim fleet
+  goe-charger sim fleet coordinator=lost
+
+Exit status: 0 done; 1 the charger refused the action (its answer is shown);
+2 bad usage (unknown action, parameter not name=value); 3 the charger could not be reached.")]
 struct SimArgs {
     /// Address of a running goe-charger (any charger of a fleet).
     #[arg(long, default_value = "127.0.0.1:8080", env = "GOE_HOST")]

@@ -20,7 +20,7 @@ Examples:
 
 Exit status: 0 ok; 1 the charger refused a key (each key's result is shown) or lacks it;
 2 bad usage (unknown key, bad value, no --host); 3 the charger could not be asked
-(unreachable, HTTP API v2 disabled, unexpected answer).";
+(unreachable, HTTP API v2 disabled, or the address answers but not like a go-eCharger).";
 
 /// Read and change a go-eCharger (or the virtual goe-charger) over its local HTTP API v2.
 ///
