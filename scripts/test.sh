@@ -4,7 +4,7 @@
 # root or through sudo, on a fresh Debian machine:
 #
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
-#   curl (Debian: curl), for the README's examples
+#   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #
@@ -80,10 +80,14 @@ fi
 export GOE_MOSQUITTO
 echo "== mosquitto: GOE_MOSQUITTO=$GOE_MOSQUITTO"
 
-# --- curl: the README test runs the README's curl examples as written
+# --- curl and mosquitto_sub/pub: the README test runs the README's examples as written
 if ! command -v curl >/dev/null 2>&1; then
     apt_install curl
     command -v curl >/dev/null 2>&1 || fail "curl is still missing after installing the Debian package"
+fi
+if ! command -v mosquitto_sub >/dev/null 2>&1 || ! command -v mosquitto_pub >/dev/null 2>&1; then
+    apt_install mosquitto-clients
+    command -v mosquitto_sub >/dev/null 2>&1 || fail "mosquitto_sub is still missing after installing mosquitto-clients"
 fi
 
 # --- pinned PyPI clients, each in its own venv

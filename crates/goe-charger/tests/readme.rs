@@ -249,3 +249,106 @@ fn the_sim_examples_run_in_order() {
         failures.join("\n")
     );
 }
+
+/// The broker of the MQTT example: `GOE_MOSQUITTO` (set by the test command),
+/// else Debian's path.
+fn mosquitto() -> std::path::PathBuf {
+    std::env::var_os("GOE_MOSQUITTO")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            let p = std::path::PathBuf::from("/usr/sbin/mosquitto");
+            p.exists().then_some(p)
+        })
+        .expect("the MQTT example needs mosquitto: run scripts/test.sh (it installs it and sets GOE_MOSQUITTO)")
+}
+
+/// A process killed when the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `f` every 50 ms for up to 30 s (a hang guard, not a timing assertion).
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !f() {
+        assert!(std::time::Instant::now() < end, "{what} within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The README's write over MQTT, from "subscribe first" on, run as written
+/// (`mosquitto_sub -C 1 &`, then `mosquitto_pub`) at a person's pace against a
+/// charger connected to a broker: the subscriber prints `success` and the
+/// script ends (the answer on `/result` is not retained: a subscriber started
+/// after the publish waits forever).
+#[test]
+fn the_mqtt_write_example_prints_its_result() {
+    let block = sh_block_with("mosquitto_pub ");
+    let from = block
+        .iter()
+        .position(|l| l.starts_with("# /result is not retained"))
+        .expect("the README says to subscribe to /result first");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _broker = Killed(
+        Command::new(mosquitto())
+            .args(["-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mosquitto"),
+    );
+    eventually("mosquitto listens", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let charger = Charger::fresh_with(&["--mqtt", &format!("mqtt://127.0.0.1:{port}")]);
+    let connected = format!(
+        "curl -s 'http://127.0.0.1:{}/api/status?filter=mcc'",
+        charger.port
+    );
+    eventually("the charger connects to the broker", || {
+        run_curl("", &connected).1 == r#"{"mcc":true}"#
+    });
+    // a person types one line after the other: half a second between lines
+    // (without it, a publish-then-subscribe order can win the race on a fast
+    // machine and pass although a user's subscriber would miss the result)
+    let script: Vec<String> = block[from..]
+        .iter()
+        .map(|l| l.replace("-p 1883", &format!("-p {port}")) + "\nsleep 0.5")
+        .collect();
+    use std::os::unix::process::CommandExt as _;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script.join("\n"))
+        // its own process group, so a hang guard can stop the background subscriber too
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sh (mosquitto_sub and mosquitto_pub: Debian's mosquitto-clients)");
+    if common::wait_timeout(&mut child, std::time::Duration::from_secs(60)).is_none() {
+        let _ = Command::new("kill")
+            .args(["-9", &format!("-{}", child.id())])
+            .status();
+        let _ = child.wait();
+        panic!("the README's MQTT example hangs:\n{}", script.join("\n"));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "success\n",
+        "the README's MQTT example:\n{}\nstderr: {}",
+        script.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
