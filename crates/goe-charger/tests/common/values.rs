@@ -253,9 +253,12 @@ pub fn out_of_range(def: &KeyDef) -> Vec<(String, Option<String>)> {
         if rule.0 > base.0 {
             out.push(((rule.0 - 1).to_string(), exceeds(rule.0 - 1, rule)));
         }
+        // outside the type's range too, a key names its own range (one
+        // rule, one message: `amp=256` says 6 to 16 like `amp=17`)
+        let own = (rule.0.max(base.0), rule.1.min(base.1));
         if small_base {
-            out.push(((base.1 + 1).to_string(), exceeds(base.1 + 1, base)));
-            out.push(((base.0 - 1).to_string(), exceeds(base.0 - 1, base)));
+            out.push(((base.1 + 1).to_string(), exceeds(base.1 + 1, own)));
+            out.push(((base.0 - 1).to_string(), exceeds(base.0 - 1, own)));
         }
         return out;
     }
