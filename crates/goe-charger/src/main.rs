@@ -437,7 +437,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ("mce".to_owned(), "true".to_owned()),
         ];
         let reply = device.set(&pairs);
-        anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+        anyhow::ensure!(
+            reply.all_ok,
+            "--mqtt {}: {}",
+            goe_keys::render::mask_url_password(url),
+            reply.body
+        );
     }
     // Signal handlers exist before anyone can learn our address, so an early
     // SIGTERM always shuts down cleanly.
@@ -522,7 +527,12 @@ async fn serve_fleet(
                 ("mcr".to_owned(), "false".to_owned()),
                 ("mce".to_owned(), "true".to_owned()),
             ]);
-            anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+            anyhow::ensure!(
+                reply.all_ok,
+                "--mqtt {}: {}",
+                goe_keys::render::mask_url_password(url),
+                reply.body
+            );
             advance(&bar, "configuring MQTT", i + 1);
         }
     }

@@ -333,3 +333,22 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
     }
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
+
+/// A `--mqtt` URL the charger refuses (longer than `mcu`'s 256 bytes) stops
+/// start-up with an error that names the URL without its password.
+#[test]
+fn a_refused_mqtt_flag_does_not_print_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = format!("flag-secret-{}", "p".repeat(300));
+    let url = format!("mqtt://me:{password}@127.0.0.1:1883");
+    let f = match crate::common::Charger::try_start(dir.path(), &["--mqtt", &url]) {
+        Ok(_) => panic!("a 330-byte mcu must be refused"),
+        Err(f) => f,
+    };
+    let all = format!("{}{}", f.stdout, f.stderr);
+    assert!(
+        all.contains("--mqtt mqtt://me:********@127.0.0.1:1883"),
+        "{all}"
+    );
+    assert!(!all.contains("flag-secret"), "{all}");
+}
