@@ -492,7 +492,8 @@ fn int_in(json: &serde_json::Value, min: i64, max: i64, what: &str) -> Result<i6
         .ok_or_else(|| invalid(format!("{what} must be integer")))?;
     if n < min || n > max {
         return Err(SetError::OutOfRange {
-            value: n.to_string(),
+            // as written (a saturated `1e30` would read 9223372036854775807)
+            value: number_text(json),
             min,
             max,
         });

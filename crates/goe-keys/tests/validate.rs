@@ -430,3 +430,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn numbers_inside_structured_values_are_named_as_written() {
+    assert_eq!(
+        write("clp", "[6,1e30]"),
+        Err("clp: failed: Value 1e+30 exceeds range 6 to 32 ([6,1e30])".into())
+    );
+    assert_eq!(
+        write("map", "[1,2,-4]"),
+        Err("map: failed: Value -4 exceeds range 1 to 3 ([1,2,-4])".into())
+    );
+}
