@@ -165,14 +165,7 @@ fn main() -> ExitCode {
         Some(Command::RunScenario(args)) => run_scenario(&args),
         Some(Command::Sim(args)) => sim_command(&args),
         None => {
-            tracing_subscriber::fmt()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::stderr().is_terminal())
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info".into()),
-                )
-                .init();
+            init_logging();
             let result = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -217,6 +210,57 @@ fn request_failure(err: &reqwest::Error) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+/// Libraries whose debug/trace events print what goes over the wire, and
+/// with it secrets: tungstenite logs every WebSocket frame (new passwords,
+/// `wak`, Wi-Fi keys, card ids in `securedMsg`s), hyper/hyper-util and axum
+/// request lines and rejections (`/api/set?pass=…`), rumqttc and reqwest
+/// packets and URLs (broker passwords). They are switched off whatever
+/// `RUST_LOG` says, also for a more specific directive such as
+/// `tungstenite::protocol=trace`: no log level may print a secret. Our own
+/// events (`goe_charger`, …) never contain raw values of secret keys.
+const PAYLOAD_LOGGERS: &[&str] = &[
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "axum",
+    "tower",
+    "tower_http",
+    "rumqttc",
+    "reqwest",
+    "mio",
+];
+
+/// Whether `target` (a module path) belongs to one of [`PAYLOAD_LOGGERS`].
+fn is_payload_logger(target: &str) -> bool {
+    PAYLOAD_LOGGERS.iter().any(|name| {
+        target
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
+
+/// Logs to stderr at `RUST_LOG` (default `info`), never from [`PAYLOAD_LOGGERS`].
+fn init_logging() {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let levels = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // a filter of its own after the levels, not a directive among them: no
+    // RUST_LOG directive can override it (`log` records of these crates come
+    // through tracing-log with the same module-path targets)
+    let no_payloads =
+        tracing_subscriber::filter::filter_fn(|meta| !is_payload_logger(meta.target()));
+    let output = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(levels)
+        .with_filter(no_payloads);
+    tracing_subscriber::registry().with(output).init();
 }
 
 /// `goe-charger sim …`: one request to the control API, its answer on stdout.
@@ -452,7 +496,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ("mce".to_owned(), "true".to_owned()),
         ];
         let reply = device.set(&pairs);
-        anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+        anyhow::ensure!(
+            reply.all_ok,
+            "--mqtt {}: {}",
+            goe_keys::render::mask_url_password(url),
+            reply.body
+        );
     }
     // Signal handlers exist before anyone can learn our address, so an early
     // SIGTERM always shuts down cleanly.
@@ -550,7 +599,12 @@ async fn serve_fleet(
                 ("mcr".to_owned(), "false".to_owned()),
                 ("mce".to_owned(), "true".to_owned()),
             ]);
-            anyhow::ensure!(reply.all_ok, "--mqtt {url}: {}", reply.body);
+            anyhow::ensure!(
+                reply.all_ok,
+                "--mqtt {}: {}",
+                goe_keys::render::mask_url_password(url),
+                reply.body
+            );
             advance(&bar, "configuring MQTT", i + 1);
         }
     }

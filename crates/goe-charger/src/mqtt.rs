@@ -15,7 +15,7 @@
 //! the next batch carries every key changed since the last one.
 
 use crate::device::Device;
-use crate::mqtt_link::{Event, LinkError, LinkOptions, MqttLink, Publication};
+use crate::mqtt_link::{Event, LinkError, LinkOptions, MqttLink, Oversized, Publication};
 use goe_keys::SetError;
 use goe_proto::mqtt as proto;
 use rumqttc::mqttbytes::QoS;
@@ -70,8 +70,10 @@ pub fn parse_url(url: &str) -> Result<BrokerUrl, String> {
     let (host, port) = match hostport.rsplit_once(':') {
         Some((h, p)) => (
             h,
+            // (the port text is not echoed: in `mqtt://user:password` without
+            // `@` it would be the password, and `mlr` is shown to everyone)
             p.parse::<u16>()
-                .map_err(|_| format!("bad port in broker url: {p}"))?,
+                .map_err(|_| "bad port in broker url".to_owned())?,
         ),
         None => (hostport, 1883),
     };
@@ -226,6 +228,7 @@ async fn connected(
         tokio::select! {
             packet = link.read_packet() => match link.handle(packet?).await? {
                 Some(Event::Message(p)) => answer_set(device, config, &mut link, &p).await?,
+                Some(Event::Oversized(o)) => refuse_oversized(config, &mut link, &o).await?,
                 Some(Event::SubscribeRefused { .. }) => device.mqtt_status(
                     true,
                     true,
@@ -282,6 +285,32 @@ async fn answer_set(
     let answer = Publication::new(
         proto::result_topic(&config.prefix, &key),
         payload,
+        QoS::AtLeastOnce,
+        false,
+    );
+    link.publish_batch([answer]).await?;
+    Ok(())
+}
+
+/// Refuses a `<prefix><key>/set` too large to read on `<prefix><key>/result`
+/// and keeps the session (other oversized messages are dropped).
+async fn refuse_oversized(
+    config: &MqttConfig,
+    link: &mut MqttLink,
+    message: &Oversized,
+) -> Result<(), LinkError> {
+    tracing::warn!(
+        "MQTT: a publication of {} bytes on {} refused (max {})",
+        message.size,
+        message.topic,
+        crate::mqtt_link::MAX_PACKET_SIZE
+    );
+    let Some(key) = proto::parse_set_topic(&config.prefix, &message.topic) else {
+        return Ok(());
+    };
+    let answer = Publication::new(
+        proto::result_topic(&config.prefix, key),
+        proto::oversized_result_payload(message.size),
         QoS::AtLeastOnce,
         false,
     );
@@ -353,6 +382,8 @@ mod tests {
         assert!(parse_url("mqtts://x").is_err());
         assert!(parse_url("http://x").is_err());
         assert!(parse_url("mqtt://x:99999").is_err());
+        let e = parse_url("mqtt://me:hunter2").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
         assert!(parse_url("mqtt://").is_err());
     }
 }

@@ -14,7 +14,7 @@
 //! retransmitted (a clean session drops them on reconnect anyway) and their
 //! PUBACKs are ignored.
 
-use bytes::BytesMut;
+use bytes::{Buf as _, BytesMut};
 use rumqttc::mqttbytes::v4::{
     ConnAck, Connect, ConnectReturnCode, LastWill, Login, Packet, PubAck, PubComp, PubRec, Publish,
     Subscribe, SubscribeReasonCode,
@@ -202,6 +202,41 @@ pub enum Event {
         /// Packet id of the refused SUBSCRIBE.
         pkid: u16,
     },
+    /// An application message larger than [`MAX_PACKET_SIZE`] (already
+    /// acknowledged; its payload is skipped, never held in memory).
+    Oversized(Oversized),
+}
+
+/// The head of an incoming PUBLISH larger than [`MAX_PACKET_SIZE`]: its
+/// topic and packet id were read; the link reads past its payload in small
+/// pieces instead of failing the connection (which a broker would only
+/// answer by delivering the same message again after the reconnect).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversized {
+    /// Topic name.
+    pub topic: String,
+    /// Its QoS (QoS 1 and 2 are acknowledged like any other message).
+    pub qos: QoS,
+    /// Its packet id (0 for QoS 0).
+    pub pkid: u16,
+    /// Bytes after the fixed header (variable header plus payload).
+    pub size: usize,
+}
+
+/// What [`MqttLink::read_packet`] delivers: a decoded packet, or the head of
+/// an oversized publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// A whole packet.
+    Packet(Packet),
+    /// A PUBLISH too large to decode; its payload is being skipped.
+    Oversized(Oversized),
+}
+
+impl From<Packet> for Incoming {
+    fn from(packet: Packet) -> Incoming {
+        Incoming::Packet(packet)
+    }
 }
 
 /// An MQTT 3.1.1 client connection after a successful CONNACK.
@@ -220,6 +255,8 @@ pub struct MqttLink<R = OwnedReadHalf, W = OwnedWriteHalf> {
     wbuf: BytesMut,
     /// Last packet id used (0 = none yet).
     pkid: u16,
+    /// Bytes of an oversized publication still to be read past.
+    skip: usize,
     /// A PINGREQ is out and its PINGRESP has not arrived.
     awaiting_pingresp: bool,
     keep_alive: Duration,
@@ -269,6 +306,7 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
             rbuf_grown: false,
             wbuf: BytesMut::with_capacity(WRITE_BUF_START),
             pkid: 0,
+            skip: 0,
             awaiting_pingresp: false,
             keep_alive: options.keep_alive,
             write_timeout: options.write_timeout,
@@ -276,12 +314,15 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
         link.encode(&Packet::Connect(options.connect_packet()))?;
         link.flush().await?;
         match link.read_packet().await? {
-            Packet::ConnAck(ConnAck {
+            Incoming::Packet(Packet::ConnAck(ConnAck {
                 code: ConnectReturnCode::Success,
                 ..
-            }) => Ok(link),
-            Packet::ConnAck(ConnAck { code, .. }) => Err(LinkError::Refused(code)),
-            other => Err(LinkError::Unexpected(packet_name(&other))),
+            })) => Ok(link),
+            Incoming::Packet(Packet::ConnAck(ConnAck { code, .. })) => {
+                Err(LinkError::Refused(code))
+            }
+            Incoming::Packet(other) => Err(LinkError::Unexpected(packet_name(&other))),
+            Incoming::Oversized(_) => Err(LinkError::Unexpected("PUBLISH")),
         }
     }
 
@@ -333,32 +374,71 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
 
     /// Reads until one whole packet is decoded. Cancel safe (only the socket
     /// read is awaited), so it can be a `tokio::select!` branch; pass the
-    /// packet to [`MqttLink::handle`]. EOF is [`LinkError::Closed`].
-    pub async fn read_packet(&mut self) -> Result<Packet, LinkError> {
+    /// result to [`MqttLink::handle`]. EOF is [`LinkError::Closed`].
+    ///
+    /// A PUBLISH larger than [`MAX_PACKET_SIZE`] is delivered as
+    /// [`Incoming::Oversized`] as soon as its topic is read; the rest of it is
+    /// read and dropped by the following calls, a buffer at a time, so an
+    /// oversized message costs neither the connection nor its size in memory.
+    /// Any other oversized packet is a protocol error.
+    pub async fn read_packet(&mut self) -> Result<Incoming, LinkError> {
         loop {
-            match Packet::read(&mut self.rbuf, MAX_PACKET_SIZE) {
-                Ok(packet) => {
-                    // (the capacity of a BytesMut after `split_to` hides how
-                    // big its allocation is: remember the growth instead)
-                    if self.rbuf_grown && self.rbuf.is_empty() {
-                        self.rbuf = BytesMut::with_capacity(READ_BUF_START);
-                        self.rbuf_grown = false;
-                    }
-                    return Ok(packet);
+            if self.skip > 0 {
+                let n = self.skip.min(self.rbuf.len());
+                self.rbuf.advance(n);
+                self.skip -= n;
+            }
+            if self.skip > 0 {
+                // the buffer is empty: read the next piece into a small one
+                if self.rbuf_grown {
+                    self.rbuf = BytesMut::with_capacity(READ_BUF_START);
+                    self.rbuf_grown = false;
                 }
-                Err(mqttbytes::Error::InsufficientBytes(more)) => {
-                    // room for the rest of this packet, and never tiny reads
-                    let want = more.max(READ_MIN_SPARE);
-                    if self.rbuf.capacity() - self.rbuf.len() < want {
-                        self.rbuf.reserve(want.max(READ_BUF_START));
-                        self.rbuf_grown |= self.rbuf.capacity() > BUF_KEEP;
+                self.rbuf.reserve(READ_BUF_START);
+            } else {
+                match Packet::read(&mut self.rbuf, MAX_PACKET_SIZE) {
+                    Ok(packet) => {
+                        // (the capacity of a BytesMut after `split_to` hides how
+                        // big its allocation is: remember the growth instead)
+                        self.shrink_read_buffer();
+                        return Ok(Incoming::Packet(packet));
                     }
+                    Err(mqttbytes::Error::InsufficientBytes(more)) => self.make_room(more),
+                    Err(mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
+                        match oversized_head(&self.rbuf, size)? {
+                            Head::Complete { used, oversized } => {
+                                // what follows the head up to the end of the packet
+                                let header = fixed_header_len(&self.rbuf);
+                                self.skip = oversized.size - (used - header);
+                                self.rbuf.advance(used);
+                                return Ok(Incoming::Oversized(oversized));
+                            }
+                            Head::Need(more) => self.make_room(more),
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) => return Err(e.into()),
             }
             if self.reader.read_buf(&mut self.rbuf).await? == 0 {
                 return Err(LinkError::Closed);
             }
+        }
+    }
+
+    /// Room for `more` bytes in the read buffer, and never tiny reads.
+    fn make_room(&mut self, more: usize) {
+        let want = more.max(READ_MIN_SPARE);
+        if self.rbuf.capacity() - self.rbuf.len() < want {
+            self.rbuf.reserve(want.max(READ_BUF_START));
+            self.rbuf_grown |= self.rbuf.capacity() > BUF_KEEP;
+        }
+    }
+
+    /// Replaces a grown, empty read buffer by a small one.
+    fn shrink_read_buffer(&mut self) {
+        if self.rbuf_grown && self.rbuf.is_empty() {
+            self.rbuf = BytesMut::with_capacity(READ_BUF_START);
+            self.rbuf_grown = false;
         }
     }
 
@@ -367,7 +447,23 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
     /// publications, notes PINGRESP, ignores the PUBACKs of our QoS 1
     /// publications, and returns what the caller must see. Not cancel safe
     /// (it may write): call it in the `select!` handler, not as a branch.
-    pub async fn handle(&mut self, packet: Packet) -> Result<Option<Event>, LinkError> {
+    pub async fn handle(&mut self, incoming: Incoming) -> Result<Option<Event>, LinkError> {
+        let packet = match incoming {
+            Incoming::Packet(packet) => packet,
+            Incoming::Oversized(oversized) => {
+                match oversized.qos {
+                    QoS::AtMostOnce => {}
+                    QoS::AtLeastOnce => {
+                        self.encode(&Packet::PubAck(PubAck::new(oversized.pkid)))?
+                    }
+                    QoS::ExactlyOnce => {
+                        self.encode(&Packet::PubRec(PubRec::new(oversized.pkid)))?
+                    }
+                }
+                self.flush().await?;
+                return Ok(Some(Event::Oversized(oversized)));
+            }
+        };
         match packet {
             Packet::Publish(publish) => {
                 match publish.qos {
@@ -456,6 +552,71 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
             Err(_) => Err(LinkError::WriteTimeout(self.write_timeout)),
         }
     }
+}
+
+/// How far the head of an oversized PUBLISH could be read.
+enum Head {
+    /// Fixed header, topic and packet id take `used` bytes of the buffer.
+    Complete { used: usize, oversized: Oversized },
+    /// This many more bytes are needed.
+    Need(usize),
+}
+
+/// Length of the fixed header at the start of `buf` (1 type byte plus the
+/// 1..=4 bytes of the remaining length, which the codec has checked).
+fn fixed_header_len(buf: &[u8]) -> usize {
+    1 + buf[1..]
+        .iter()
+        .take(4)
+        .position(|b| b & 0x80 == 0)
+        .map_or(4, |i| i + 1)
+}
+
+/// Reads the head of a packet whose remaining length `size` exceeds the
+/// limit (the codec has checked the fixed header): a PUBLISH's topic and
+/// packet id. Anything else that large is refused.
+fn oversized_head(buf: &[u8], size: usize) -> Result<Head, LinkError> {
+    let too_large = || LinkError::Protocol(mqttbytes::Error::PayloadSizeLimitExceeded(size));
+    let byte1 = buf[0];
+    if byte1 >> 4 != 3 {
+        return Err(too_large());
+    }
+    let qos = match (byte1 >> 1) & 0b11 {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        2 => QoS::ExactlyOnce,
+        q => return Err(LinkError::Protocol(mqttbytes::Error::InvalidQoS(q))),
+    };
+    let start = fixed_header_len(buf);
+    let Some(len_bytes) = buf.get(start..start + 2) else {
+        return Ok(Head::Need(start + 2 - buf.len()));
+    };
+    let topic_len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+    let id_len = if qos == QoS::AtMostOnce { 0 } else { 2 };
+    let used = start + 2 + topic_len + id_len;
+    if used - start > size {
+        return Err(LinkError::Protocol(mqttbytes::Error::MalformedPacket));
+    }
+    if buf.len() < used {
+        return Ok(Head::Need(used - buf.len()));
+    }
+    let topic = std::str::from_utf8(&buf[start + 2..start + 2 + topic_len])
+        .map_err(|_| LinkError::Protocol(mqttbytes::Error::TopicNotUtf8))?
+        .to_owned();
+    let pkid = if id_len == 0 {
+        0
+    } else {
+        u16::from_be_bytes([buf[used - 2], buf[used - 1]])
+    };
+    Ok(Head::Complete {
+        used,
+        oversized: Oversized {
+            topic,
+            qos,
+            pkid,
+            size,
+        },
+    })
 }
 
 /// The name of a packet type, for error messages.
@@ -786,7 +947,7 @@ mod tests {
         assert_eq!(peer.packet().await, Some(Packet::PingReq));
         peer.send(Packet::PingResp).await;
         let packet = link.read_packet().await.unwrap();
-        assert_eq!(packet, Packet::PingResp);
+        assert_eq!(packet, Incoming::Packet(Packet::PingResp));
         assert_eq!(link.handle(packet).await.unwrap(), None);
         link.ping().await.unwrap();
         assert_eq!(peer.packet().await, Some(Packet::PingReq));
@@ -819,7 +980,7 @@ mod tests {
         let mut p = Publish::new("p/big/set", QoS::AtMostOnce, big.clone());
         p.retain = false;
         peer.send(Packet::Publish(p)).await;
-        let Packet::Publish(got) = link.read_packet().await.unwrap() else {
+        let Incoming::Packet(Packet::Publish(got)) = link.read_packet().await.unwrap() else {
             panic!("PUBLISH expected");
         };
         assert_eq!(got.payload.len(), big.len());
@@ -853,6 +1014,85 @@ mod tests {
         ];
         assert_eq!(link.publish_batch(batch).await.unwrap(), 1);
         assert!(matches!(peer.packet().await, Some(Packet::Publish(p)) if p.topic == "p/small"));
+    }
+
+    /// An incoming PUBLISH over the limit is acknowledged and reported with
+    /// its topic, its payload is read past in small pieces, and the link goes
+    /// on with the next packet (QoS 0, 1 and 2; a long topic; the head split
+    /// over several reads).
+    #[tokio::test]
+    async fn an_oversized_publication_is_skipped_and_the_link_stays_up() {
+        let (mut link, mut peer) = linked().await;
+        let long_topic = format!("p/{}/set", "t".repeat(3000));
+        for (i, (topic, qos)) in [
+            ("p/amp/set", QoS::AtMostOnce),
+            ("p/fna/set", QoS::AtLeastOnce),
+            (long_topic.as_str(), QoS::ExactlyOnce),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut big = Publish::new(topic, qos, vec![b'x'; MAX_PACKET_SIZE + 1 + i * 77_777]);
+            big.pkid = if qos == QoS::AtMostOnce {
+                0
+            } else {
+                40 + i as u16
+            };
+            let mut bytes = BytesMut::new();
+            Packet::Publish(big.clone())
+                .write(&mut bytes, usize::MAX)
+                .unwrap();
+            let total = bytes.len();
+            let mut after = BytesMut::new();
+            let next = Publish::new("p/amp/set", QoS::AtMostOnce, "10");
+            Packet::Publish(next.clone())
+                .write(&mut after, usize::MAX)
+                .unwrap();
+            bytes.extend_from_slice(&after);
+            // the head arrives in two pieces, the rest in one
+            let writer = async {
+                peer.stream.write_all(&bytes[..3]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                peer.stream.write_all(&bytes[3..]).await.unwrap();
+            };
+            let reader = async {
+                let first = link.read_packet().await.unwrap();
+                let Incoming::Oversized(o) = &first else {
+                    panic!("Oversized expected: {first:?}");
+                };
+                assert_eq!((o.topic.as_str(), o.qos, o.pkid), (topic, qos, big.pkid));
+                assert_eq!(o.size, total - fixed_header_len(&bytes));
+                let event = link.handle(first.clone()).await.unwrap();
+                assert!(matches!(event, Some(Event::Oversized(_))));
+                assert!(link.rbuf.capacity() < 16 * 1024, "{}", link.rbuf.capacity());
+                let second = link.read_packet().await.unwrap();
+                assert_eq!(second, Incoming::Packet(Packet::Publish(next.clone())));
+                assert!(link.rbuf.capacity() <= READ_BUF_START);
+            };
+            tokio::join!(writer, reader);
+            match qos {
+                QoS::AtMostOnce => {}
+                QoS::AtLeastOnce => assert_eq!(
+                    peer.packet().await,
+                    Some(Packet::PubAck(PubAck::new(big.pkid)))
+                ),
+                QoS::ExactlyOnce => assert_eq!(
+                    peer.packet().await,
+                    Some(Packet::PubRec(PubRec::new(big.pkid)))
+                ),
+            }
+        }
+        // anything else that large is a protocol error
+        let mut bytes = BytesMut::new();
+        Packet::Subscribe(Subscribe::new(
+            "x".repeat(MAX_PACKET_SIZE + 10),
+            QoS::AtMostOnce,
+        ))
+        .write(&mut bytes, usize::MAX)
+        .unwrap();
+        peer.stream.write_all(&bytes[..16]).await.unwrap();
+        let e = link.read_packet().await.expect_err("too large");
+        assert!(matches!(e, LinkError::Protocol(_)), "{e:?}");
     }
 
     #[tokio::test]

@@ -256,6 +256,10 @@ pub enum Secret {
     /// An array of objects whose named string field is rendered as "is set"
     /// (`wifis[].key`, `cards[].cardId`).
     FieldIsSet(&'static str),
+    /// A URL string whose password (`scheme://user:PASSWORD@host`) is replaced
+    /// by [`crate::render::MASK`]; scheme, user, host and port stay visible
+    /// (`mcu`). The type on the wire stays `string`, as the key table declares.
+    UrlPassword,
 }
 
 /// Static metadata of one API key. One entry per key in [`crate::KEYS`].

@@ -1,10 +1,16 @@
-//! How values leave the charger: secrets are replaced by "is set" booleans.
+//! How values leave the charger: secrets are replaced by "is set" booleans,
+//! the password inside a URL (`mcu`) by [`MASK`].
 //!
 //! Every output path (HTTP status, MQTT, WebSocket) renders through
 //! [`write_value`], so a secret cannot leak through one path and not another.
 
 use crate::def::{KeyDef, Secret};
 use crate::value::Value;
+use std::borrow::Cow;
+
+/// What is shown instead of a secret text: inside `mcu`, and in error texts
+/// instead of the raw value written to a secret key (the API v1 mask).
+pub const MASK: &str = "********";
 
 /// Appends the JSON text of `value` as the key `def` shows it to clients.
 pub fn write_value(def: &KeyDef, value: &Value, out: &mut String) {
@@ -24,6 +30,29 @@ pub fn write_value(def: &KeyDef, value: &Value, out: &mut String) {
             }
             other => other.write_json(out),
         },
+        Secret::UrlPassword => match value {
+            Value::Str(s) => crate::value::write_string(&mask_url_password(s), out),
+            other => other.write_json(out),
+        },
+    }
+}
+
+/// The byte range of the password in `scheme://user:password@host…`: after
+/// the first `:` of the user info, up to the last `@` (how the MQTT client
+/// splits `mcu`). `None` without user info, password or with an empty one.
+pub fn url_password_range(url: &str) -> Option<std::ops::Range<usize>> {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let at = start + url[start..].rfind('@')?;
+    let colon = start + url[start..at].find(':')?;
+    (colon + 1 < at).then_some(colon + 1..at)
+}
+
+/// `url` with its password (if any) replaced by [`MASK`]: what clients see
+/// of `mcu`, and what logs and `mlr` may say about a broker URL.
+pub fn mask_url_password(url: &str) -> Cow<'_, str> {
+    match url_password_range(url) {
+        Some(r) => Cow::Owned(format!("{}{MASK}{}", &url[..r.start], &url[r.end..])),
+        None => Cow::Borrowed(url),
     }
 }
 
@@ -61,4 +90,30 @@ fn write_masked_entry(entry: &Value, field: &str, out: &mut String) {
         }
     }
     out.push('}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_passwords_are_masked() {
+        let cases = [
+            ("mqtt://me:pw@host:1883", "mqtt://me:********@host:1883"),
+            ("mqtt://me:p@ss:w@host/", "mqtt://me:********@host/"),
+            ("mqtt://me@host", "mqtt://me@host"),
+            ("mqtt://me:@host", "mqtt://me:@host"),
+            ("mqtt://host:1883", "mqtt://host:1883"),
+            ("me:pw@host", "me:********@host"),
+            ("", ""),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(mask_url_password(url), shown, "{url}");
+        }
+        let def = crate::key("mcu").unwrap();
+        assert_eq!(
+            super::shown(def, &Value::Str("mqtt://u:secret@b:1".into())),
+            "\"mqtt://u:********@b:1\""
+        );
+    }
 }

@@ -187,8 +187,14 @@ pub fn validate(
     }
     let value = match def.base() {
         Base::Bool => Value::Bool(to_bool(json)?),
-        Base::Float => Value::Float(to_f32(json, def.ty.optional)?),
-        Base::Double => Value::Double(to_f64(json, def.ty.optional)?),
+        Base::Float => {
+            check_number_range(def, json)?;
+            Value::Float(to_f32(json, def.ty.optional)?)
+        }
+        Base::Double => {
+            check_number_range(def, json)?;
+            Value::Double(to_f64(json, def.ty.optional)?)
+        }
         Base::Str => Value::Str(
             json.as_str()
                 .ok_or(SetError::WrongType(type_words(Base::Str, def.ty.optional)))?
@@ -197,8 +203,15 @@ pub fn validate(
         Base::Array | Base::Object => return validate_structured(def, json, current),
         base => {
             let n = to_integer(json, base, def.ty.optional)?;
-            if let Some((min, max)) = base.int_range() {
-                check_range(n, min, max)?;
+            // One range, one message: the key's own range within its type's
+            // (`amp=256` and `amp=17` both say "6 to 16").
+            let (min, max) = int_bounds(def, base, current);
+            if n < min || n > max {
+                return Err(SetError::OutOfRange {
+                    value: number_text(json),
+                    min: min.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+                    max: max.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
+                });
             }
             if n > i128::from(i64::MAX) {
                 Value::UInt(n as u64)
@@ -207,11 +220,15 @@ pub fn validate(
             }
         }
     };
-    check_rule(def, value, current)
+    let value = check_rule(def, value)?;
+    Ok(keep_masked_password(def, value, current))
 }
 
-/// Applies the scalar rules to a type-checked value.
-fn check_rule(def: &KeyDef, value: Value, current: &dyn Lookup) -> Result<Value, SetError> {
+/// The inclusive range an integer written to `def` must lie in: the key's
+/// rule (a range, or a current between `mca`/`ama`/the variant's limit)
+/// within the range of its base type.
+fn int_bounds(def: &KeyDef, base: Base, current: &dyn Lookup) -> (i128, i128) {
+    let (tmin, tmax) = base.int_range().unwrap_or((i128::MIN, i128::MAX));
     let get_int = |key: &str, fallback: i64| {
         current
             .lookup(key)
@@ -219,14 +236,70 @@ fn check_rule(def: &KeyDef, value: Value, current: &dyn Lookup) -> Result<Value,
             .unwrap_or(fallback)
     };
     let variant_max = if get_int("var", 11) >= 22 { 32 } else { 16 };
-    match def.rule {
-        Rule::Range(min, max) => check_int_rule(&value, min, max)?,
-        Rule::RequestedCurrent => {
-            check_int_rule(&value, get_int("mca", 6), get_int("ama", variant_max))?
+    let rule = match def.rule {
+        Rule::Range(min, max) => Some((min, max)),
+        Rule::RequestedCurrent => Some((get_int("mca", 6), get_int("ama", variant_max))),
+        Rule::MinCurrent => Some((6, get_int("ama", variant_max))),
+        Rule::MaxCurrent => Some((6, variant_max)),
+        Rule::Transaction => Some((0, 10)),
+        _ => None,
+    };
+    match rule {
+        Some((min, max)) => (i128::from(min).max(tmin), i128::from(max).min(tmax)),
+        None => (tmin, tmax),
+    }
+}
+
+/// A `float`/`double` key with a range rule (energies, hysteresis: never
+/// negative) refuses numbers outside it with the integers' message.
+fn check_number_range(def: &KeyDef, json: &serde_json::Value) -> Result<(), SetError> {
+    if let (Rule::Range(min, max), Some(f)) = (def.rule, json.as_f64())
+        && (f < min as f64 || f > max as f64)
+    {
+        return Err(SetError::OutOfRange {
+            value: number_text(json),
+            min,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// The number as parsed (`256`, `-1`, `1e+30`), for range messages.
+fn number_text(json: &serde_json::Value) -> String {
+    json.to_string()
+}
+
+/// A URL secret written back as it was shown (`mqtt://u:********@h`) keeps
+/// the stored password: reading a configuration and writing it back (an
+/// export and import, a settings form) must not replace the password by the mask.
+fn keep_masked_password(def: &KeyDef, value: Value, current: &dyn Lookup) -> Value {
+    use crate::render::{MASK, url_password_range};
+    if !matches!(def.secret, crate::def::Secret::UrlPassword) {
+        return value;
+    }
+    let (Value::Str(new), Some(Value::Str(old))) = (&value, current.lookup(def.name)) else {
+        return value;
+    };
+    match (url_password_range(new), url_password_range(old)) {
+        (Some(n), Some(o)) if &new[n.clone()] == MASK => {
+            let without_new = (&new[..n.start], &new[n.end..]);
+            let without_old = (&old[..o.start], &old[o.end..]);
+            if without_new == without_old {
+                Value::Str(old.clone())
+            } else {
+                // another user or broker: the mask is not that broker's password
+                value
+            }
         }
-        Rule::MinCurrent => check_int_rule(&value, 6, get_int("ama", variant_max))?,
-        Rule::MaxCurrent => check_int_rule(&value, 6, variant_max)?,
-        Rule::Transaction => check_int_rule(&value, 0, 10)?,
+        _ => value,
+    }
+}
+
+/// Applies the rules of strings (numbers were range-checked with their
+/// type) to a type-checked value.
+fn check_rule(def: &KeyDef, value: Value) -> Result<Value, SetError> {
+    match def.rule {
         Rule::StrLen(min, max) => {
             if let Value::Str(s) = &value {
                 check_len(s, min, max)?;
@@ -322,25 +395,6 @@ fn check_len(s: &str, min: usize, max: usize) -> Result<(), SetError> {
     Ok(())
 }
 
-fn check_int_rule(value: &Value, min: i64, max: i64) -> Result<(), SetError> {
-    match value {
-        Value::Int(i) => check_range(i128::from(*i), i128::from(min), i128::from(max)),
-        Value::UInt(u) => check_range(i128::from(*u), i128::from(min), i128::from(max)),
-        _ => Ok(()),
-    }
-}
-
-fn check_range(n: i128, min: i128, max: i128) -> Result<(), SetError> {
-    if n < min || n > max {
-        return Err(SetError::OutOfRange {
-            value: n.to_string(),
-            min: min.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
-            max: max.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64,
-        });
-    }
-    Ok(())
-}
-
 /// The type words of the firmware's "value must be …" message.
 fn type_words(base: Base, optional: bool) -> &'static str {
     match (base, optional) {
@@ -377,7 +431,10 @@ fn to_f64(json: &serde_json::Value, optional: bool) -> Result<f64, SetError> {
 fn to_f32(json: &serde_json::Value, optional: bool) -> Result<f32, SetError> {
     let f = to_f64(json, optional)?;
     if f.abs() > f64::from(f32::MAX) {
-        return Err(SetError::Invalid(format!("Value {f} does not fit a float")));
+        return Err(SetError::Invalid(format!(
+            "Value {} does not fit a float",
+            number_text(json)
+        )));
     }
     Ok(f as f32)
 }
@@ -395,7 +452,8 @@ fn to_integer(json: &serde_json::Value, base: Base, optional: bool) -> Result<i1
         return Ok(i128::from(u));
     }
     match n.as_f64() {
-        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30 => Ok(f as i128),
+        // (a float cast saturates: `1e300` is then out of every range)
+        Some(f) if f.is_finite() && f.fract() == 0.0 => Ok(f as i128),
         _ => Err(wrong),
     }
 }
@@ -434,7 +492,8 @@ fn int_in(json: &serde_json::Value, min: i64, max: i64, what: &str) -> Result<i6
         .ok_or_else(|| invalid(format!("{what} must be integer")))?;
     if n < min || n > max {
         return Err(SetError::OutOfRange {
-            value: n.to_string(),
+            // as written (a saturated `1e30` would read 9223372036854775807)
+            value: number_text(json),
             min,
             max,
         });
@@ -507,13 +566,23 @@ fn string_field(v: &serde_json::Value, max: usize) -> Result<Value, SetError> {
     Ok(Value::Str(s.to_owned()))
 }
 
+/// A dotted-quad IPv4 address (`0.0.0.0` = unset), as the ESP's `ip4addr`
+/// fields hold: `999.1.1.1`, `1.2.3` or a host name are refused.
+fn ipv4_field(name: &str, v: &serde_json::Value) -> Result<Value, SetError> {
+    let s = v.as_str().ok_or(SetError::WrongType("string"))?;
+    if s.parse::<std::net::Ipv4Addr>().is_err() {
+        return Err(invalid(format!("{name} must be an IPv4 address")));
+    }
+    Ok(Value::Str(s.to_owned()))
+}
+
 fn wifi_field(name: &str, v: &serde_json::Value) -> Option<Result<Value, SetError>> {
     Some(match name {
         "ssid" => string_field(v, 32),
         "key" => string_field(v, 64),
         "useStaticIp" | "useStaticDns" => to_bool(v).map(Value::Bool),
         "staticIp" | "staticSubnet" | "staticGateway" | "staticDns0" | "staticDns1"
-        | "staticDns2" => string_field(v, 15),
+        | "staticDns2" => ipv4_field(name, v),
         _ => return None,
     })
 }

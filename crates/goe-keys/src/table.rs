@@ -40,7 +40,8 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("adi", R, t(Bool), Status, "Wird der 16A Adapter benutzt? Limitiert den Ladestrom auf 16A", "true"),
     KeyDef::new("dwo", RW, o(Double), Config, "Lade Energy Limit, gemessen in Wh, null bedeutet deaktiviert, nicht mit der next trip energie zu verwechseln", "null")
-        .unit("Wh"),
+        .unit("Wh")
+        .rule(Rule::Range(0, 4294967295)),
     KeyDef::new("tpa", R, t(Float), Status, "30 Sekunden Gesamtleistungsdurchschnitt (wird für genauere next-trip vorhersagen berechnet)", "0")
         .unit("W"),
     KeyDef::new("sse", R, t(Str), Constant, "serial number", "\"{serial}\""),
@@ -263,11 +264,13 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("att", RW, t(Seconds), Config, "automatic stop time in seconds since day begin, calculation: (hours3600)+(minutes60)+(seconds)", "21600")
         .rule(Rule::Range(0, 86399)),
     KeyDef::new("ate", RW, t(Double), Config, "automatic stop energy in Wh", "18000")
-        .unit("Wh"),
+        .unit("Wh")
+        .rule(Rule::Range(0, 4294967295)),
     KeyDef::new("ara", RW, t(Bool), Config, "automatic stop remain in aWATTar", "true"),
     KeyDef::new("acp", RW, t(Bool), Config, "allowChargePause (car compatiblity)", "true"),
     KeyDef::new("cco", RW, t(Double), Config, "car consumption (only stored for app)", "17")
-        .unit("kWh/100km"),
+        .unit("kWh/100km")
+        .rule(Rule::Range(0, 4294967295)),
     KeyDef::new("esk", RW, t(Bool), Config, "energy set kwh (only stored for app)", "false"),
     KeyDef::new("fzf", RW, t(Bool), Config, "zero feed-in mode", "false")
         .newer(),
@@ -276,9 +279,11 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("sh", RW, t(Float), Config, "PV surplus stop hysteresis in W", "200")
         .unit("W")
+        .rule(Rule::Range(0, 4294967295))
         .newer(),
     KeyDef::new("psh", RW, t(Float), Config, "PV surplus phase switch hysteresis in W", "500")
         .unit("W")
+        .rule(Rule::Range(0, 4294967295))
         .newer(),
     KeyDef::new("po", RW, t(Float), Config, "PV surplus battery priority offset in W", "-300")
         .unit("W")
@@ -363,7 +368,8 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("lfspt", R, o(Millis), Status, "last force single phase toggle", "null"),
     KeyDef::new("fsptws", R, o(Millis), Status, "force single phase toggle wished since", "null"),
     KeyDef::new("spl3", RW, t(Float), Config, "threePhaseSwitchLevel", "4200")
-        .unit("W"),
+        .unit("W")
+        .rule(Rule::Range(0, 4294967295)),
     KeyDef::new("psm", RW, t(U8), Config, "phase switch mode (Auto=0, Force_1=1, Force_3=2)", "0")
         .enums(&[(0, "Auto"), (1, "Force_1"), (2, "Force_3")])
         .newer(),
@@ -429,8 +435,9 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("mce", RW, t(Bool), Config, "MQTT enabled", "false")
         .newer(),
-    KeyDef::new("mcu", RW, t(Str), Config, "MQTT broker URL, mqtt://[user:pass@]host:port", "\"\"")
+    KeyDef::new("mcu", RW, t(Str), Config, "MQTT broker URL, mqtt://[user:pass@]host:port; the password is shown as ********", "\"\"")
         .rule(Rule::StrLen(0, 256))
+        .secret(Secret::UrlPassword)
         .newer(),
     KeyDef::new("mcr", RW, t(Bool), Config, "MQTT read-only: when true, /set topics are not applied", "true")
         .newer(),

@@ -4,7 +4,7 @@
 //! Pure: the server owns the broker connection. Reference: api-v2.md §4.
 
 use goe_engine::{Charger, KeySet, SimTime};
-use goe_keys::{KEYS, KeyId, SetError};
+use goe_keys::{JsonError, KEYS, KeyId, SetError};
 
 /// Keepalive the charger uses, seconds.
 pub const KEEPALIVE_SECS: u64 = 120;
@@ -44,6 +44,13 @@ pub fn result_payload(result: &Result<(), SetError>, raw: &str) -> String {
         Ok(()) => "success".to_owned(),
         Err(e) => e.mqtt_text(raw),
     }
+}
+
+/// The payload on `/result` for a `/set` too large to be read (`size` bytes):
+/// ArduinoJson's `NoMemory`, as for any value that does not fit the parser,
+/// with the size instead of the raw value (which was never held in memory).
+pub fn oversized_result_payload(size: usize) -> String {
+    SetError::InvalidJson(JsonError::NoMemory).mqtt_text(&format!("({size} bytes)"))
 }
 
 /// The keys published over MQTT, in registration order.
@@ -94,6 +101,10 @@ mod tests {
         assert_eq!(
             result_payload(&Err(SetError::WrongType("string")), "0"),
             "value must be string 0"
+        );
+        assert_eq!(
+            oversized_result_payload(300_000),
+            "invalid json NoMemory: (300000 bytes)"
         );
     }
 

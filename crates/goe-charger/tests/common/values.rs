@@ -146,7 +146,8 @@ pub fn fresh_value(def: &KeyDef, current: &Value, first_branch: &str) -> Write {
             let b = !current.as_bool().unwrap_or(false);
             write(b.to_string(), json!(b))
         }
-        (Base::Float | Base::Double, Rule::None) => {
+        // (non-negative quantities have a range rule; 12345.5 lies inside)
+        (Base::Float | Base::Double, Rule::None | Rule::Range(..)) => {
             // exactly representable in f32, so the shown value is exact
             let v = current.as_f64().map_or(12345.5, |c| c + 1.5);
             write(v.to_string(), json!(v))
@@ -253,9 +254,12 @@ pub fn out_of_range(def: &KeyDef) -> Vec<(String, Option<String>)> {
         if rule.0 > base.0 {
             out.push(((rule.0 - 1).to_string(), exceeds(rule.0 - 1, rule)));
         }
+        // outside the type's range too, a key names its own range (one
+        // rule, one message: `amp=256` says 6 to 16 like `amp=17`)
+        let own = (rule.0.max(base.0), rule.1.min(base.1));
         if small_base {
-            out.push(((base.1 + 1).to_string(), exceeds(base.1 + 1, base)));
-            out.push(((base.0 - 1).to_string(), exceeds(base.0 - 1, base)));
+            out.push(((base.1 + 1).to_string(), exceeds(base.1 + 1, own)));
+            out.push(((base.0 - 1).to_string(), exceeds(base.0 - 1, own)));
         }
         return out;
     }
@@ -276,6 +280,11 @@ pub fn out_of_range(def: &KeyDef) -> Vec<(String, Option<String>)> {
                     len_msg(min - 1, min, max),
                 ));
             }
+        }
+        (Base::Float | Base::Double, Rule::Range(min, max)) => {
+            let below = i128::from(min) - 1;
+            out.push((below.to_string(), exceeds(below, (min.into(), max.into()))));
+            out.push(("-0.5".into(), None));
         }
         (Base::Str, Rule::Color) => {
             let m = Some("failed: color must be #RRGGBB".to_owned());

@@ -59,7 +59,8 @@ pub fn kind_problem(def: &KeyDef, raw: &str, v: &Value) -> Option<String> {
             }
             return None;
         }
-        Secret::No => {}
+        // a string with its password masked: the string check follows
+        Secret::No | Secret::UrlPassword => {}
     }
     let ok = match def.base().json_kind() {
         JsonKind::Bool => v.is_boolean(),

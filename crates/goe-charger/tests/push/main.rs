@@ -16,12 +16,14 @@
 //! - [`v1`]: `hla`/`hai` switches, the v1 `/status` document against a real
 //!   capture, `/mqtt?payload=`.
 //! - [`clients`]: the real Python clients.
+//! - [`secrets_everywhere`]: no secret in any output, at `RUST_LOG=trace`.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod clients;
 mod mqtt;
+mod secrets_everywhere;
 mod support;
 mod v1;
 mod ws;

@@ -341,3 +341,84 @@ async fn a_broker_down_at_start_up_never_stops_the_charger() {
     assert_eq!(sub.last(&format!("{PREFIX}amp")), Some("10"));
     assert_eq!(api.value("mcc").await, Some(Value::Bool(true)));
 }
+
+/// A publisher whose packets may exceed the charger's 256 KiB limit
+/// (the test subscriber's limit is that of the charger).
+async fn big_publisher(port: u16) -> (rumqttc::AsyncClient, tokio::task::JoinHandle<()>) {
+    let mut options = rumqttc::MqttOptions::new("test-big", "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_max_packet_size(4 << 20, 4 << 20);
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 16);
+    let task = tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    (client, task)
+}
+
+/// How often the charger connected to the broker, from mosquitto's log.
+fn charger_connections(broker: &Broker) -> usize {
+    broker
+        .log()
+        .lines()
+        .filter(|l| l.contains("New client connected") && l.contains("go-echarger_012345"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_set_is_refused_on_result_and_the_session_stays() {
+    let broker = Broker::start();
+    let topic = |k: &str, suffix: &str| format!("{PREFIX}{k}{suffix}");
+    // (not `#`: the oversized /set itself would be too large for this client)
+    let mut live = Sub::connect(
+        broker.port,
+        "test-live",
+        &[
+            &topic("amp", "/result"),
+            &topic("mcc", ""),
+            &topic("amp", ""),
+        ],
+    )
+    .await;
+    let url = broker.url();
+    let mut args = MANUAL.to_vec();
+    args.extend(["--mqtt", url.as_str()]);
+    let charger = Charger::fresh_with(&args);
+    let api = charger.api();
+    // mcc=true in the dump: the charger's /set subscription is in place
+    live.wait_payload(&topic("mcc", ""), "true").await;
+    let mcca = api.value("mcca").await;
+    assert!(mcca.as_ref().is_some_and(Value::is_number), "{mcca:?}");
+    assert_eq!(charger_connections(&broker), 1, "{}", broker.log());
+
+    let (big, _task) = big_publisher(broker.port).await;
+    let payload = format!("\"{}\"", "x".repeat(300 * 1024));
+    for round in 0..3 {
+        big.publish(
+            topic("amp", "/set"),
+            rumqttc::QoS::AtLeastOnce,
+            false,
+            payload.clone().into_bytes(),
+        )
+        .await
+        .expect("queue the oversized publish");
+        let got = live
+            .wait_for(&topic("amp", "/result"), |_| true, "the refusal")
+            .await;
+        let size = 2 + topic("amp", "/set").len() + 2 + payload.len();
+        assert_eq!(
+            got.payload,
+            format!("invalid json NoMemory: ({size} bytes)"),
+            "round {round}"
+        );
+    }
+    // the session is the one from before: no error, no reconnect
+    assert_eq!(api.value("mcc").await, Some(Value::Bool(true)));
+    assert_eq!(api.value("mcca").await, mcca);
+    assert_eq!(api.value("mlr").await, Some(Value::Null));
+    assert_eq!(charger_connections(&broker), 1, "{}", broker.log());
+
+    // and a normal /set works on it
+    live.publish(&topic("amp", "/set"), "10").await;
+    live.wait_payload(&topic("amp", "/result"), "success").await;
+    live.wait_payload(&topic("amp", ""), "10").await;
+    assert_eq!(api.value("amp").await, Some(Value::from(10)));
+    assert_eq!(charger_connections(&broker), 1, "{}", broker.log());
+}

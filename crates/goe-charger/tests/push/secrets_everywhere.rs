@@ -1,0 +1,354 @@
+//! No secret in any output at any log level (issue #11 point 6): the real
+//! binary with `RUST_LOG=trace` gets passwords (`pass`), `wak`, a Wi-Fi key,
+//! a card id and a broker password inside `mcu` over `/api/set`, a
+//! WebSocket `securedMsg` and MQTT `/set`; then every output is searched
+//! for each of them: stdout, the stderr log, `/api/status`, the WebSocket
+//! frames (`fullStatus`, responses), every retained MQTT topic and every
+//! message the broker delivered.
+
+use crate::common::{BIN, Captured, SERIAL, enc};
+use crate::support::*;
+use futures_util::{SinkExt as _, StreamExt as _};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// `base64(PBKDF2-HMAC-SHA512(pw, "012345", 100000, 256 B))[..32]` of the
+/// passwords used here (computed with Python's hashlib, as in `ws.rs`).
+const HASHED: &[(&str, &str)] = &[
+    ("", "JPppAbqaEdZw2FlNH+SduuuuKCkmO/dI"),
+    ("ws-secret 1", "REwxJtDymuCQkOg4q0ZcBoQYRMxBv7Zs"),
+    ("right one", "6uN77rsXJgbvmTZeioznCeoZroqZkqRL"),
+    ("early bird", "7FVMjbuq8AQE01ZppJsLCVEKYvoRsqd3"),
+];
+
+fn hashed(password: &str) -> &'static str {
+    HASHED.iter().find(|(p, _)| *p == password).unwrap().1
+}
+
+/// A charger process started with `RUST_LOG=trace`, its stdout and stderr
+/// collected in full.
+struct Traced {
+    child: Child,
+    port: u16,
+    stdout: Captured,
+    stderr: Captured,
+    _dir: tempfile::TempDir,
+}
+
+impl Traced {
+    fn start(broker_url: &str) -> Traced {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(MANUAL)
+            .args(["--mqtt", broker_url])
+            .env("RUST_LOG", "trace")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn goe-charger");
+        let stderr = Captured::default();
+        stderr.drain(child.stderr.take().unwrap());
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).expect("read stdout");
+        let port = first
+            .trim_end()
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("no listening line: {first:?}; log: {}", stderr.text()));
+        let stdout = Captured::default();
+        stdout.drain(std::io::Cursor::new(first.clone().into_bytes()).chain(out));
+        Traced {
+            child,
+            port,
+            stdout,
+            stderr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Traced {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn ws_recv(ws: &mut Ws) -> Option<String> {
+    loop {
+        return match tokio::time::timeout(WAIT, ws.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => Some(t.to_string()),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            _ => None,
+        };
+    }
+}
+
+/// Logs in with `password`; returns the socket and every frame up to the
+/// last `fullStatus` chunk.
+async fn ws_login(port: u16, password: &str) -> (Ws, Vec<String>) {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+        .await
+        .expect("WebSocket connect");
+    let mut frames = Vec::new();
+    let challenge = loop {
+        let t = ws_recv(&mut ws).await.expect("hello/authRequired");
+        let v: Value = serde_json::from_str(&t).unwrap();
+        frames.push(t);
+        if v["type"] == "authRequired" {
+            break v;
+        }
+    };
+    let sha = |s: String| hex::encode(Sha256::digest(s.as_bytes()));
+    let token3 = "0123456789abcdef0123456789abcdef";
+    let hash1 = sha(format!(
+        "{}{}",
+        challenge["token1"].as_str().unwrap(),
+        hashed(password)
+    ));
+    let hash = sha(format!(
+        "{token3}{}{hash1}",
+        challenge["token2"].as_str().unwrap()
+    ));
+    let auth = json!({"type": "auth", "token3": token3, "hash": hash}).to_string();
+    ws.send(Message::Text(auth.into())).await.unwrap();
+    loop {
+        let t = ws_recv(&mut ws).await.expect("authSuccess and fullStatus");
+        let v: Value = serde_json::from_str(&t).unwrap();
+        frames.push(t);
+        assert_ne!(v["type"], "authError", "login with {password:?} refused");
+        if v["type"] == "fullStatus" && v["partial"] == false {
+            return (ws, frames);
+        }
+    }
+}
+
+/// Sends a signed `setValue`; returns the `response` frame and what came before it.
+async fn ws_set(ws: &mut Ws, password: &str, id: u64, key: &str, value: Value) -> Vec<String> {
+    let data = json!({"type": "setValue", "requestId": id, "key": key, "value": value}).to_string();
+    let mut mac = Hmac::<Sha256>::new_from_slice(hashed(password).as_bytes()).unwrap();
+    mac.update(data.as_bytes());
+    let hmac = hex::encode(mac.finalize().into_bytes());
+    let msg =
+        json!({"type": "securedMsg", "data": data, "requestId": format!("{id}sm"), "hmac": hmac});
+    ws.send(Message::Text(msg.to_string().into()))
+        .await
+        .unwrap();
+    let mut frames = Vec::new();
+    while let Some(t) = ws_recv(ws).await {
+        let v: Value = serde_json::from_str(&t).unwrap();
+        frames.push(t);
+        if v["type"] == "response" {
+            assert_eq!(v["success"], true, "{key} over the WebSocket: {v}");
+            return frames;
+        }
+    }
+    frames // the session may end after a password change
+}
+
+/// The ways a secret could be written out: as sent, percent-encoded,
+/// form-encoded, JSON-escaped.
+fn spellings(secret: &str) -> Vec<String> {
+    let mut out = vec![
+        secret.to_owned(),
+        enc(secret),
+        secret.replace(' ', "+"),
+        serde_json::to_string(secret)
+            .unwrap()
+            .trim_matches('"')
+            .to_owned(),
+    ];
+    out.dedup();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_appears_in_any_output_at_log_level_trace() {
+    let broker = Broker::start();
+    let prefix = format!("go-eCharger/{SERIAL}/");
+    let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
+    let charger = Traced::start(&broker.url());
+    let api = crate::common::Api::new(charger.port);
+    let broker_url = |user: &str, pw: &str| format!("mqtt://{user}:{pw}@127.0.0.1:{}", broker.port);
+    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+
+    // every secret, by channel
+    let http = [
+        ("pass", "ws-secret 1".to_owned()),
+        ("wak", "wak-http-Zq8pL3xY".to_owned()),
+        ("wifis", "wifi-http-Kd93hQ".to_owned()),
+        ("cards", "card-http-77a1".to_owned()),
+        ("mcu", "mqtt-http-Pw51".to_owned()),
+    ];
+    let websocket = [
+        ("wak", "wak-ws-Hh2kP0qR".to_owned()),
+        ("wifis", "wifi-ws-Tt61zQ".to_owned()),
+        ("cards", "card-ws-90bc".to_owned()),
+        ("mcu", "mqtt-ws-Pw62".to_owned()),
+        ("pass", "right one".to_owned()),
+    ];
+    let mqtt = [
+        ("wak", "wak-mqtt-Jj7mN2sT".to_owned()),
+        ("wifis", "wifi-mqtt-Uu42wR".to_owned()),
+        ("cards", "card-mqtt-13de".to_owned()),
+        ("pass", "early bird".to_owned()),
+        ("mcu", "mqtt-mqtt-Pw73".to_owned()),
+    ];
+    // the JSON value that writes `secret` to `key`
+    let value_of = |key: &str, secret: &str, user: &str| -> Value {
+        match key {
+            "wifis" => json!([{}, {"ssid": "garage", "key": secret}]),
+            "cards" => json!([{"cardId": secret}]),
+            "mcu" => json!(broker_url(user, secret)),
+            _ => json!(secret),
+        }
+    };
+
+    // /api/set
+    for (key, secret) in &http {
+        let raw = value_of(key, secret, "http-user").to_string();
+        api.set_ok(&[(key, raw.as_str())]).await;
+    }
+    // a refused write of a secret echoes nothing either
+    let refused = api.set(&[("wak", "\"short\""), ("mcu", "7")]).await;
+    assert!(!refused.body.contains("short"), "{}", refused.body);
+    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+
+    // WebSocket securedMsg (the last one changes the password)
+    let (mut ws, mut frames) = ws_login(charger.port, "ws-secret 1").await;
+    // (a frame that is not JSON is logged at debug: proof that the level is in effect)
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    for (i, (key, secret)) in websocket.iter().enumerate() {
+        let value = value_of(key, secret, "ws-user");
+        frames.extend(ws_set(&mut ws, "ws-secret 1", 100 + i as u64, key, value).await);
+    }
+    drop(ws);
+    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+
+    // MQTT /set (the last one reconnects to the same broker as another user)
+    for (key, secret) in &mqtt {
+        let value = value_of(key, secret, "mqtt-user");
+        live.publish(&format!("{prefix}{key}/set"), &value.to_string())
+            .await;
+        live.wait_for(
+            &format!("{prefix}{key}/result"),
+            |_| true,
+            &format!("the result of {key}/set"),
+        )
+        .await;
+    }
+    let end = Instant::now() + WAIT;
+    while api.value("mcu").await != Some(json!(broker_url("mqtt-user", "********"))) {
+        assert!(Instant::now() < end, "mcu over MQTT not applied");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // connected again with the new URL: the retained dump is complete
+    let end = Instant::now() + WAIT;
+    while api.value("mcc").await != Some(json!(true)) {
+        assert!(Instant::now() < end, "no MQTT connection after mcu changed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        api.value("mcu").await,
+        Some(json!(broker_url("mqtt-user", "********"))),
+        "mcu shows host and user, not the password"
+    );
+
+    // every output
+    let (_ws, final_frames) = ws_login(charger.port, "early bird").await;
+    frames.extend(final_frames);
+    let status = api.get("/api/status").await.body;
+    live.drain_quiet(Duration::from_millis(500)).await;
+    let mut retained = Sub::connect(broker.port, "test-retained", &["#"]).await;
+    let stored = retained.drain_quiet(Duration::from_millis(800)).await;
+    assert!(
+        stored.iter().any(|m| m.topic == format!("{prefix}mcu")),
+        "mcu is retained"
+    );
+    // (the `/set`s are this test's own publications, not the charger's)
+    let topics = |msgs: &[Msg]| -> String {
+        msgs.iter()
+            .filter(|m| !m.topic.ends_with("/set"))
+            .map(|m| format!("{} {}\n", m.topic, m.payload))
+            .collect()
+    };
+    // let the last log lines arrive
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = charger.stderr.text();
+    assert!(
+        log.contains("DEBUG goe_charger::ws: websocket: not JSON"),
+        "RUST_LOG=trace must be in effect: {}",
+        &log[..log.len().min(2000)]
+    );
+    let outputs = [
+        ("stdout", charger.stdout.text()),
+        ("stderr log", log),
+        ("/api/status", status),
+        ("WebSocket frames", frames.join("\n")),
+        ("MQTT messages delivered", topics(&live.seen)),
+        ("retained MQTT topics", topics(&stored)),
+    ];
+    let mut secrets: Vec<String> = http
+        .iter()
+        .chain(&websocket)
+        .chain(&mqtt)
+        .map(|(_, s)| s.clone())
+        .collect();
+    // the password hashes are the WebSocket's keys: secrets too
+    secrets.extend(HASHED[1..].iter().map(|(_, h)| (*h).to_owned()));
+    let mut leaks = Vec::new();
+    for (name, text) in &outputs {
+        for secret in &secrets {
+            for form in spellings(secret) {
+                if let Some(at) = text.find(&form) {
+                    let from = text[..at]
+                        .char_indices()
+                        .rev()
+                        .nth(120)
+                        .map_or(0, |(i, _)| i);
+                    let to = (at + form.len() + 120).min(text.len());
+                    let to = (to..=text.len())
+                        .find(|i| text.is_char_boundary(*i))
+                        .unwrap();
+                    leaks.push(format!(
+                        "{secret:?} ({form:?}) in {name}: …{}…",
+                        &text[from..to]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}
+
+/// A `--mqtt` URL the charger refuses (longer than `mcu`'s 256 bytes) stops
+/// start-up with an error that names the URL without its password.
+#[test]
+fn a_refused_mqtt_flag_does_not_print_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let password = format!("flag-secret-{}", "p".repeat(300));
+    let url = format!("mqtt://me:{password}@127.0.0.1:1883");
+    let f = match crate::common::Charger::try_start(dir.path(), &["--mqtt", &url]) {
+        Ok(_) => panic!("a 330-byte mcu must be refused"),
+        Err(f) => f,
+    };
+    let all = format!("{}{}", f.stdout, f.stderr);
+    assert!(
+        all.contains("--mqtt mqtt://me:********@127.0.0.1:1883"),
+        "{all}"
+    );
+    assert!(!all.contains("flag-secret"), "{all}");
+}
