@@ -392,13 +392,16 @@ pub async fn handle_fleet(
                 "seconds must be more than 0 and at most 10 years (316224000)",
             );
         };
-        let now = match fleet.clock().advance((seconds * 1000.0) as i64) {
-            Ok(now) => now,
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-        };
         let f = fleet.clone();
-        let _ = tokio::task::spawn_blocking(move || f.step_to(now)).await;
-        return json_ok(target.sim_state());
+        let ms = (seconds * 1000.0) as i64;
+        return match tokio::task::spawn_blocking(move || f.advance(ms)).await {
+            Ok(Ok(())) => json_ok(target.sim_state()),
+            Ok(Err(SimFailure::BadRequest(msg))) => error(StatusCode::BAD_REQUEST, &msg),
+            Ok(Err(SimFailure::NotPersisted(msg))) => {
+                error(StatusCode::INTERNAL_SERVER_ERROR, &msg)
+            }
+            Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        };
     }
     let new_uri = if rest_query.is_empty() {
         uri.path().to_owned()
