@@ -601,6 +601,7 @@ impl Device {
                 return Ok(state);
             }
             let (before, was_dirty) = (inner.charger.clone(), inner.dirty);
+            let stored = inner.charger.persisted_values();
             let began = Instant::now();
             let mut t = from;
             while t < target && began.elapsed() < ADVANCE_SLICE_BUDGET {
@@ -609,7 +610,7 @@ impl Device {
                     inner.dirty = true;
                 }
             }
-            if inner.dirty
+            if (inner.dirty || inner.charger.persisted_values() != stored)
                 && let Err(e) = inner.save()
             {
                 tracing::error!("{e}");

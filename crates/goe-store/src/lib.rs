@@ -235,6 +235,12 @@ impl Store {
     /// Replaces the document atomically and durably. When this returns `Ok`,
     /// the document is on disk; on `Err`, the previous document is unchanged.
     pub fn save(&mut self, doc: &Document) -> Result<(), StoreError> {
+        if let Some(source) = injected_fault() {
+            return Err(StoreError::Write {
+                path: self.path.clone(),
+                source,
+            });
+        }
         let body = serde_json::json!({
             "format": FORMAT,
             "serial": doc.serial,
@@ -257,6 +263,22 @@ impl Store {
             .map_err(write_err)?;
         Ok(())
     }
+}
+
+/// Test hook for machines where a test cannot mount a tiny file system:
+/// while the file named by this variable exists, every save fails as on a
+/// full disk. Unset in normal use (the integration tests of a full disk use a
+/// real tmpfs when they can and say which one they used).
+pub const FAULT_FILE_ENV: &str = "GOE_STORE_FAULT_FILE";
+
+fn injected_fault() -> Option<io::Error> {
+    let path = std::env::var_os(FAULT_FILE_ENV)?;
+    Path::new(&path).exists().then(|| {
+        io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("No space left on device (injected: {FAULT_FILE_ENV} exists)"),
+        )
+    })
 }
 
 #[cfg(test)]
