@@ -16,12 +16,16 @@
 //! - [`v1`]: `hla`/`hai` switches, the v1 `/status` document against a real
 //!   capture, `/mqtt?payload=`.
 //! - [`clients`]: the real Python clients.
+//! - [`durability`]: MQTT `/set` and WebSocket `securedMsg` on a full disk.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod clients;
+mod durability;
 mod mqtt;
 mod support;
+#[path = "../http/tiny_disk.rs"]
+mod tiny_disk;
 mod v1;
 mod ws;
