@@ -2,8 +2,10 @@
 //! behind one lock.
 //!
 //! Architecture invariant: a write to a persisted key is on disk before
-//! [`Device::set`] returns, and a failed save leaves both memory and disk as
-//! they were before the request.
+//! [`Device::set`] (and every other write path: [`Device::set_one`],
+//! [`Device::apply_v1`], [`Device::sim`]) returns success, and a failed save
+//! leaves both memory and disk as they were before the request. No lock is
+//! held across a long simulated span ([`Device::advance`]).
 
 use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
@@ -462,12 +464,12 @@ impl Device {
         let now = self.clock.now();
         let before = inner.charger.clone();
         let mut result = Ok(());
-        if goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty {
-            if let Err(e) = inner.save() {
-                tracing::error!("{e}");
-                inner.charger = before;
-                result = Err(e);
-            }
+        if (goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty)
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
+            inner.charger = before;
+            result = Err(e);
         }
         self.release_and_notify(inner);
         result
@@ -521,8 +523,9 @@ impl Device {
     }
 
     /// Carries out a control action at the current simulated time (the logic
-    /// is stepped up to now first; `Advance` steps to the new time) and saves
-    /// before returning when persisted values changed. Returns `/sim/state`.
+    /// is stepped up to now first; `Advance` goes to [`Device::advance`]) and
+    /// saves before returning when persisted values changed; a failed save
+    /// undoes the action ([`SimFailure::NotPersisted`]). Returns `/sim/state`.
     /// Blocking (fsync, long advances): call from a blocking context.
     pub fn sim(&self, action: SimAction) -> Result<String, SimFailure> {
         if let SimAction::Advance(ms) = action {

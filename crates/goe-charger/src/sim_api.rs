@@ -15,7 +15,7 @@
 //! | `/sim/unplug` | POST | |
 //! | `/sim/rfid` | POST | `card` (slot 0–9) |
 //! | `/sim/button` | POST | |
-//! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only) |
+//! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
 //! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional) |
 //! | `/sim/fault` | POST | `err` (code, 0 clears) |
 //! | `/sim/temperature` | POST | `celsius` |
