@@ -1,9 +1,10 @@
-//! A long `/sim/advance` does not freeze the charger: while a year of
-//! simulated time is stepped (about half a minute of real time; the
-//! documented maximum of ten years would take minutes, so the test does not
-//! wait for it), `/api/status` and `/api/set` are answered between two of
-//! its slices, each write taking effect at the simulated time the advance
-//! had reached, and the same holds for a fleet's advance.
+//! A long `/sim/advance` does not freeze the charger: while the documented
+//! maximum of ten years is stepped (measured: about 2 s of real time per
+//! simulated month in a debug build, so some 4–5 minutes; the test samples
+//! for a few seconds and does not wait for the end), `/api/status` and
+//! `/api/set` are answered between two of its slices, each write taking
+//! effect at the simulated time the advance had reached, and the same holds
+//! for a fleet's advance.
 //!
 //! Bounds: the spec asks for answers within 100 ms. A slice holds the lock
 //! for at most 20 ms of stepping plus one save, so the median must be under
@@ -16,7 +17,8 @@ use crate::common::Api;
 use crate::tiny_disk::Proc;
 use std::time::{Duration, Instant};
 
-const YEAR_S: u64 = 366 * 24 * 3600;
+/// The documented maximum of one advance: ten years.
+const MAX_S: u64 = 316_224_000;
 const START: &str = "2024-06-03T06:00:00Z";
 
 /// Samples `/api/status` and `/api/set` on `api` while `advance` is running;
@@ -67,7 +69,7 @@ fn check(latencies: &mut [Duration], rbts: &[i64]) {
         rbts.last() > rbts.first(),
         "simulated time moved on between the answers: {rbts:?}"
     );
-    assert!(*rbts.last().unwrap() < (YEAR_S * 1000) as i64);
+    assert!(*rbts.last().unwrap() < (MAX_S * 1000) as i64);
 }
 
 fn post_in_background(api: &Api, path: &str) -> tokio::task::JoinHandle<(u16, String)> {
@@ -87,7 +89,7 @@ fn post_in_background(api: &Api, path: &str) -> tokio::task::JoinHandle<(u16, St
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_are_answered_during_a_year_long_advance() {
+async fn requests_are_answered_during_a_ten_year_advance() {
     let tmp = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goe-charger"));
     cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
@@ -97,14 +99,14 @@ async fn requests_are_answered_during_a_year_long_advance() {
     let api = Api::new(ch.port());
     let (status, body) = api.post("/sim/plug?car=ev-1p-16a&soc=20").await;
     assert_eq!(status, 200, "{body}");
-    let advance = post_in_background(&api, &format!("/sim/advance?seconds={YEAR_S}"));
+    let advance = post_in_background(&api, &format!("/sim/advance?seconds={MAX_S}"));
     let (mut latencies, rbts) = sample_during(&api, &advance).await;
     check(&mut latencies, &rbts);
     advance.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fleet_answers_during_a_year_long_advance() {
+async fn a_fleet_answers_during_a_ten_year_advance() {
     let tmp = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goe-charger"));
     cmd.args(["--listen", "127.0.0.1:0", "--chargers", "2", "--data-dir"])
@@ -112,7 +114,7 @@ async fn a_fleet_answers_during_a_year_long_advance() {
         .args(["--clock", "manual", "--start", START]);
     let fleet = Proc::spawn(cmd, 2).expect("start");
     let (first, second) = (Api::new(fleet.ports[0]), Api::new(fleet.ports[1]));
-    let advance = post_in_background(&first, &format!("/sim/advance?seconds={YEAR_S}"));
+    let advance = post_in_background(&first, &format!("/sim/advance?seconds={MAX_S}"));
     let (mut latencies, rbts) = sample_during(&second, &advance).await;
     check(&mut latencies, &rbts);
     advance.abort();
