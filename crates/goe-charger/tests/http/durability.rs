@@ -154,3 +154,16 @@ async fn fleet_start_up_on_a_full_disk_is_refused_and_leaves_the_stored_config()
     let api = Api::new(again.ports[1]);
     assert_eq!(api.value("fna").await, Some(json!("second")));
 }
+
+#[test]
+fn a_first_start_on_a_full_disk_fails_and_leaves_no_directory() {
+    let disk = TinyDisk::new();
+    disk.fill();
+    let err = disk.fail_to_start("never", &MANUAL);
+    assert!(err.contains("config.json"), "names the file: {err}");
+    disk.unfill();
+    assert!(
+        !disk.root.join("never").exists(),
+        "a start that never served leaves no half-claimed directory"
+    );
+}
