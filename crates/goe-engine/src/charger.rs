@@ -114,8 +114,8 @@ impl Charger {
                 }
                 values.set(kid, load_stored(def, json)?);
             }
-            // Then the API's rules, against the loaded values (`amp` depends
-            // on `mca` and `ama`): one rule source for writes and loads.
+            // Then the API's rules (one rule source for writes and loads),
+            // each key against its own limits (`goe_keys::stored`).
             for (name, json) in stored {
                 let Some(kid) = key_id(name) else { continue };
                 let def = &KEYS[kid];

@@ -11,6 +11,9 @@
 //!   "without setter" refusal;
 //! - a key's factory default is always valid (`wak` ships empty although a
 //!   written key needs 8 to 63 characters);
+//! - limits that depend on other keys (`amp` ≤ `ama`, `mca` ≤ `ama`) are
+//!   not applied, only each key's own range: writing `ama` below `amp`
+//!   through the API is accepted, and the charger must start again;
 //! - `pass` is stored as its hash, not as the password the API takes, so only
 //!   its type is checked.
 
@@ -21,7 +24,7 @@ use crate::value::Value;
 
 /// Checks a stored value of `def` against the key's type and rule, as the API
 /// would check a write of it; `current` gives the other values already loaded
-/// (rules such as `amp`'s depend on `mca` and `ama`); `serial` is the
+/// (the variant `var` sets the largest current); `serial` is the
 /// charger's (some defaults contain it). Returns the value to keep.
 pub fn validate_stored(
     def: &KeyDef,
@@ -45,7 +48,23 @@ pub fn validate_stored(
     if !as_firmware.access.writable() {
         as_firmware.access = Access::ReadWrite;
     }
-    set::validate(&as_firmware, json, current)
+    set::validate(&as_firmware, json, &OwnLimits(current))
+}
+
+/// The charger's values without the ones other keys' limits depend on
+/// (`mca`, `ama`), so `amp` and `mca` are checked against their own range
+/// (6 to the variant's maximum) only: the API lets `amp` end up above a
+/// later-lowered `ama`, and a charger must always start again with values
+/// it accepted.
+struct OwnLimits<'a>(&'a dyn Lookup);
+
+impl Lookup for OwnLimits<'_> {
+    fn lookup(&self, key: &str) -> Option<&Value> {
+        match key {
+            "mca" | "ama" => None,
+            _ => self.0.lookup(key),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +97,13 @@ mod tests {
         assert!(check("amp", 200.into()).is_err());
         assert!(check("amp", 13.into()).is_ok());
         assert!(check("rbc", (-1).into()).is_err());
+        // amp above a lowered ama is what the API allows (ama written later)
+        let mut lowered = defaults();
+        lowered[crate::key_id("ama").unwrap()] = Value::Int(8);
+        lowered[crate::key_id("mca").unwrap()] = Value::Int(8);
+        let amp = key("amp").unwrap();
+        assert!(validate_stored(amp, &16.into(), "012345", &lowered).is_ok());
+        assert!(validate_stored(amp, &17.into(), "012345", &lowered).is_err());
         assert!(check("rbc", 7.into()).is_ok());
         assert!(check("fna", "x".repeat(100_000).into()).is_err());
         assert!(check("cid", "blue".into()).is_err());

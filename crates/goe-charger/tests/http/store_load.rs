@@ -119,3 +119,21 @@ fn a_start_that_fails_on_its_port_leaves_no_half_claimed_directory() {
         "the failed start did not count as a boot"
     );
 }
+
+/// What the API accepted always loads again: `ama` lowered below an earlier
+/// `amp` and `mca` (cross-key limits are not applied on load).
+#[tokio::test]
+async fn values_the_api_accepted_load_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ch = Charger::start_in(dir.path());
+    ch.api()
+        .set_ok(&[("amp", "16"), ("mca", "10"), ("ama", "8")])
+        .await;
+    ch.terminate();
+    let ch = Charger::start_in(dir.path());
+    let st = ch.api().status_filter("amp,mca,ama").await;
+    assert_eq!(
+        (st.get("amp"), st.get("mca"), st.get("ama")),
+        (Some(&json!(16)), Some(&json!(10)), Some(&json!(8)))
+    );
+}
