@@ -167,3 +167,36 @@ fn a_first_start_on_a_full_disk_fails_and_leaves_no_directory() {
         "a start that never served leaves no half-claimed directory"
     );
 }
+
+#[tokio::test]
+async fn fleet_advance_is_refused_on_a_full_disk() {
+    let disk = TinyDisk::new();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goe-charger"));
+    cmd.args(["--listen", "127.0.0.1:0", "--chargers", "2", "--data-dir"])
+        .arg(disk.root.join("fleet"))
+        .args(MANUAL);
+    for (k, v) in disk.env() {
+        cmd.env(k, v);
+    }
+    let fleet = Proc::spawn(cmd, 2).expect("fleet start");
+    let api = Api::new(fleet.port());
+    let (status, body) = api.post("/sim/plug?serial=100002&car=ev-1p-16a").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.post("/sim/advance?seconds=3600").await;
+    assert_eq!(status, 200, "{body}");
+    let member = disk.root.join("fleet").join("100002");
+    let before = stored(&member);
+    disk.fill();
+    let (status, body) = api.post("/sim/advance?seconds=86400").await;
+    assert_eq!(
+        status, 500,
+        "a fleet advance that could not be saved: {body}"
+    );
+    assert!(
+        body.contains("not persisted") && body.contains("100002"),
+        "{body}"
+    );
+    disk.unfill();
+    fleet.kill9();
+    assert_eq!(stored(&member), before, "nothing unsaved was acknowledged");
+}
