@@ -46,6 +46,9 @@ pub struct SimClock {
     origin: SimTime,
     /// Milliseconds a manual clock has been advanced by.
     advanced_ms: AtomicI64,
+    /// Held for the whole of a `/sim/advance` (device or fleet), so two
+    /// advances run one after the other instead of interleaving their slices.
+    advancing: parking_lot::Mutex<()>,
 }
 
 /// The host's wall-clock time as a [`SimTime`].
@@ -80,7 +83,29 @@ impl SimClock {
             started: Instant::now(),
             origin,
             advanced_ms: AtomicI64::new(0),
+            advancing: parking_lot::Mutex::new(()),
         }
+    }
+
+    /// Serialises advances: hold the guard while an advance runs its slices.
+    pub fn advance_lock(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.advancing.lock()
+    }
+
+    /// Where advancing a manual clock by `ms` would take it, without moving it.
+    pub fn target(&self, ms: i64) -> Result<SimTime, ClockError> {
+        if self.mode != ClockMode::Manual {
+            return Err(ClockError::NotManual);
+        }
+        let next = self
+            .advanced_ms
+            .load(Ordering::Acquire)
+            .checked_add(ms.max(0))
+            .ok_or(ClockError::Overflow)?;
+        if self.origin.millis().saturating_add(next) > MAX_MS {
+            return Err(ClockError::Overflow);
+        }
+        Ok(self.origin.plus_ms(next))
     }
 
     /// The simulated time now.

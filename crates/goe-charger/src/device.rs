@@ -2,8 +2,10 @@
 //! behind one lock.
 //!
 //! Architecture invariant: a write to a persisted key is on disk before
-//! [`Device::set`] returns, and a failed save leaves both memory and disk as
-//! they were before the request.
+//! [`Device::set`] (and every other write path: [`Device::set_one`],
+//! [`Device::apply_v1`], [`Device::sim`]) returns success, and a failed save
+//! leaves both memory and disk as they were before the request. No lock is
+//! held across a long simulated span ([`Device::advance`]).
 
 use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
@@ -59,6 +61,13 @@ pub const DEFAULT_SERIAL: &str = "012345";
 /// this often; control actions and API writes always save at once.
 pub const STEP_SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Real time one slice of an advance steps the charger while holding its
+/// lock (plus one save): other requests wait at most about this long.
+pub const ADVANCE_SLICE_BUDGET: Duration = Duration::from_millis(20);
+
+/// Simulated time stepped between two looks at the slice's real-time budget.
+const ADVANCE_CHUNK_MS: i64 = 60_000;
+
 /// Longest single `/sim/advance`: ten years.
 pub const MAX_ADVANCE_MS: i64 = 10 * 366 * 24 * 3600 * 1000;
 
@@ -69,6 +78,8 @@ struct Inner {
     dirty: bool,
     /// When the ticker last saved.
     last_step_save: Option<Instant>,
+    /// The ticker's last save failed (logged once per streak of failures).
+    save_failing: bool,
     /// Rendered `/api/status` answers, reused while nothing they show changed.
     status_cache: StatusCache,
     /// The last `deltaStatus` frame, shared by WebSocket watchers that saw the
@@ -155,14 +166,58 @@ pub struct SetReply {
 impl Device {
     /// Opens the charger stored in `data_dir` (creating it on first use), boots
     /// it (incrementing `rbc`) and saves the result before returning.
+    ///
+    /// The directory is claimed for this process (a second process on it is
+    /// refused, naming the holder's pid: [`goe_store::DirLock`]). When the
+    /// open fails and the directory did not exist before, it is removed
+    /// again: a start that never served leaves nothing behind.
     pub fn open(
         data_dir: &Path,
         serial: Option<&str>,
         clock: impl Into<Arc<SimClock>>,
         seed: u64,
     ) -> Result<Device, DeviceError> {
-        let clock: Arc<SimClock> = clock.into();
-        let (mut store, doc) = Store::open(data_dir)?;
+        Device::open_in(data_dir, serial, clock.into(), seed, true)
+    }
+
+    /// [`Device::open`] for a directory inside one the caller has claimed
+    /// already (a fleet's root, [`goe_store::DirLock`]): takes no lock of its own.
+    pub fn open_claimed(
+        data_dir: &Path,
+        serial: Option<&str>,
+        clock: impl Into<Arc<SimClock>>,
+        seed: u64,
+    ) -> Result<Device, DeviceError> {
+        Device::open_in(data_dir, serial, clock.into(), seed, false)
+    }
+
+    fn open_in(
+        data_dir: &Path,
+        serial: Option<&str>,
+        clock: Arc<SimClock>,
+        seed: u64,
+        lock: bool,
+    ) -> Result<Device, DeviceError> {
+        let fresh = !data_dir.exists();
+        let opened = Device::boot(data_dir, serial, clock, seed, lock);
+        if opened.is_err() && fresh {
+            let _ = std::fs::remove_dir_all(data_dir);
+        }
+        opened
+    }
+
+    fn boot(
+        data_dir: &Path,
+        serial: Option<&str>,
+        clock: Arc<SimClock>,
+        seed: u64,
+        lock: bool,
+    ) -> Result<Device, DeviceError> {
+        let (mut store, doc) = if lock {
+            Store::open(data_dir)?
+        } else {
+            Store::open_claimed(data_dir)?
+        };
         let serial = match (&doc, serial) {
             (Some(doc), Some(requested)) if doc.serial != requested => {
                 return Err(DeviceError::SerialMismatch {
@@ -191,6 +246,7 @@ impl Device {
                 store,
                 dirty: false,
                 last_step_save: None,
+                save_failing: false,
                 status_cache: StatusCache::default(),
                 ws_delta: None,
             }),
@@ -248,8 +304,19 @@ impl Device {
             .is_none_or(|at| at.elapsed() >= STEP_SAVE_INTERVAL);
         if inner.dirty && due {
             inner.last_step_save = Some(Instant::now());
-            if let Err(e) = inner.save() {
-                tracing::error!("{e}");
+            // A failed save keeps the values dirty: retried at the next
+            // interval (and by every write, which saves them too).
+            match inner.save() {
+                Ok(()) if inner.save_failing => {
+                    inner.save_failing = false;
+                    tracing::info!("configuration saved again after failed saves");
+                }
+                Ok(()) => {}
+                Err(e) if !inner.save_failing => {
+                    inner.save_failing = true;
+                    tracing::error!("{e}; counters stay unsaved, retrying every second");
+                }
+                Err(e) => tracing::debug!("{e}"),
             }
         }
         self.release_and_notify(inner);
@@ -389,22 +456,37 @@ impl Device {
     }
 
     /// Applies an API v1 `key=value` payload, saving when configuration changed.
+    /// On a failed save nothing changed (memory is restored) and the error is
+    /// returned: the v1 API must not answer a write it could not persist.
     /// Blocking (fsync).
-    pub fn apply_v1(&self, payload: &str) {
+    pub fn apply_v1(&self, payload: &str) -> Result<(), StoreError> {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
+        let before = inner.charger.clone();
+        let mut result = Ok(());
         if (goe_proto::v1::apply_payload(&mut inner.charger, now, payload) || inner.dirty)
             && let Err(e) = inner.save()
         {
             tracing::error!("{e}");
+            inner.charger = before;
+            result = Err(e);
         }
         self.release_and_notify(inner);
+        result
     }
 
     /// Steps the logic up to `target` (a fleet's shared second), saving like
     /// [`Device::step`]. Blocking (fsync).
     pub fn step_until(&self, target: SimTime) {
         self.step_with(|| target);
+    }
+
+    /// Saves what the logic changed and is not saved yet, now (a fleet
+    /// advance's slice end); the error when that failed (still unsaved).
+    /// Blocking (fsync).
+    pub fn save_now(&self) -> Result<(), StoreError> {
+        let mut inner = self.inner.lock();
+        if inner.dirty { inner.save() } else { Ok(()) }
     }
 
     /// Saves what the logic changed and is not saved yet (at shutdown).
@@ -441,39 +523,29 @@ impl Device {
     }
 
     /// Carries out a control action at the current simulated time (the logic
-    /// is stepped up to now first; `Advance` steps to the new time) and saves
-    /// before returning when persisted values changed. Returns `/sim/state`.
+    /// is stepped up to now first; `Advance` goes to [`Device::advance`]) and
+    /// saves before returning when persisted values changed; a failed save
+    /// undoes the action ([`SimFailure::NotPersisted`]). Returns `/sim/state`.
     /// Blocking (fsync, long advances): call from a blocking context.
     pub fn sim(&self, action: SimAction) -> Result<String, SimFailure> {
+        if let SimAction::Advance(ms) = action {
+            return self.advance(ms);
+        }
         let mut inner = self.inner.lock();
-        let mut now = self.clock.now();
+        let now = self.clock.now();
         if inner.charger.step(now).persist {
             inner.dirty = true;
         }
         let before = inner.charger.clone();
         let stored = inner.charger.persisted_values();
         let bad = |e: goe_engine::SimError| SimFailure::BadRequest(e.to_string());
-        let is_advance = matches!(action, SimAction::Advance(_));
-        let Inner { charger, dirty, .. } = &mut *inner;
+        let Inner { charger, .. } = &mut *inner;
         match action {
             SimAction::Plug { profile, soc } => charger.plug(now, profile, soc).map_err(bad)?,
             SimAction::Unplug => charger.unplug(now).map_err(bad)?,
             SimAction::Rfid(slot) => charger.swipe_card(now, slot).map_err(bad)?,
             SimAction::Button => charger.press_button(now),
-            SimAction::Advance(ms) => {
-                if !(1..=MAX_ADVANCE_MS).contains(&ms) {
-                    return Err(SimFailure::BadRequest(
-                        "seconds must be more than 0 and at most 10 years (316224000)".into(),
-                    ));
-                }
-                now = self
-                    .clock
-                    .advance(ms)
-                    .map_err(|e| SimFailure::BadRequest(e.to_string()))?;
-                if charger.step(now).persist {
-                    *dirty = true;
-                }
-            }
+            SimAction::Advance(_) => unreachable!("handled by Device::advance"),
             SimAction::Grid {
                 pv_w,
                 house_w,
@@ -489,15 +561,80 @@ impl Device {
             && let Err(e) = inner.save()
         {
             tracing::error!("{e}");
-            // An advance cannot be undone (the clock moved); keep it unsaved.
-            if !is_advance {
-                inner.charger = before;
-                return Err(SimFailure::NotPersisted(format!("not persisted: {e}")));
-            }
+            inner.charger = before;
+            return Err(SimFailure::NotPersisted(format!("not persisted: {e}")));
         }
         let state = self.render_state(&inner.charger, now);
         self.release_and_notify(inner);
         Ok(state)
+    }
+
+    /// `/sim/advance` on this device: moves the manual clock forward by `ms`
+    /// in slices, each holding the device lock for at most
+    /// [`ADVANCE_SLICE_BUDGET`] of stepping plus one save, so every other
+    /// request is answered between two slices.
+    ///
+    /// Write order: a write (or any request) that gets the lock between two
+    /// slices takes effect at the simulated time the advance has reached
+    /// (the clock's time then, the end of the last finished slice); the
+    /// remaining slices run with it in force.
+    ///
+    /// Durability: each slice is saved before the clock moves on to it. When
+    /// a save fails, that slice is undone (memory and clock as before it; no
+    /// request ever saw it) and the advance stops with
+    /// [`SimFailure::NotPersisted`], naming how far it got; the slices before
+    /// it are on disk. Two advances never interleave ([`SimClock::advance_lock`]).
+    /// Blocking: call from a blocking context.
+    pub fn advance(&self, ms: i64) -> Result<String, SimFailure> {
+        if !(1..=MAX_ADVANCE_MS).contains(&ms) {
+            return Err(SimFailure::BadRequest(
+                "seconds must be more than 0 and at most 10 years (316224000)".into(),
+            ));
+        }
+        let _one_at_a_time = self.clock.advance_lock();
+        let bad_clock = |e: crate::clock::ClockError| SimFailure::BadRequest(e.to_string());
+        let start = self.clock.now();
+        let target = self.clock.target(ms).map_err(bad_clock)?;
+        loop {
+            let mut inner = self.inner.lock();
+            let from = self.clock.now();
+            if from >= target {
+                let state = self.render_state(&inner.charger, from);
+                self.release_and_notify(inner);
+                return Ok(state);
+            }
+            let (before, was_dirty) = (inner.charger.clone(), inner.dirty);
+            let stored = inner.charger.persisted_values();
+            let began = Instant::now();
+            let mut t = from;
+            while t < target && began.elapsed() < ADVANCE_SLICE_BUDGET {
+                t = t.plus_ms(ADVANCE_CHUNK_MS).min(target);
+                if inner.charger.step(t).persist {
+                    inner.dirty = true;
+                }
+            }
+            if (inner.dirty || inner.charger.persisted_values() != stored)
+                && let Err(e) = inner.save()
+            {
+                tracing::error!("{e}");
+                inner.charger = before;
+                inner.dirty = was_dirty;
+                drop(inner);
+                let done = (from.millis() - start.millis()) as f64 / 1000.0;
+                return Err(SimFailure::NotPersisted(format!(
+                    "not persisted: {e}; the advance stopped after {done} of {} seconds \
+                     (those are saved)",
+                    ms as f64 / 1000.0
+                )));
+            }
+            self.clock
+                .advance(t.millis() - from.millis())
+                .map_err(bad_clock)?;
+            let generation = inner.charger.generation();
+            // hand the lock to whoever waits (a request), not back to us
+            parking_lot::MutexGuard::unlock_fair(inner);
+            self.notify(generation);
+        }
     }
 
     /// Whether a bool key is true right now (e.g. `hai`, `hla`).

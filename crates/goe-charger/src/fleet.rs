@@ -6,7 +6,7 @@
 //! shared (`goe_keys::KEYS`), nothing runs on a thread of its own.
 
 use crate::clock::SimClock;
-use crate::device::{Device, DeviceError};
+use crate::device::{Device, DeviceError, SimFailure};
 use crate::fleet_file::{DailyCar, FleetFile, crossed};
 use crate::profiles::Profiles;
 use goe_engine::SimTime;
@@ -18,6 +18,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::net::TcpListener;
+
+/// Simulated span after which a fleet advance saves every charger.
+pub const FLEET_SAVE_SLICE_MS: i64 = 24 * 3600 * 1000;
 
 /// The chargers of one process.
 pub struct Fleet {
@@ -33,6 +36,8 @@ pub struct Fleet {
     schedules: Vec<Vec<DailyCar>>,
     /// Car profiles for the schedules.
     profiles: Profiles,
+    /// This process's claim on the fleet's root directory.
+    _root_lock: goe_store::DirLock,
 }
 
 /// The serial of the `i`-th charger of a fleet starting at `base`.
@@ -65,11 +70,31 @@ impl Fleet {
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, DeviceError> {
+        let fresh = !root.exists();
+        let opened = Fleet::open_chargers(root, count, base, clock, seed, profiles, progress);
+        if opened.is_err() && fresh {
+            // a start that never served leaves no half-claimed directory
+            let _ = std::fs::remove_dir_all(root);
+        }
+        opened
+    }
+
+    fn open_chargers(
+        root: &Path,
+        count: usize,
+        base: u64,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+        progress: &dyn Fn(&str, usize),
+    ) -> Result<Fleet, DeviceError> {
+        // one claim for the whole fleet (one file descriptor, not one per charger)
+        let root_lock = goe_store::DirLock::acquire(root).map_err(DeviceError::Store)?;
         let mut devices = Vec::with_capacity(count);
         let mut by_serial = HashMap::with_capacity(count);
         for i in 0..count {
             let serial = serial_of(base, i);
-            let device = Device::open(
+            let device = Device::open_claimed(
                 &root.join(&serial),
                 Some(&serial),
                 clock.clone(),
@@ -89,6 +114,7 @@ impl Fleet {
             stepping: parking_lot::Mutex::new(()),
             schedules: Vec::new(),
             profiles: profiles.clone(),
+            _root_lock: root_lock,
         })
     }
 
@@ -108,6 +134,22 @@ impl Fleet {
     /// charger is open, then `progress(CONFIGURING, n)` after the `n`-th has
     /// its configuration saved and its schedule read (for a progress bar).
     pub fn from_file_with_progress(
+        root: &Path,
+        file: &FleetFile,
+        clock: Arc<SimClock>,
+        seed: u64,
+        profiles: &Profiles,
+        progress: &dyn Fn(&str, usize),
+    ) -> Result<Fleet, String> {
+        let fresh = !root.exists();
+        let opened = Fleet::configure(root, file, clock, seed, profiles, progress);
+        if opened.is_err() && fresh {
+            let _ = std::fs::remove_dir_all(root);
+        }
+        opened
+    }
+
+    fn configure(
         root: &Path,
         file: &FleetFile,
         clock: Arc<SimClock>,
@@ -224,6 +266,14 @@ impl Fleet {
 
     /// Steps every charger to `target`, second by second.
     pub fn step_to(&self, target: SimTime) {
+        self.step_seconds(target, |_| {});
+    }
+
+    /// Steps every charger second by second up to `target`, calling
+    /// `after(second)` once all of them reached that second. Each device is
+    /// locked for one second's step at a time, so requests are answered in
+    /// between.
+    fn step_seconds(&self, target: SimTime, mut after: impl FnMut(SimTime)) {
         let _guard = self.stepping.lock();
         let Some(first) = self.devices.first() else {
             return;
@@ -239,11 +289,60 @@ impl Fleet {
             for d in &self.devices {
                 d.step_until(next);
             }
+            after(next);
             t = next;
         }
         // No final step to the sub-second `target`: it would only refresh the
         // clock keys and make every charger publish them twice a second; status
         // reads refresh them anyway.
+    }
+
+    /// `/sim/advance` in fleet mode: moves the shared manual clock forward by
+    /// `ms`, one simulated second at a time after every charger has stepped
+    /// to it (so a request to any charger, answered between two seconds, sees
+    /// the time the advance has reached and takes effect there), and saves
+    /// every charger at the end of each [`FLEET_SAVE_SLICE_MS`] slice and of
+    /// the advance. A failed save stops the advance with
+    /// [`SimFailure::NotPersisted`] naming the charger; the time already
+    /// advanced stays (other requests saw it), that charger's counters stay
+    /// unsaved in memory and are retried by its next save. Two advances run
+    /// one after the other. Blocking.
+    pub fn advance(&self, ms: i64) -> Result<(), SimFailure> {
+        if !(1..=crate::device::MAX_ADVANCE_MS).contains(&ms) {
+            return Err(SimFailure::BadRequest(
+                "seconds must be more than 0 and at most 10 years (316224000)".into(),
+            ));
+        }
+        let _one_at_a_time = self.clock.advance_lock();
+        let bad = |e: crate::clock::ClockError| SimFailure::BadRequest(e.to_string());
+        let start = self.clock.now();
+        let target = self.clock.target(ms).map_err(bad)?;
+        let mut slice_end = start;
+        while slice_end < target {
+            slice_end = slice_end.plus_ms(FLEET_SAVE_SLICE_MS).min(target);
+            let end = slice_end;
+            self.step_seconds(end, |second| {
+                let moved = second.millis() - self.clock.now().millis();
+                if moved > 0 {
+                    let _ = self.clock.advance(moved);
+                }
+            });
+            let rest = end.millis() - self.clock.now().millis();
+            if rest > 0 {
+                self.clock.advance(rest).map_err(bad)?;
+            }
+            for d in &self.devices {
+                if let Err(e) = d.save_now() {
+                    let done = (self.clock.now().millis() - start.millis()) as f64 / 1000.0;
+                    return Err(SimFailure::NotPersisted(format!(
+                        "not persisted: charger {}: {e}; the advance stopped after {done} of {} seconds",
+                        d.serial(),
+                        ms as f64 / 1000.0
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The group coordinator: allots each load-balancing group's `lot`.

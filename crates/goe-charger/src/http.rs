@@ -151,6 +151,10 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     }
 }
 
+/// The ESP-IDF httpd's 500 text (`httpd_resp_send_500`): the v1 API's answer
+/// to a write that could not be persisted.
+pub const V1_WRITE_FAILED_TEXT: &str = "Server has encountered an unexpected error";
+
 /// API v1 (`/status`, `/mqtt?payload=key=value`), served while `hla` is true.
 async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) -> Response {
     if !device.flag("hla") {
@@ -168,7 +172,14 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default();
         let dev = device.clone();
-        let _ = tokio::task::spawn_blocking(move || dev.apply_v1(&payload)).await;
+        // A write that could not be saved is not answered with the status
+        // (which a v1 client reads as success): ESP-IDF's plain 500.
+        if !matches!(
+            tokio::task::spawn_blocking(move || dev.apply_v1(&payload)).await,
+            Ok(Ok(()))
+        ) {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, V1_WRITE_FAILED_TEXT);
+        }
     }
     let body = device.with_charger(goe_proto::v1::status);
     json(StatusCode::OK, body)

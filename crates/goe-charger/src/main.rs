@@ -480,6 +480,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.chargers > 1 || args.fleet.is_some() {
         return serve_fleet(args, start, mode, profiles).await;
     }
+    // Signal handlers exist before anyone can learn our address, so an early
+    // SIGTERM always shuts down cleanly. The listener is bound before the
+    // data directory is claimed: a start that fails on the port leaves the
+    // directory untouched (no config.json, no rbc+1, no lock).
+    let shutdown = shutdown_signal()?;
+    let listener = bind(args.listen).await?;
     let device = Device::open(
         &args.data_dir,
         args.serial.as_deref(),
@@ -503,10 +509,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             reply.body
         );
     }
-    // Signal handlers exist before anyone can learn our address, so an early
-    // SIGTERM always shuts down cleanly.
-    let shutdown = shutdown_signal()?;
-    let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
@@ -551,14 +553,39 @@ async fn serve_fleet(
     // every charger needs a listener and a broker connection: lift the fd limit
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let clock = Arc::new(SimClock::new(start, mode));
-    let (fleet, base) = match &args.fleet {
+    let file = match &args.fleet {
         Some(path) => {
-            let file =
-                goe_charger::fleet_file::FleetFile::load(path).map_err(anyhow::Error::msg)?;
+            Some(goe_charger::fleet_file::FleetFile::load(path).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let count = file
+        .as_ref()
+        .map_or(args.chargers as usize, |file| file.count());
+    // Listeners first (like a single charger): a start that fails on a port
+    // leaves the data directories untouched.
+    let shutdown = shutdown_signal()?;
+    let mut listeners = Vec::with_capacity(count);
+    {
+        let bar = startup_bar(count);
+        for i in 0..count {
+            let mut addr = args.listen;
+            if addr.port() != 0 {
+                let port = u16::try_from(u32::from(addr.port()) + i as u32)
+                    .context("--chargers N needs N ports from --listen's port on")?;
+                addr.set_port(port);
+            }
+            let listener = bind(addr).await?;
+            listeners.push(listener);
+            advance(&bar, "binding listeners", i + 1);
+        }
+    }
+    let (fleet, base) = match &file {
+        Some(file) => {
             let bar = startup_bar(file.count());
             let fleet = Fleet::from_file_with_progress(
                 &args.data_dir,
-                &file,
+                file,
                 clock,
                 args.seed,
                 &profiles,
@@ -607,19 +634,6 @@ async fn serve_fleet(
             );
             advance(&bar, "configuring MQTT", i + 1);
         }
-    }
-    let shutdown = shutdown_signal()?;
-    let mut listeners = Vec::with_capacity(count);
-    for i in 0..count {
-        let mut addr = args.listen;
-        if addr.port() != 0 {
-            let port = u16::try_from(u32::from(addr.port()) + i as u32)
-                .context("--chargers N needs N ports from --listen's port on")?;
-            addr.set_port(port);
-        }
-        let listener = bind(addr).await?;
-        listeners.push(listener);
-        advance(&bar, "binding listeners", i + 1);
     }
     bar.finish_and_clear();
     {

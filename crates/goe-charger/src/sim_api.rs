@@ -15,7 +15,7 @@
 //! | `/sim/unplug` | POST | |
 //! | `/sim/rfid` | POST | `card` (slot 0–9) |
 //! | `/sim/button` | POST | |
-//! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only) |
+//! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
 //! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional) |
 //! | `/sim/fault` | POST | `err` (code, 0 clears) |
 //! | `/sim/temperature` | POST | `celsius` |
@@ -399,13 +399,16 @@ pub async fn handle_fleet(
                 "seconds must be more than 0 and at most 10 years (316224000)",
             );
         };
-        let now = match fleet.clock().advance((seconds * 1000.0) as i64) {
-            Ok(now) => now,
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-        };
         let f = fleet.clone();
-        let _ = tokio::task::spawn_blocking(move || f.step_to(now)).await;
-        return json_ok(target.sim_state());
+        let ms = (seconds * 1000.0) as i64;
+        return match tokio::task::spawn_blocking(move || f.advance(ms)).await {
+            Ok(Ok(())) => json_ok(target.sim_state()),
+            Ok(Err(SimFailure::BadRequest(msg))) => error(StatusCode::BAD_REQUEST, &msg),
+            Ok(Err(SimFailure::NotPersisted(msg))) => {
+                error(StatusCode::INTERNAL_SERVER_ERROR, &msg)
+            }
+            Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        };
     }
     let new_uri = if rest_query.is_empty() {
         uri.path().to_owned()

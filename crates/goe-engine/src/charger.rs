@@ -114,6 +114,19 @@ impl Charger {
                 }
                 values.set(kid, load_stored(def, json)?);
             }
+            // Then the API's rules (one rule source for writes and loads),
+            // each key against its own limits (`goe_keys::stored`).
+            for (name, json) in stored {
+                let Some(kid) = key_id(name) else { continue };
+                let def = &KEYS[kid];
+                if def.persisted() {
+                    goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup)
+                        .map_err(|e| EngineError::BadStoredValue {
+                            key: def.name.to_owned(),
+                            reason: e.to_string(),
+                        })?;
+                }
+            }
         }
         let mut charger = Charger {
             serial: serial.to_owned(),

@@ -7,6 +7,7 @@
 //! - [`table`]: every key in firmware registration order ([`KEYS`]).
 //! - [`value`]: typed values and the firmware's number formatting.
 //! - [`set`]: validation of writes with the firmware's error texts.
+//! - [`stored`]: the same rules applied to values read back from the store.
 //! - [`render`]: how values leave the charger (secrets masked).
 //! - [`docs`]: the generated `docs/KEYS.md`.
 
@@ -14,6 +15,7 @@ pub mod def;
 pub mod docs;
 pub mod render;
 pub mod set;
+pub mod stored;
 pub mod table;
 pub mod value;
 

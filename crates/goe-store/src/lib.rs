@@ -6,6 +6,12 @@
 //! returns, the new document survives a crash or `kill -9` at any moment; before
 //! it returns, the old one is still intact. A document that cannot be read is an
 //! error naming the file, never a silent reset.
+//!
+//! A data directory belongs to one process at a time: [`DirLock`] holds an
+//! advisory lock on `goe-charger.lock` in it (with the holder's pid written
+//! inside, so a second process can name it). The kernel releases the lock
+//! when the process ends, even on `kill -9`, so a lock is never stale; the
+//! file itself stays.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -16,6 +22,9 @@ pub const FILE_NAME: &str = "config.json";
 
 /// Version of the document layout; bumped on incompatible changes.
 pub const FORMAT: u64 = 1;
+
+/// Name of the lock file inside a claimed data directory.
+pub const LOCK_FILE: &str = "goe-charger.lock";
 
 /// Prefix of temporary files, so leftovers of a crash can be recognised.
 const TMP_PREFIX: &str = ".config.json.tmp";
@@ -49,6 +58,17 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Another process holds the data directory.
+    #[error(
+        "data directory {dir} is in use by another goe-charger ({}); stop it or use another data directory",
+        holder.map_or_else(|| "pid unknown".to_owned(), |p| format!("pid {p}"))
+    )]
+    Locked {
+        /// The directory.
+        dir: PathBuf,
+        /// The pid written by the holder, when readable.
+        holder: Option<u32>,
+    },
     /// Writing the new document failed; the previous one is still in place.
     #[error("cannot write configuration file {path}: {source}")]
     Write {
@@ -68,17 +88,80 @@ pub struct Document {
     pub values: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The claim of one process on a data directory (see the crate docs):
+/// released when dropped or when the process ends.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    /// Claims `dir` (creating it if needed) for this process, or says which
+    /// process holds it.
+    pub fn acquire(dir: &Path) -> Result<DirLock, StoreError> {
+        let dir_err = |source| StoreError::Dir {
+            path: dir.to_owned(),
+            source,
+        };
+        fs::create_dir_all(dir).map_err(dir_err)?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(dir_err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok());
+                return Err(StoreError::Locked {
+                    dir: dir.to_owned(),
+                    holder,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(dir_err(e)),
+        }
+        // best effort: the pid only makes a refusal's message better
+        let _ = file
+            .set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .and_then(|()| file.sync_all());
+        Ok(DirLock { _file: file })
+    }
+}
+
 /// A charger's durable store in one directory.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
     path: PathBuf,
+    /// This process's claim on `dir` (`None` when a fleet claims its root).
+    _lock: Option<DirLock>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir` and reads its document,
-    /// `None` when the charger has never saved anything.
+    /// Claims `dir` for this process ([`DirLock`]), opens (creating if
+    /// needed) the store in it and reads its document, `None` when the
+    /// charger has never saved anything.
     pub fn open(dir: &Path) -> Result<(Store, Option<Document>), StoreError> {
+        let lock = DirLock::acquire(dir)?;
+        Store::open_with(dir, Some(lock))
+    }
+
+    /// [`Store::open`] without a claim of its own: for a directory inside
+    /// one the caller already holds a [`DirLock`] on (a fleet's root).
+    pub fn open_claimed(dir: &Path) -> Result<(Store, Option<Document>), StoreError> {
+        Store::open_with(dir, None)
+    }
+
+    fn open_with(
+        dir: &Path,
+        lock: Option<DirLock>,
+    ) -> Result<(Store, Option<Document>), StoreError> {
         fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
             path: dir.to_owned(),
             source,
@@ -86,6 +169,7 @@ impl Store {
         let store = Store {
             dir: dir.to_owned(),
             path: dir.join(FILE_NAME),
+            _lock: lock,
         };
         store.remove_stale_temp_files()?;
         let doc = store.read()?;
@@ -151,6 +235,12 @@ impl Store {
     /// Replaces the document atomically and durably. When this returns `Ok`,
     /// the document is on disk; on `Err`, the previous document is unchanged.
     pub fn save(&mut self, doc: &Document) -> Result<(), StoreError> {
+        if let Some(source) = injected_fault() {
+            return Err(StoreError::Write {
+                path: self.path.clone(),
+                source,
+            });
+        }
         let body = serde_json::json!({
             "format": FORMAT,
             "serial": doc.serial,
@@ -173,6 +263,22 @@ impl Store {
             .map_err(write_err)?;
         Ok(())
     }
+}
+
+/// Test hook for machines where a test cannot mount a tiny file system:
+/// while the file named by this variable exists, every save fails as on a
+/// full disk. Unset in normal use (the integration tests of a full disk use a
+/// real tmpfs when they can and say which one they used).
+pub const FAULT_FILE_ENV: &str = "GOE_STORE_FAULT_FILE";
+
+fn injected_fault() -> Option<io::Error> {
+    let path = std::env::var_os(FAULT_FILE_ENV)?;
+    Path::new(&path).exists().then(|| {
+        io::Error::new(
+            io::ErrorKind::StorageFull,
+            format!("No space left on device (injected: {FAULT_FILE_ENV} exists)"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -201,6 +307,7 @@ mod tests {
         let (mut s, _) = Store::open(dir.path()).unwrap();
         s.save(&doc(10)).unwrap();
         s.save(&doc(12)).unwrap();
+        drop(s);
         let (_, d) = Store::open(dir.path()).unwrap();
         assert_eq!(d, Some(doc(12)));
     }
@@ -226,6 +333,20 @@ mod tests {
             Store::open(dir.path()),
             Err(StoreError::Corrupt { .. })
         ));
+    }
+
+    #[test]
+    fn a_second_claim_is_refused_naming_dir_and_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = Store::open(dir.path()).unwrap();
+        let err = Store::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
+        drop(first);
+        Store::open(dir.path()).expect("free again once dropped");
     }
 
     #[test]

@@ -12,14 +12,22 @@
 //! - [`secrets`]: secrets never leave the charger.
 //! - [`fixtures`]: type/shape/float-format compatibility with real captures.
 //! - [`bad_input`]: malformed requests and a seeded fuzz loop.
+//! - [`durability`]: every write path refuses on a full disk (tiny tmpfs).
+//! - [`store_load`]: invalid `config.json` values, the data-directory lock,
+//!   a start that fails on its port.
+//! - [`advance`]: a long `/sim/advance` does not freeze the charger.
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod advance;
 mod bad_input;
+mod durability;
 mod filter;
 mod fixtures;
 mod persistence;
 mod secrets;
 mod set;
 mod status;
+mod store_load;
+mod tiny_disk;

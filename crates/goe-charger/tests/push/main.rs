@@ -17,13 +17,17 @@
 //!   capture, `/mqtt?payload=`.
 //! - [`clients`]: the real Python clients.
 //! - [`secrets_everywhere`]: no secret in any output, at `RUST_LOG=trace`.
+//! - [`durability`]: MQTT `/set` and WebSocket `securedMsg` on a full disk.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod clients;
+mod durability;
 mod mqtt;
 mod secrets_everywhere;
 mod support;
+#[path = "../http/tiny_disk.rs"]
+mod tiny_disk;
 mod v1;
 mod ws;
