@@ -9,10 +9,10 @@ use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
 use crate::status_cache::StatusCache;
 use axum::body::Bytes;
-use axum::extract::ws::Utf8Bytes;
 use goe_engine::{CarProfile, Charger, KeySet, SimTime};
 use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// What error texts show instead of a secret's raw value (the v1 API's mask).
 pub const MASK: &str = "********";
