@@ -295,6 +295,21 @@ impl Device {
         })
     }
 
+    /// Whether `hashed` is still the password hash [`Device::password_hash`]
+    /// gives: a WebSocket session checks it on every change notification
+    /// (one lock, no allocation) and closes when the password changed.
+    pub fn password_is(&self, hashed: &str) -> bool {
+        let stored = self.with_charger(|c, _| {
+            c.value("pass")
+                .and_then(goe_keys::Value::as_str)
+                .map(|p| p == hashed)
+        });
+        stored.unwrap_or_else(|| match self.empty_password_hash.get() {
+            Some(empty) => empty == hashed,
+            None => self.password_hash() == hashed,
+        })
+    }
+
     /// The WebSocket `deltaStatus` frame for a watcher that has seen
     /// generation `seen` (`None` when nothing changed), and the generation it
     /// has seen afterwards. Watchers that saw the same generation share one

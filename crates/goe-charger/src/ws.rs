@@ -155,9 +155,10 @@ async fn serve_socket(
     device.websocket_clients(-1);
 }
 
-/// Whether the password is still the one the session authenticated with.
-fn same_password(device: &Device, hashed: &str) -> bool {
-    device.password_hash() == hashed
+/// Ends a session whose password is no longer the charger's.
+async fn password_changed(socket: &mut Socket) {
+    tracing::info!("websocket: password changed, closing a session of the old one");
+    close(socket, CloseCode::Policy, "password changed").await;
 }
 
 async fn run_authenticated(socket: &mut Socket, device: &Arc<Device>, hashed: &str) {
@@ -172,19 +173,18 @@ async fn run_authenticated(socket: &mut Socket, device: &Arc<Device>, hashed: &s
             return;
         }
     }
+    // a change between reading the hash and subscribing sent no notification
+    if !device.password_is(hashed) {
+        return password_changed(socket).await;
+    }
     loop {
-        // also covers a change between the auth check and now
-        if !same_password(device, hashed) {
-            close(socket, CloseCode::Policy, "password changed").await;
-            return;
-        }
         tokio::select! {
             changed = changes.changed() => {
                 if changed.is_err() {
                     return;
                 }
-                if !same_password(device, hashed) {
-                    continue; // closed at the top of the loop
+                if !device.password_is(hashed) {
+                    return password_changed(socket).await;
                 }
                 let (delta, now_seen) = device.websocket_delta(seen);
                 seen = now_seen;
@@ -206,14 +206,18 @@ async fn run_authenticated(socket: &mut Socket, device: &Arc<Device>, hashed: &s
                     }
                     Some(Err(_)) => return,
                 };
-                if !same_password(device, hashed) {
-                    continue; // closed at the top of the loop, nothing applied
+                if !device.password_is(hashed) {
+                    return password_changed(socket).await; // nothing applied
                 }
                 let reply = handle_message(device, hashed, &mut replay, &text).await;
                 if let Some(reply) = reply
                     && !send(socket, reply).await
                 {
                     return;
+                }
+                // this session's own securedMsg may have changed it
+                if !device.password_is(hashed) {
+                    return password_changed(socket).await;
                 }
             }
         }
