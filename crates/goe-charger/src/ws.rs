@@ -293,3 +293,17 @@ async fn apply(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_keys_group_ipv6_by_prefix_and_unmap_ipv4() {
+        let key = |s: &str| peer_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7:5000"), key("192.0.2.7:6000"));
+        assert_eq!(key("[::ffff:192.0.2.7]:1"), key("192.0.2.7:1"));
+        assert_eq!(key("[2001:db8:1:2::5]:1"), key("[2001:db8:1:2:aaaa::9]:2"));
+        assert_ne!(key("[2001:db8:1:2::5]:1"), key("[2001:db8:1:3::5]:1"));
+    }
+}
