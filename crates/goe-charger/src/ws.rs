@@ -183,10 +183,9 @@ async fn run_authenticated(socket: &mut Socket, device: &Arc<Device>, hashed: &s
                 if changed.is_err() {
                     return;
                 }
-                if !device.password_is(hashed) {
+                let Some((delta, now_seen)) = device.websocket_delta(seen, hashed) else {
                     return password_changed(socket).await;
-                }
-                let (delta, now_seen) = device.websocket_delta(seen);
+                };
                 seen = now_seen;
                 if let Some(frame) = delta
                     && socket.send(Message::Text(frame)).await.is_err()
