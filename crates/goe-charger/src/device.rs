@@ -11,10 +11,10 @@ use crate::clock::{ClockMode, SimClock};
 use crate::profiles::Profiles;
 use crate::status_cache::StatusCache;
 use axum::body::Bytes;
-use axum::extract::ws::Utf8Bytes;
 use goe_engine::{CarProfile, Charger, KeySet, SimTime};
 use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// What error texts show instead of a secret's raw value (the v1 API's mask).
 pub const MASK: &str = "********";
@@ -362,12 +362,33 @@ impl Device {
         })
     }
 
+    /// Whether `hashed` is still the password hash [`Device::password_hash`]
+    /// gives (a WebSocket session closes when it is not).
+    pub fn password_is(&self, hashed: &str) -> bool {
+        let inner = self.inner.lock();
+        self.password_matches(&inner.charger, hashed)
+    }
+
+    fn password_matches(&self, charger: &Charger, hashed: &str) -> bool {
+        match charger.value("pass").and_then(goe_keys::Value::as_str) {
+            Some(stored) => stored == hashed,
+            // no password: only the empty one's hash (computed before any
+            // session could authenticate with it)
+            None => self.empty_password_hash.get().is_some_and(|h| h == hashed),
+        }
+    }
+
     /// The WebSocket `deltaStatus` frame for a watcher that has seen
     /// generation `seen` (`None` when nothing changed), and the generation it
     /// has seen afterwards. Watchers that saw the same generation share one
     /// rendering, unless something other than the clock keys changed since.
-    pub fn websocket_delta(&self, seen: u64) -> (Option<Utf8Bytes>, u64) {
+    /// `None` when the password is no longer `hashed`, the one the watcher
+    /// authenticated with (checked under the same lock: no extra cost).
+    pub fn websocket_delta(&self, seen: u64, hashed: &str) -> Option<(Option<Utf8Bytes>, u64)> {
         let mut inner = self.inner.lock();
+        if !self.password_matches(&inner.charger, hashed) {
+            return None;
+        }
         let now = self.clock.now();
         let Inner {
             charger, ws_delta, ..
@@ -376,7 +397,7 @@ impl Device {
             && shared.since == seen
             && !charger.changed_after(None, shared.at, &Charger::clock_keys())
         {
-            return (shared.frame.clone(), shared.at);
+            return Some((shared.frame.clone(), shared.at));
         }
         let at = charger.generation();
         let keys = charger.changes_since(seen);
@@ -386,7 +407,7 @@ impl Device {
             at,
             frame: frame.clone(),
         });
-        (frame, at)
+        Some((frame, at))
     }
 
     /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).
@@ -792,10 +813,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let device = device(dir.path());
         let seen = device.with_charger(|c, _| c.generation()) - 1;
+        let hashed = device.password_hash();
+        let delta = |seen| {
+            device
+                .websocket_delta(seen, &hashed)
+                .expect("same password")
+        };
         let set = device.set(&[("amp".to_owned(), "9".to_owned())]);
         assert!(set.all_ok, "{}", set.body);
-        let (first, after_first) = device.websocket_delta(seen);
-        let (second, after_second) = device.websocket_delta(seen);
+        let (first, after_first) = delta(seen);
+        let (second, after_second) = delta(seen);
         let (first, second) = (first.expect("a delta"), second.expect("a delta"));
         assert!(first.as_str().contains("\"amp\":9"), "{}", first.as_str());
         assert_eq!(after_first, after_second);
@@ -807,10 +834,10 @@ mod tests {
 
         let set = device.set(&[("amp".to_owned(), "10".to_owned())]);
         assert!(set.all_ok, "{}", set.body);
-        let (third, _) = device.websocket_delta(seen);
+        let (third, _) = delta(seen);
         let third = third.expect("a delta");
         assert!(third.as_str().contains("\"amp\":10"), "{}", third.as_str());
-        let (fourth, _) = device.websocket_delta(after_first);
+        let (fourth, _) = delta(after_first);
         assert!(fourth.expect("a delta").as_str().contains("\"amp\":10"));
     }
 }

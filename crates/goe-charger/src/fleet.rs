@@ -427,11 +427,14 @@ pub async fn serve_fleet(
         let mut stop = stop_tx.subscribe();
         let app = crate::http::fleet_router(device.clone(), fleet.clone());
         tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.recv().await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = stop.recv().await;
+            })
+            .await
         }));
         tasks.push(tokio::spawn({
             let device = device.clone();

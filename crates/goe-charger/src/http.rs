@@ -11,8 +11,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use goe_engine::KeySet;
@@ -65,15 +63,22 @@ fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `/ws`: upgrades to the WebSocket API ([`crate::ws`]).
+/// `/ws`: upgrades to the WebSocket API ([`crate::ws`]). The peer address
+/// comes from the listener's `ConnectInfo` extension when it sets one (for
+/// the per-address wrong-password limit).
 async fn websocket(
     State(AppState { device, .. }): State<AppState>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut request: Request,
 ) -> Response {
-    match upgrade {
-        Ok(upgrade) => upgrade
-            .read_buffer_size(WS_READ_BUFFER)
-            .on_upgrade(move |socket| crate::ws::serve_socket(socket, device)),
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    match crate::ws::upgrade::accept(&mut request) {
+        Ok((response, on_upgrade)) => {
+            tokio::spawn(crate::ws::serve_upgrade(on_upgrade, device, peer));
+            response
+        }
         // the ESP-IDF server's answer to a plain request on a WebSocket path
         Err(_) => text(
             StatusCode::BAD_REQUEST,

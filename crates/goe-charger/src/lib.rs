@@ -74,9 +74,12 @@ pub async fn serve(
         })
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
-    let result = axum::serve(listener, http::router(device.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = axum::serve(
+        listener,
+        http::router(device.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }

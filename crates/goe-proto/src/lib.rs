@@ -1,6 +1,7 @@
 //! Wire formats of the charger's push and legacy APIs, without I/O.
 //!
 //! - [`ws`]: the local WebSocket (hello, authentication, full/delta status, writes).
+//! - [`ws_guard`]: its replay guard and wrong-password limiter.
 //! - [`mqtt`]: topics, retained dumps, `/set` and `/result`.
 //! - [`v1`]: the legacy HTTP API v1 document and its `key=value` writes.
 //!
@@ -10,3 +11,4 @@
 pub mod mqtt;
 pub mod v1;
 pub mod ws;
+pub mod ws_guard;

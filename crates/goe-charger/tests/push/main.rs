@@ -13,6 +13,8 @@
 //!   deltas, last will, broker restart and a broker down at start-up.
 //! - [`ws`]: hello, authentication, `fullStatus`/`deltaStatus`, `securedMsg`,
 //!   refusals, nothing before authentication, `wccw`.
+//! - [`ws_hardening`]: hostile WebSocket clients: pre-auth floods, oversized
+//!   messages, `pass` changes, replayed `securedMsg`, wrong-password limits.
 //! - [`v1`]: `hla`/`hai` switches, the v1 `/status` document against a real
 //!   capture, `/mqtt?payload=`.
 //! - [`clients`]: the real Python clients.
@@ -31,3 +33,4 @@ mod support;
 mod tiny_disk;
 mod v1;
 mod ws;
+mod ws_hardening;
