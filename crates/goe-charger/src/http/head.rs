@@ -600,3 +600,301 @@ fn size_done(size: u64) -> Chunk {
         Chunk::Data(size)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
+
+    fn get(target: &[u8]) -> Vec<u8> {
+        let mut r = b"GET ".to_vec();
+        r.extend_from_slice(target);
+        r.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+        r
+    }
+
+    /// The request target after normalization, or the refusal.
+    fn target_of(request: &[u8]) -> Result<Vec<u8>, Refusal> {
+        let head = match analyze(request) {
+            Head::Pass { len, .. } => request[..len].to_vec(),
+            Head::Rewrite { head, .. } => head,
+            Head::Refuse(r) => return Err(r),
+            Head::Incomplete => panic!("incomplete: {:?}", String::from_utf8_lossy(request)),
+        };
+        let mut headers = [httparse::EMPTY_HEADER; 8];
+        let mut req = httparse::Request::new(&mut headers);
+        let status = req
+            .parse(&head)
+            .expect("httparse takes the normalized head");
+        assert!(status.is_complete());
+        let path = req.path.unwrap().as_bytes().to_vec();
+        http::Uri::try_from(path.as_slice()).expect("http::Uri takes the normalized target");
+        Ok(path)
+    }
+
+    #[test]
+    fn clean_heads_pass_unchanged() {
+        let r = get(b"/api/status?filter=alw,car,eto,nrg,wh,trx,cards");
+        assert_eq!(
+            analyze(&r),
+            Head::Pass {
+                len: r.len(),
+                body: Body::None
+            }
+        );
+        // ``{}|\^` are accepted by http::Uri in a query: no rewrite
+        let r = get(b"/api/set?sch_week={\"control\":1}&x=a|b^c`d\\e");
+        assert!(matches!(analyze(&r), Head::Rewrite { .. }), "the quote");
+        let r = get(b"/api/set?clp=[6,10,12]&x={a}|b^c`d\\e");
+        assert!(matches!(analyze(&r), Head::Pass { .. }));
+    }
+
+    #[test]
+    fn raw_bytes_in_the_query_are_percent_encoded() {
+        let cases: [(&[u8], &[u8]); 6] = [
+            (
+                b"/api/set?amp=10&fna=\"garage\"",
+                b"/api/set?amp=10&fna=%22garage%22",
+            ),
+            (
+                b"/api/status?filter=[\"rfb\",\"alw\",\"amp\"]",
+                b"/api/status?filter=[%22rfb%22,%22alw%22,%22amp%22]",
+            ),
+            (
+                b"/api/set?ids={\"pGrid\":-1000}",
+                b"/api/set?ids={%22pGrid%22:-1000}",
+            ),
+            (
+                b"/api/set?fna=\"a b<c>#d\"",
+                b"/api/set?fna=%22a%20b%3Cc%3E%23d%22",
+            ),
+            (
+                "/api/set?fna=\"ä\"".as_bytes(),
+                b"/api/set?fna=%22%C3%A4%22",
+            ),
+            (b"/a<b>?x=\xff", b"/a%3Cb%3E?x=%FF"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(
+                target_of(&get(raw)).map(|t| String::from_utf8(t).unwrap()),
+                Ok(String::from_utf8(want.to_vec()).unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn unacceptable_heads_are_refused_in_httpd_style() {
+        let long = format!("/api/status?filter={}", "a".repeat(MAX_URI_LEN));
+        let cases: Vec<(Vec<u8>, Refusal)> = vec![
+            (get(b"/api/status?filter=al\x01w"), Refusal::BadRequest),
+            (get(b"/api/set?lbr=\x001"), Refusal::BadRequest),
+            (get(long.as_bytes()), Refusal::UriTooLong),
+            // no line end yet
+            (
+                format!("GET {long}{}", "a".repeat(100)).into_bytes(),
+                Refusal::UriTooLong,
+            ),
+            (
+                b"GET / HTTP/2.0\r\n\r\n".to_vec(),
+                Refusal::VersionNotSupported,
+            ),
+            (b"GET /\r\n\r\n".to_vec(), Refusal::BadRequest),
+            (b"G(T / HTTP/1.1\r\n\r\n".to_vec(), Refusal::BadRequest),
+            (
+                b"GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nBad Name: a\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"GET / HTTP/1.1\r\n folded: a\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "h".repeat(MAX_HEAD_LEN)).into_bytes(),
+                Refusal::HeaderTooLarge,
+            ),
+            (
+                format!(
+                    "GET / HTTP/1.1\r\n{}\r\n",
+                    "a: b\r\n".repeat(MAX_HEADERS + 1)
+                )
+                .into_bytes(),
+                Refusal::HeaderTooLarge,
+            ),
+            (
+                b"\x16\x03\x01\x02\x00\x01\x00\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
+                Refusal::BadRequest,
+            ),
+        ];
+        for (request, want) in cases {
+            assert_eq!(
+                analyze(&request),
+                Head::Refuse(want),
+                "{:?}",
+                String::from_utf8_lossy(&request[..request.len().min(80)])
+            );
+        }
+        assert!(Refusal::ALL.iter().all(|r| !r.text().is_empty()));
+    }
+
+    #[test]
+    fn framing_follows_bodies_and_pipelines() {
+        let mut f = Framer::default();
+        let stream = b"POST /sim/plug HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /api/status?filter=\"amp\" HTTP/1.1\r\n\r\n";
+        let second = b"GET /api/status?filter=\"amp\" HTTP/1.1\r\n\r\n".len();
+        let head1 = stream.len() - 5 - second;
+        assert_eq!(f.step(stream), Step::Pass(head1));
+        assert!(f.in_body());
+        assert_eq!(f.step(&stream[head1..]), Step::Pass(5));
+        assert!(f.at_head());
+        match f.step(&stream[head1 + 5..]) {
+            Step::Replace { consumed, head } => {
+                assert_eq!(consumed, second);
+                assert!(head.starts_with(b"GET /api/status?filter=%22amp%22 HTTP/1.1\r\n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: 1\r\n\r\nGET";
+        let mut f = Framer::default();
+        let Step::Pass(h) = f.step(chunked) else {
+            panic!()
+        };
+        let mut pos = h;
+        // byte by byte through the chunked body
+        while !f.at_head() {
+            let Step::Pass(n) = f.step(&chunked[pos..pos + 1]) else {
+                panic!()
+            };
+            pos += n;
+        }
+        assert_eq!(&chunked[pos..], b"GET");
+        assert_eq!(f.step(&chunked[pos..]), Step::Hold);
+    }
+
+    fn config() -> Config {
+        Config {
+            cases: 512,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(0x0060_e11d),
+            ..Config::default()
+        }
+    }
+
+    /// The pairs of a query as a client meant them: split at `&` and `=`,
+    /// `+` a space, valid `%XX` escapes decoded, every other byte literal.
+    fn reference_pairs(q: &[u8]) -> Vec<(Result<String, ()>, Result<String, ()>)> {
+        fn dec(b: &[u8]) -> Result<String, ()> {
+            let spaced: Vec<u8> = b
+                .iter()
+                .map(|&c| if c == b'+' { b' ' } else { c })
+                .collect();
+            String::from_utf8(percent_encoding::percent_decode(&spaced).collect()).map_err(|_| ())
+        }
+        q.split(|&b| b == b'&')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.iter().position(|&b| b == b'=') {
+                Some(i) => (dec(&p[..i]), dec(&p[i + 1..])),
+                None => (dec(p), Ok(String::new())),
+            })
+            .collect()
+    }
+
+    fn query_byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            8 => 0x20u8..0x7F,
+            2 => prop::sample::select(b"&=%+\"#<> ".to_vec()),
+            1 => 0x80u8..=0xFF,
+            1 => 0u8..0x20,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Any bytes in the query: either the pairs decode exactly as if the
+        /// client had percent-encoded every raw byte, or the head is refused
+        /// (controls, over-long) with one of httpd's answers.
+        #[test]
+        fn query_bytes_decode_as_if_percent_encoded(q in prop::collection::vec(query_byte(), 0..120)) {
+            let mut target = b"/api/set?".to_vec();
+            target.extend_from_slice(&q);
+            match target_of(&get(&target)) {
+                Ok(t) => {
+                    prop_assert!(!q.iter().any(|&b| b < 0x20 || b == 0x7F));
+                    let t = String::from_utf8(t).expect("the normalized target is ASCII");
+                    let query = t.split_once('?').map_or("", |(_, q)| q);
+                    let ours: Vec<_> = crate::http::query::pairs(query)
+                        .map(|p| (p.key.map(|k| k.into_owned()).map_err(|_| ()),
+                                  p.value.map(|v| v.into_owned()).map_err(|_| ())))
+                        .collect();
+                    prop_assert_eq!(ours, reference_pairs(&q));
+                }
+                Err(r) => {
+                    prop_assert_eq!(r, Refusal::BadRequest);
+                    prop_assert!(q.iter().any(|&b| b < 0x20 || b == 0x7F));
+                }
+            }
+        }
+
+        /// Arbitrary bytes as a request: no panic; whatever passes or is
+        /// rewritten is a head httparse and http::Uri accept, with the
+        /// framing hyper reads from it.
+        #[test]
+        fn arbitrary_heads_pass_only_what_hyper_takes(
+            head in prop::collection::vec(any::<u8>(), 0..200),
+            line in prop::collection::vec(query_byte(), 0..60),
+            extra in prop::sample::select(vec![
+                "", "Content-Length: 3\r\n", "Transfer-Encoding: chunked\r\n",
+                "Content-Length: 1\r\nContent-Length: 1\r\n", "X: \t\u{e4}\r\n",
+            ]),
+        ) {
+            for request in [head.clone(), {
+                let mut r = b"GET /".to_vec();
+                r.extend_from_slice(&line);
+                r.extend_from_slice(b" HTTP/1.1\r\n");
+                r.extend_from_slice(extra.as_bytes());
+                r.extend_from_slice(b"\r\n");
+                r.extend_from_slice(&head);
+                r
+            }] {
+                let (normalized, body) = match analyze(&request) {
+                    Head::Pass { len, body } => (request[..len].to_vec(), body),
+                    Head::Rewrite { head, body, .. } => (head, body),
+                    Head::Incomplete | Head::Refuse(_) => continue,
+                };
+                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut req = httparse::Request::new(&mut headers);
+                let parsed = req.parse(&normalized);
+                prop_assert_eq!(parsed, Ok(httparse::Status::Complete(normalized.len())));
+                let path = req.path.unwrap();
+                prop_assert!(path.len() <= 3 * MAX_URI_LEN);
+                prop_assert!(http::Uri::try_from(path).is_ok(), "{:?}", path);
+                let cl = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("content-length"));
+                if body == Body::None {
+                    prop_assert!(cl.is_none_or(|h| h.value == b"0"));
+                }
+            }
+        }
+    }
+}
