@@ -223,7 +223,7 @@ impl Drop for InFlight<'_> {
         // idle time counts from the answer, not from the request
         self.shared
             .last_active
-            .store(self.registry.now_ms(), Ordering::Relaxed);
+            .store(self.registry.now_ns(), Ordering::Relaxed);
         self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -231,7 +231,7 @@ impl Drop for InFlight<'_> {
 /// What the accept loop, the service and the [`Wire`] of one connection share.
 struct Shared {
     peer: SocketAddr,
-    /// Milliseconds since [`Registry::epoch`] of the last bytes received or
+    /// Nanoseconds since [`Registry::epoch`] of the last bytes received or
     /// the last answer.
     last_active: AtomicU64,
     in_flight: AtomicU32,
@@ -287,8 +287,9 @@ impl Registry {
         }
     }
 
-    fn now_ms(&self) -> u64 {
-        self.epoch.elapsed().as_millis() as u64
+    /// Nanoseconds since [`Registry::epoch`] (the LRU order and idle clock).
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
     }
 
     /// Registers a new connection, purging the least recently used ones
@@ -296,7 +297,7 @@ impl Registry {
     fn admit(&self, peer: SocketAddr) -> (u64, Arc<Shared>) {
         let shared = Arc::new(Shared {
             peer,
-            last_active: AtomicU64::new(self.now_ms()),
+            last_active: AtomicU64::new(self.now_ns()),
             in_flight: AtomicU32::new(0),
             upgraded: AtomicBool::new(false),
             purged: AtomicBool::new(false),
@@ -435,7 +436,7 @@ impl Wire {
     fn touch(&self) {
         self.shared
             .last_active
-            .store(self.registry.now_ms(), Ordering::Relaxed);
+            .store(self.registry.now_ns(), Ordering::Relaxed);
     }
 
     fn purged(&self) -> bool {
@@ -454,7 +455,7 @@ impl Wire {
             ));
         }
         let last = self.registry.epoch
-            + Duration::from_millis(self.shared.last_active.load(Ordering::Relaxed));
+            + Duration::from_nanos(self.shared.last_active.load(Ordering::Relaxed));
         if self.framer.in_body() {
             return Some((last + self.limits.header_timeout, Deadline::Body));
         }

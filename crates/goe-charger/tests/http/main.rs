@@ -12,14 +12,20 @@
 //! - [`secrets`]: secrets never leave the charger.
 //! - [`fixtures`]: type/shape/float-format compatibility with real captures.
 //! - [`bad_input`]: malformed requests and a seeded fuzz loop.
+//! - [`raw_request`]: raw `"`, `[`, `{`, `<`, `>`, spaces, UTF-8 in the request
+//!   line answered like their percent-encoded forms; refused heads in httpd's style.
+//! - [`connections`]: header and idle timeouts, the connection cap with LRU
+//!   purging, memory after a connection storm.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod bad_input;
+mod connections;
 mod filter;
 mod fixtures;
 mod persistence;
+mod raw_request;
 mod secrets;
 mod set;
 mod status;
