@@ -497,6 +497,7 @@ impl Wire {
                 return;
             }
             match self.framer.step(&self.held) {
+                Step::Pass(0) => return,
                 Step::Pass(n) => {
                     self.out.extend_from_slice(&self.held[..n]);
                     self.held.drain(..n);
@@ -592,7 +593,7 @@ impl Wire {
                 let mut pos = before;
                 while pos < end {
                     match self.framer.step(&buf.filled()[pos..end]) {
-                        Step::Pass(n) => pos += n,
+                        Step::Pass(n) if n > 0 => pos += n,
                         _ => break,
                     }
                 }
