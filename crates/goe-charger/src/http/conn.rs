@@ -775,3 +775,111 @@ impl AsyncWrite for Wire {
         Poll::Pending
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, RngSeed};
+    use std::io::{Read, Write};
+    use std::sync::OnceLock;
+
+    /// A server on 127.0.0.1:0 whose handler answers with the peer address
+    /// (`ConnectInfo`), in its own runtime for the whole test binary.
+    fn server() -> SocketAddr {
+        static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+        *ADDR.get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    tx.send(listener.local_addr().unwrap()).unwrap();
+                    let app = Router::new().fallback(
+                        |ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+                            super::super::json(axum::http::StatusCode::OK, format!("\"{peer}\""))
+                        },
+                    );
+                    let limits = Limits {
+                        header_timeout: Duration::from_millis(100),
+                        ..Limits::default()
+                    };
+                    serve(listener, app, limits, std::future::pending()).await
+                })
+            });
+            rx.recv().unwrap()
+        })
+    }
+
+    /// Sends `request`, half-closes, and reads the whole answer.
+    fn exchange(request: &[u8]) -> Vec<u8> {
+        let mut s = std::net::TcpStream::connect(server()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.write_all(request);
+        let mut all = Vec::new();
+        let _ = s.read_to_end(&mut all);
+        all
+    }
+
+    #[test]
+    fn every_request_sees_its_peer_address() {
+        let mut s = std::net::TcpStream::connect(server()).unwrap();
+        let local = s.local_addr().unwrap();
+        s.write_all(b"GET /x?a=\"b\" HTTP/1.1\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut all = String::new();
+        s.read_to_string(&mut all).unwrap();
+        assert!(all.ends_with(&format!("\"{local}\"")), "{all}");
+    }
+
+    fn config() -> Config {
+        Config {
+            cases: 96,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(0x0011_c044),
+            ..Config::default()
+        }
+    }
+
+    /// Mostly printable bytes, some UTF-8 and others, rarely controls.
+    fn byte() -> impl Strategy<Value = u8> {
+        prop_oneof![
+            200 => 0x20u8..0x7F,
+            20 => 0x80u8..=0xFF,
+            1 => 0u8..0x20,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        /// Arbitrary bytes through the whole stack (normalizer + hyper): an
+        /// answer, if any, always has a status, a `Content-Type` and a body.
+        #[test]
+        fn hyper_never_answers_with_an_empty_body(
+            line in prop::collection::vec(byte(), 0..80),
+            header in prop::collection::vec(byte(), 0..40),
+            end in prop::sample::select(vec!["\r\n\r\n", "\n\n", "\r\n", ""]),
+        ) {
+            let mut request = b"GET /".to_vec();
+            request.extend_from_slice(&line);
+            request.extend_from_slice(b" HTTP/1.1\r\nConnection: close\r\nX: ");
+            request.extend_from_slice(&header);
+            request.extend_from_slice(end.as_bytes());
+            let all = exchange(&request);
+            if all.is_empty() {
+                return Ok(()); // an incomplete head: closed after the header timeout
+            }
+            let text = String::from_utf8_lossy(&all).into_owned();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+            prop_assert!(head.starts_with("HTTP/1.1 "), "{}", text);
+            prop_assert!(head.contains("content-type: "), "{}", text);
+            prop_assert!(!body.is_empty(), "{}", text);
+        }
+    }
+}
