@@ -1,7 +1,7 @@
 //! The HTTP connection layer of one charger: our own accept loop over hyper,
 //! with the connection limits of the real unit's ESP-IDF httpd.
 //!
-//! - Every connection's bytes pass [`Wire`], which follows the request
+//! - Every connection's bytes pass a `Wire` adapter, which follows the request
 //!   framing ([`super::head::Framer`]): clean heads pass untouched, heads with
 //!   raw `"`, `<`, `>`, spaces or UTF-8 in the target are percent-encoded, and
 //!   heads nobody can accept become an internal request ([`REFUSED_PATH`])
@@ -84,7 +84,7 @@ impl Default for Limits {
 }
 
 /// Serves `app` on `listener` within `limits` until `shutdown` completes;
-/// then lets open requests finish (at most [`SHUTDOWN_GRACE`]).
+/// then lets open requests finish (at most 10 s).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
