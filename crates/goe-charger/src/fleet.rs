@@ -392,10 +392,27 @@ impl Fleet {
 }
 
 /// Serves every charger of `fleet` on its listener and runs the shared ticker
-/// until `shutdown` completes.
+/// until `shutdown` completes, with the default connection limits.
 pub async fn serve_fleet(
     fleet: Arc<Fleet>,
     listeners: Vec<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_fleet_with(
+        fleet,
+        listeners,
+        crate::http::conn::Limits::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// Like [`serve_fleet`], with connection limits applying to each charger's
+/// listener.
+pub async fn serve_fleet_with(
+    fleet: Arc<Fleet>,
+    listeners: Vec<TcpListener>,
+    limits: crate::http::conn::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     {
@@ -427,11 +444,7 @@ pub async fn serve_fleet(
         let mut stop = stop_tx.subscribe();
         let app = crate::http::fleet_router(device.clone(), fleet.clone());
         tasks.push(tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
+            crate::http::conn::serve(listener, app, limits, async move {
                 let _ = stop.recv().await;
             })
             .await

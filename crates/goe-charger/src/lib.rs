@@ -12,7 +12,8 @@
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
 //! - [`scenario`]: scenario files run in-process on simulated time.
-//! - [`serve`]: runs the HTTP server and the 1 Hz logic until shutdown.
+//! - [`serve`]: runs the HTTP server and the 1 Hz logic until shutdown
+//!   ([`serve_with`]: with connection limits).
 
 pub mod clock;
 pub mod device;
@@ -49,10 +50,21 @@ pub fn tick_period(clock: &clock::SimClock) -> Option<Duration> {
 }
 
 /// Serves `device` on `listener` and steps its logic once per simulated second
-/// until `shutdown` completes.
+/// until `shutdown` completes, with the default connection limits.
 pub async fn serve(
     listener: TcpListener,
     device: Arc<Device>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, device, http::conn::Limits::default(), shutdown).await
+}
+
+/// Like [`serve`], with the given connection limits (header and idle
+/// timeouts, most open connections).
+pub async fn serve_with(
+    listener: TcpListener,
+    device: Arc<Device>,
+    limits: http::conn::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let ticker = tick_period(device.clock()).map(|period| {
@@ -74,12 +86,7 @@ pub async fn serve(
         })
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
-    let result = axum::serve(
-        listener,
-        http::router(device.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let result = http::conn::serve(listener, http::router(device.clone()), limits, shutdown).await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }

@@ -112,6 +112,59 @@ struct ServeArgs {
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
     mqtt: Option<String>,
+    /// Close a connection whose request head is not complete this long after
+    /// its first byte, with 408 (like the real unit's 5 s receive timeout);
+    /// also the longest pause inside a request body. E.g. 5s, 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    header_timeout: std::time::Duration,
+    /// Close a keep-alive connection after this long without a request.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: std::time::Duration,
+    /// Most open HTTP/WebSocket connections per charger; a new one beyond
+    /// closes the least recently used (idle ones first), like the real unit.
+    #[arg(long, value_name = "N", default_value_t = goe_charger::http::conn::DEFAULT_MAX_CONNECTIONS as u32,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+}
+
+impl ServeArgs {
+    /// The connection limits of every listener.
+    fn limits(&self) -> goe_charger::http::conn::Limits {
+        goe_charger::http::conn::Limits {
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections as usize,
+        }
+    }
+}
+
+/// A duration flag: a number with `ms`, `s`, `m` or `h` (a bare number is
+/// seconds), from 1 ms to a day.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "{s:?}: a duration is a number with ms, s, m or h (e.g. 5s)"
+            ));
+        }
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v * scale >= 0.001 && v * scale <= 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(v * scale))
+        }
+        _ => Err(format!(
+            "{s:?}: a duration from 1ms to 24h (e.g. 5s, 500ms, 2m)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -522,7 +575,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         seed = args.seed,
         "charger started"
     );
-    goe_charger::serve(listener, Arc::new(device), shutdown).await?;
+    goe_charger::serve_with(listener, Arc::new(device), args.limits(), shutdown).await?;
     tracing::info!("charger stopped");
     Ok(())
 }
@@ -650,7 +703,8 @@ async fn serve_fleet(
         out.flush()?;
     }
     tracing::info!(count, clock = ?mode, seed = args.seed, "fleet started");
-    goe_charger::fleet::serve_fleet(Arc::new(fleet), listeners, shutdown).await?;
+    goe_charger::fleet::serve_fleet_with(Arc::new(fleet), listeners, args.limits(), shutdown)
+        .await?;
     tracing::info!("fleet stopped");
     Ok(())
 }

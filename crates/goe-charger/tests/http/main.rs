@@ -16,6 +16,10 @@
 //! - [`store_load`]: invalid `config.json` values, the data-directory lock,
 //!   a start that fails on its port.
 //! - [`advance`]: a long `/sim/advance` does not freeze the charger.
+//! - [`raw_request`]: raw `"`, `[`, `{`, `<`, `>`, spaces, UTF-8 in the request
+//!   line answered like their percent-encoded forms; refused heads in httpd's style.
+//! - [`connections`]: header and idle timeouts, the connection cap with LRU
+//!   purging, memory after a connection storm.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -23,9 +27,11 @@ mod common;
 mod advance;
 mod bad_input;
 mod durability;
+mod connections;
 mod filter;
 mod fixtures;
 mod persistence;
+mod raw_request;
 mod secrets;
 mod set;
 mod status;

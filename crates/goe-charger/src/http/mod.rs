@@ -4,6 +4,16 @@
 //! APIs and wrong methods answer exactly like the firmware's ESP-IDF web
 //! server, whatever axum's defaults would be. Paths under `/sim/` go to the
 //! control API ([`crate::sim_api`]), which `hai` does not switch off.
+//!
+//! - [`conn`]: the accept loop, connection limits and timeouts, and the
+//!   adapter that puts [`head`] in front of hyper.
+//! - [`head`]: the request-head normalizer (raw `"`, `<`, `>`, spaces in the
+//!   target percent-encoded; unacceptable heads refused in httpd's style).
+//! - [`query`]: strict percent-decoding of query strings.
+
+pub mod conn;
+pub mod head;
+pub mod query;
 
 use crate::device::Device;
 use crate::fleet::Fleet;
@@ -16,8 +26,7 @@ use axum::response::Response;
 use goe_engine::KeySet;
 use std::sync::Arc;
 
-/// Longest request URI accepted; longer ones get 414 like the ESP-IDF server.
-pub const MAX_URI_LEN: usize = 4096;
+pub use head::MAX_URI_LEN;
 
 /// The ESP-IDF httpd's 404 text (IDF 4.x, as on firmware 05x).
 pub const NOT_FOUND_TEXT: &str = "This URI does not exist";
@@ -93,8 +102,10 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 async fn handle(State(AppState { device, fleet }): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let uri = &parts.uri;
+    // `conn` refuses targets over MAX_URI_LEN bytes as received (414) before
+    // they get here; percent-encoding raw bytes may triple a target's length.
     let uri_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
-    if uri_len > MAX_URI_LEN {
+    if uri_len > 3 * MAX_URI_LEN {
         return text(StatusCode::URI_TOO_LONG, "URI is too long");
     }
     let path = uri.path();
@@ -136,11 +147,21 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     if !device.flag("hai") {
         return text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT);
     }
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let (pairs, undecodable) = set_pairs(query);
     let dev = device.clone();
-    match tokio::task::spawn_blocking(move || dev.set(&pairs)).await {
+    let reply = tokio::task::spawn_blocking(move || {
+        if pairs.is_empty() && !undecodable.is_empty() {
+            return undecodable_reply(None, &undecodable);
+        }
+        let reply = dev.set(&pairs);
+        if undecodable.is_empty() {
+            reply
+        } else {
+            undecodable_reply(Some(reply), &undecodable)
+        }
+    })
+    .await;
+    match reply {
         Ok(reply) => {
             let status = if reply.all_ok {
                 StatusCode::OK
@@ -172,18 +193,18 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
         );
     }
     if path == "/mqtt" {
-        let payload = form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "payload")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        let dev = device.clone();
-        // A write that could not be saved is not answered with the status
-        // (which a v1 client reads as success): ESP-IDF's plain 500.
-        if !matches!(
-            tokio::task::spawn_blocking(move || dev.apply_v1(&payload)).await,
-            Ok(Ok(()))
-        ) {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, V1_WRITE_FAILED_TEXT);
+        // a payload that is not UTF-8 is not applied (never stored as U+FFFD)
+        if let Ok(payload) = query::first(query, "payload").unwrap_or(Ok("".into())) {
+            let payload = payload.into_owned();
+            let dev = device.clone();
+            // A write that could not be saved is not answered with the status
+            // (which a v1 client reads as success): ESP-IDF's plain 500.
+            if !matches!(
+                tokio::task::spawn_blocking(move || dev.apply_v1(&payload)).await,
+                Ok(Ok(()))
+            ) {
+                return text(StatusCode::INTERNAL_SERVER_ERROR, V1_WRITE_FAILED_TEXT);
+            }
         }
     }
     let body = device.with_charger(goe_proto::v1::status);
@@ -192,10 +213,11 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
 
 /// The keys named by `filter=` (comma list or legacy JSON array), readable ones
 /// only; `None` means every key (no or empty filter).
+/// A filter that is not UTF-8 once decoded names no key (`{}`).
 pub fn parse_filter(query: &str) -> Option<KeySet> {
-    let raw = form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "filter")
-        .map(|(_, v)| v)?;
+    let Ok(raw) = query::first(query, "filter")? else {
+        return Some(KeySet::new());
+    };
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
@@ -220,6 +242,78 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
         raw.split(',').for_each(|s| add(s.trim()));
     }
     Some(set)
+}
+
+/// Decoded `key=value` pairs.
+type Pairs = Vec<(String, String)>;
+
+/// The `/api/set` pairs of `query`: the decodable ones, and (key as shown,
+/// value as sent) of those whose key or value is not UTF-8 once decoded.
+/// A key with any undecodable value is refused as a whole.
+fn set_pairs(query: &str) -> (Pairs, Pairs) {
+    let mut pairs = Vec::new();
+    let mut undecodable: Vec<(String, String)> = Vec::new();
+    for p in query::pairs(query) {
+        match (p.key, p.value) {
+            (Ok(k), Ok(v)) => pairs.push((k.into_owned(), v.into_owned())),
+            (Ok(k), Err(_)) => undecodable.push((k.into_owned(), p.raw_value.to_owned())),
+            // a key that is not UTF-8 is shown as sent (it names no key)
+            (Err(_), _) => undecodable.push((p.raw_key.to_owned(), p.raw_value.to_owned())),
+        }
+    }
+    if !undecodable.is_empty() {
+        pairs.retain(|(k, _)| !undecodable.iter().any(|(u, _)| u == k));
+        let mut seen = Vec::new();
+        undecodable.retain(|(k, _)| {
+            let first = !seen.contains(k);
+            seen.push(k.clone());
+            first
+        });
+    }
+    (pairs, undecodable)
+}
+
+/// The `/api/set` answer with an error entry for every undecodable key: the
+/// firmware's text for a value that is not JSON (JSON text is UTF-8), the
+/// value shown as sent (masked for secrets), after the entries of `reply`.
+fn undecodable_reply(
+    reply: Option<crate::device::SetReply>,
+    undecodable: &[(String, String)],
+) -> crate::device::SetReply {
+    let mut body = reply
+        .as_ref()
+        .map_or("{", |r| r.body.strip_suffix('}').unwrap_or(&r.body))
+        .to_owned();
+    for (key, raw) in undecodable {
+        if body.len() > 1 {
+            body.push(',');
+        }
+        let shown = if crate::device::is_secret(key) {
+            crate::device::MASK
+        } else {
+            raw
+        };
+        let error = goe_keys::SetError::InvalidJson(goe_keys::JsonError::InvalidInput);
+        goe_keys::value::write_string(key, &mut body);
+        body.push(':');
+        goe_keys::value::write_string(&error.http_text(key, shown), &mut body);
+    }
+    body.push('}');
+    crate::device::SetReply {
+        body,
+        all_ok: false,
+    }
+}
+
+/// The answer to a request head refused by [`conn`]: the ESP-IDF httpd's
+/// status and text; the connection closes after it.
+pub(crate) fn refused(refusal: head::Refusal) -> Response {
+    let status = StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = text(status, refusal.text());
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn with_headers(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response {

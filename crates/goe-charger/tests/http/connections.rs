@@ -1,0 +1,213 @@
+//! Connection limits (#11 point 2): a slow head is answered 408 and closed
+//! after `--header-timeout`, an idle keep-alive connection is closed after
+//! `--idle-timeout`, and at most `--max-connections` are open: a new client
+//! closes the least recently used idle one (ESP-IDF httpd's LRU purge), so a
+//! normal client is answered while thousands of idle sockets knock, and the
+//! memory of a connection storm is given back when it ends.
+
+use crate::common::Charger;
+use crate::common::raw;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Sockets the process has open (its listener included).
+fn socket_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|e| {
+                    std::fs::read_link(e.path())
+                        .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Resident memory of the process, KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Reads until the server closes (or `limit` passes): what came and when the
+/// connection ended (`None`: still open at `limit`).
+fn read_until_closed(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, Option<Duration>) {
+    let start = Instant::now();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while start.elapsed() < limit {
+        match s.read(&mut chunk) {
+            Ok(0) => return (got, Some(start.elapsed())),
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (got, Some(start.elapsed())),
+        }
+    }
+    (got, None)
+}
+
+const KEEP_ALIVE_REQUEST: &[u8] = b"GET /api/status?filter=amp HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// A normal client's request on a new connection: answered, and how fast.
+fn normal_request(port: u16) -> Duration {
+    let start = Instant::now();
+    let r = raw::send(port, &raw::get_request(b"/api/status?filter=alw"), false);
+    assert_eq!(r.status, Some(200), "{}", String::from_utf8_lossy(&r.all));
+    assert!(r.text().starts_with("{\"alw\":"), "{}", r.text());
+    start.elapsed()
+}
+
+#[test]
+fn slowloris_head_is_answered_408_and_closed_after_the_header_timeout() {
+    let ch = Charger::fresh_with(&["--header-timeout", "1s"]);
+    let mut s = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
+    s.write_all(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let mut writer = s.try_clone().unwrap();
+    // one more header byte every 200 ms, for longer than the test waits
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..60 {
+            std::thread::sleep(Duration::from_millis(200));
+            if writer.write_all(b"X").is_err() {
+                break;
+            }
+        }
+    });
+    let (got, closed) = read_until_closed(&mut s, Duration::from_secs(8));
+    let text = String::from_utf8_lossy(&got);
+    let closed = closed.unwrap_or_else(|| panic!("a slow head kept the connection open: {text}"));
+    assert!(closed < Duration::from_secs(5), "closed after {closed:?}");
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("content-type: text/html"), "{text}");
+    assert!(text.ends_with("Server closed this connection"), "{text}");
+    drop(s);
+    let _ = trickle.join();
+    // a normal client is not affected
+    normal_request(ch.port);
+}
+
+#[test]
+fn idle_keepalive_connections_are_closed_after_the_idle_timeout() {
+    let ch = Charger::fresh_with(&["--idle-timeout", "1s"]);
+    // a connection that never sends anything
+    let mut silent = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
+    // a keep-alive connection after one answered request
+    let mut kept = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
+    kept.write_all(KEEP_ALIVE_REQUEST).unwrap();
+    let (got, closed) = read_until_closed(&mut kept, Duration::from_secs(8));
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let closed = closed.unwrap_or_else(|| panic!("an idle keep-alive connection stayed open"));
+    assert!(closed < Duration::from_secs(5), "closed after {closed:?}");
+    let (got, closed) = read_until_closed(&mut silent, Duration::from_secs(8));
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    assert!(closed.is_some(), "a silent connection stayed open");
+    // a connection that keeps asking stays open across the timeout
+    let mut busy = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
+    for _ in 0..6 {
+        busy.write_all(KEEP_ALIVE_REQUEST).unwrap();
+        let mut chunk = [0u8; 4096];
+        busy.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let n = busy.read(&mut chunk).unwrap();
+        assert!(chunk[..n].starts_with(b"HTTP/1.1 200"));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+#[test]
+fn a_full_listener_closes_the_least_recently_used_and_answers_a_new_client() {
+    let ch = Charger::fresh_with(&["--max-connections", "8"]);
+    let pid = ch.pid();
+    let base = socket_fds(pid);
+    let mut idle = Vec::new();
+    for _ in 0..40 {
+        let mut s = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
+        s.write_all(KEEP_ALIVE_REQUEST).unwrap();
+        idle.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let open = socket_fds(pid);
+    assert!(
+        open <= base + 8,
+        "{open} sockets open (listener {base} + at most 8 connections)"
+    );
+    let took = normal_request(ch.port);
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    // the first connections were the ones closed; some of the newest are
+    // still open (the new client closed the least recently used of them)
+    let (_, first) = read_until_closed(&mut idle[0], Duration::from_secs(2));
+    assert!(
+        first.is_some(),
+        "the least recently used connection is closed"
+    );
+    let still_open = idle[32..]
+        .iter_mut()
+        .map(|s| read_until_closed(s, Duration::from_millis(200)).1)
+        .filter(Option::is_none)
+        .count();
+    assert!(
+        (1..8).contains(&still_open),
+        "{still_open} of the 8 newest connections are open"
+    );
+}
+
+#[test]
+fn two_thousand_idle_sockets_neither_exhaust_nor_starve_and_memory_comes_back() {
+    let _ = rlimit::increase_nofile_limit(8192);
+    let ch = Charger::fresh();
+    let pid = ch.pid();
+    for _ in 0..20 {
+        normal_request(ch.port);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_rss = rss_kib(pid);
+    let base = socket_fds(pid);
+    let mut storm = Vec::new();
+    for _ in 0..2000 {
+        match TcpStream::connect(("127.0.0.1", ch.port)) {
+            Ok(mut s) => {
+                let _ = s.write_all(KEEP_ALIVE_REQUEST);
+                storm.push(s);
+            }
+            Err(e) => panic!("connect #{} failed: {e}", storm.len()),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let storm_rss = rss_kib(pid);
+    let open = socket_fds(pid);
+    let cap = goe_charger::http::conn::DEFAULT_MAX_CONNECTIONS;
+    assert!(
+        open <= base + cap + 2,
+        "{open} sockets open during the storm (cap {cap})"
+    );
+    let took = normal_request(ch.port);
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    drop(storm);
+    // the memory of the storm is given back (generous margin)
+    let margin = (idle_rss / 3).max(4 * 1024);
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut after = rss_kib(pid);
+    while after > idle_rss + margin && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        after = rss_kib(pid);
+    }
+    eprintln!("VmRSS idle {idle_rss} KiB, storm {storm_rss} KiB, after {after} KiB");
+    assert!(
+        after <= idle_rss + margin,
+        "VmRSS {after} KiB after the storm, idle {idle_rss} KiB (storm {storm_rss} KiB)"
+    );
+    normal_request(ch.port);
+}
