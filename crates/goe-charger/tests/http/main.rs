@@ -26,8 +26,8 @@ mod common;
 
 mod advance;
 mod bad_input;
-mod durability;
 mod connections;
+mod durability;
 mod filter;
 mod fixtures;
 mod persistence;
