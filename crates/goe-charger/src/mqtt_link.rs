@@ -1067,7 +1067,12 @@ mod tests {
                 assert!(link.rbuf.capacity() < 16 * 1024, "{}", link.rbuf.capacity());
                 let second = link.read_packet().await.unwrap();
                 assert_eq!(second, Incoming::Packet(Packet::Publish(next.clone())));
-                assert!(link.rbuf.capacity() <= READ_BUF_START);
+                // back to a small buffer (BytesMut may round a reservation up)
+                assert!(
+                    link.rbuf.capacity() <= 2 * READ_BUF_START,
+                    "{} > 2 × {READ_BUF_START}",
+                    link.rbuf.capacity()
+                );
             };
             tokio::join!(writer, reader);
             match qos {

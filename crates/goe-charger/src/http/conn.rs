@@ -224,6 +224,7 @@ impl Drop for InFlight<'_> {
         self.shared
             .last_active
             .store(self.registry.now_ns(), Ordering::Relaxed);
+        self.shared.answered.store(true, Ordering::Release);
         self.shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
@@ -235,6 +236,12 @@ struct Shared {
     /// the last answer.
     last_active: AtomicU64,
     in_flight: AtomicU32,
+    /// At least one request of this connection was answered. A connection
+    /// that has not been answered yet is purged only after every idle one:
+    /// otherwise, in a storm of new connections, a client's fresh
+    /// connection (its request not read yet) would be the least recently
+    /// used and lose its place before it is served.
+    answered: AtomicBool,
     /// The connection was switched to the WebSocket protocol.
     upgraded: AtomicBool,
     /// The connection was chosen to make room for a new one.
@@ -250,6 +257,19 @@ struct Shared {
 impl Shared {
     fn busy(&self) -> bool {
         self.in_flight.load(Ordering::Acquire) > 0 || self.upgraded.load(Ordering::Acquire)
+    }
+
+    /// The purge order: idle answered connections first, then connections
+    /// not answered yet, then busy ones; least recently used first within each.
+    fn purge_rank(&self) -> (u8, u64) {
+        let class = if self.busy() {
+            2
+        } else if self.answered.load(Ordering::Acquire) {
+            0
+        } else {
+            1
+        };
+        (class, self.last_active.load(Ordering::Relaxed))
     }
 
     fn purge(&self) {
@@ -299,6 +319,7 @@ impl Registry {
             peer,
             last_active: AtomicU64::new(self.now_ns()),
             in_flight: AtomicU32::new(0),
+            answered: AtomicBool::new(false),
             upgraded: AtomicBool::new(false),
             purged: AtomicBool::new(false),
             refusal: Mutex::new(None),
@@ -310,7 +331,7 @@ impl Registry {
             let victim = conns
                 .open
                 .iter()
-                .min_by_key(|(_, s)| (s.busy(), s.last_active.load(Ordering::Relaxed)))
+                .min_by_key(|(_, s)| s.purge_rank())
                 .map(|(id, _)| *id);
             match victim.and_then(|id| conns.open.remove(&id)) {
                 Some(s) => {

@@ -146,21 +146,23 @@ fn a_full_listener_closes_the_least_recently_used_and_answers_a_new_client() {
     );
     let took = normal_request(ch.port);
     assert!(took < Duration::from_secs(5), "answered after {took:?}");
-    // the first connections were the ones closed; some of the newest are
-    // still open (the new client closed the least recently used of them)
+    // the first connection was closed to make room long ago; the listener
+    // kept some connections (at most its cap) rather than closing them all.
+    // Which ones survive a burst depends on the order in which their answers
+    // were sent (least recently *used*, not least recently opened).
     let (_, first) = read_until_closed(&mut idle[0], Duration::from_secs(2));
     assert!(
         first.is_some(),
         "the least recently used connection is closed"
     );
-    let still_open = idle[32..]
+    let still_open = idle[1..]
         .iter_mut()
-        .map(|s| read_until_closed(s, Duration::from_millis(200)).1)
+        .map(|s| read_until_closed(s, Duration::from_millis(150)).1)
         .filter(Option::is_none)
         .count();
     assert!(
-        (1..8).contains(&still_open),
-        "{still_open} of the 8 newest connections are open"
+        (1..=8).contains(&still_open),
+        "{still_open} of the 40 idle connections are open (cap 8)"
     );
 }
 
