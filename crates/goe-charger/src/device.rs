@@ -16,8 +16,9 @@ use goe_keys::{Secret, SetError};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-/// What error texts show instead of a secret's raw value (the v1 API's mask).
-pub const MASK: &str = "********";
+/// What error texts show instead of a secret's raw value (the v1 API's mask):
+/// the key table's one mask, re-exported for the interfaces.
+pub use goe_keys::render::MASK;
 
 /// Whether what is sent for `key` must never be echoed (passwords, keys).
 pub fn is_secret(key: &str) -> bool {

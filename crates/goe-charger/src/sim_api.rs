@@ -138,6 +138,12 @@ pub async fn handle(
     }
 }
 
+/// The refusal of parameters that are not UTF-8 once percent-decoded (never
+/// replaced by U+FFFD, like `/api/set`).
+fn not_utf8(_: crate::http::query::NotUtf8) -> String {
+    "a parameter is not valid UTF-8 once percent-decoded".to_owned()
+}
+
 /// The request's parameters (query and body), each given once, all known.
 #[derive(Debug, Default)]
 struct Params(Vec<(String, String)>);
@@ -149,9 +155,7 @@ impl Params {
         body: &[u8],
         ep: &Endpoint,
     ) -> Result<Params, String> {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
+        let mut pairs = crate::http::query::owned_pairs(query).map_err(not_utf8)?;
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -170,10 +174,7 @@ impl Params {
                 pairs.extend(json_pairs(trimmed)?);
             } else if content_type == "application/x-www-form-urlencoded" || content_type.is_empty()
             {
-                pairs.extend(
-                    form_urlencoded::parse(trimmed.as_bytes())
-                        .map(|(k, v)| (k.into_owned(), v.into_owned())),
-                );
+                pairs.extend(crate::http::query::owned_pairs(trimmed).map_err(not_utf8)?);
             } else {
                 return Err(format!(
                     "unsupported Content-Type {content_type}; send query parameters, \
@@ -349,9 +350,10 @@ pub async fn handle_fleet(
     body: Bytes,
 ) -> Response {
     let query = uri.query().unwrap_or("");
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs = match crate::http::query::owned_pairs(query) {
+        Ok(pairs) => pairs,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &not_utf8(e)),
+    };
     let param = |name: &str| {
         pairs
             .iter()

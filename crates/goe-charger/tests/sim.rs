@@ -307,6 +307,30 @@ fn json_and_form_bodies() {
     assert!(r.error().contains("more than once"));
 }
 
+/// A parameter that is not UTF-8 once decoded is refused, never turned into
+/// U+FFFD (`car=%FF` used to look up a profile named "\u{FFFD}").
+#[test]
+fn parameters_that_are_not_utf8_are_refused() {
+    let c = manual();
+    for (path, body) in [
+        ("/sim/plug?car=%FF", ""),
+        ("/sim/plug", "car=ev-1p-16a&soc=%C3"),
+    ] {
+        let r = c.request(
+            "POST",
+            path,
+            Some("application/x-www-form-urlencoded"),
+            body,
+        );
+        assert_eq!(r.status, 400, "{path} {body}: {}", r.body);
+        assert!(r.error().contains("UTF-8"), "{path} {body}: {}", r.body);
+    }
+    assert_eq!(
+        c.request("GET", "/sim/state", None, "").json()["plugged"],
+        false
+    );
+}
+
 #[test]
 fn advance_moves_rbt_and_utc_by_exactly_the_seconds() {
     let c = manual();

@@ -47,6 +47,14 @@ pub fn first<'a>(query: &'a str, name: &str) -> Option<Result<Cow<'a, str>, NotU
         .map(|p| p.value)
 }
 
+/// Every pair of `query` decoded and owned, or [`NotUtf8`] when any key or
+/// value is not UTF-8 (the control API refuses such a request as a whole).
+pub fn owned_pairs(query: &str) -> Result<Vec<(String, String)>, NotUtf8> {
+    pairs(query)
+        .map(|p| Ok((p.key?.into_owned(), p.value?.into_owned())))
+        .collect()
+}
+
 /// Decodes one key or value: `+` is a space, `%XX` a byte, then strict UTF-8.
 pub fn decode(raw: &str) -> Result<Cow<'_, str>, NotUtf8> {
     let bytes = raw.as_bytes();
