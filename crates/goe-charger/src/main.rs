@@ -539,6 +539,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // directory untouched (no config.json, no rbc+1, no lock).
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
+    // a bad --mqtt URL stops the start before the data directory is claimed
+    if let Some(url) = &args.mqtt {
+        check_mqtt_url(url)?;
+    }
     let device = Device::open(
         &args.data_dir,
         args.serial.as_deref(),
@@ -580,6 +584,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a `--mqtt` URL that `mcu` would refuse, before anything is opened
+/// (the same rule as `/api/set?mcu=`; the password is masked in the message).
+fn check_mqtt_url(url: &str) -> anyhow::Result<()> {
+    let def = goe_keys::key("mcu").context("the key table has no mcu")?;
+    let values: Vec<goe_keys::Value> = Vec::new();
+    goe_keys::set::validate(def, &serde_json::Value::String(url.to_owned()), &values)
+        .map(drop)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "--mqtt {}: {}",
+                goe_keys::render::mask_url_password(url),
+                e.http_text("mcu", goe_charger::device::MASK)
+            )
+        })
+}
+
 /// Binds a listener; "address in use" says who is the likely culprit.
 async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -616,7 +636,10 @@ async fn serve_fleet(
         .as_ref()
         .map_or(args.chargers as usize, |file| file.count());
     // Listeners first (like a single charger): a start that fails on a port
-    // leaves the data directories untouched.
+    // or on a bad --mqtt URL leaves the data directories untouched.
+    if let Some(url) = &args.mqtt {
+        check_mqtt_url(url)?;
+    }
     let shutdown = shutdown_signal()?;
     let mut listeners = Vec::with_capacity(count);
     {
