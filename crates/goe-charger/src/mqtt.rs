@@ -266,9 +266,14 @@ async fn answer_set(
         return Ok(());
     };
     let key = key.to_owned();
+    // A payload that is not UTF-8 is refused like invalid JSON (never stored
+    // with U+FFFD, as on /api/set); the answer shows it lossily.
+    let utf8 = std::str::from_utf8(&message.payload).is_ok();
     let raw = String::from_utf8_lossy(&message.payload).into_owned();
     let result = if config.read_only {
         Err(SetError::NotAllowed)
+    } else if !utf8 {
+        Err(SetError::InvalidJson(goe_keys::JsonError::InvalidInput))
     } else {
         let dev = device.clone();
         let (k, r) = (key.clone(), raw.clone());
@@ -299,10 +304,11 @@ async fn refuse_oversized(
     link: &mut MqttLink,
     message: &Oversized,
 ) -> Result<(), LinkError> {
+    // the topic comes from the broker's clients: log a bounded part of it
+    let topic: String = message.topic.chars().take(128).collect();
     tracing::warn!(
-        "MQTT: a publication of {} bytes on {} refused (max {})",
+        "MQTT: a publication of {} bytes on {topic} refused (max {})",
         message.size,
-        message.topic,
         crate::mqtt_link::MAX_PACKET_SIZE
     );
     let Some(key) = proto::parse_set_topic(&config.prefix, &message.topic) else {

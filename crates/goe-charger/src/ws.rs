@@ -126,7 +126,9 @@ async fn serve_socket(
             };
             match proto::parse_client(&text) {
                 Ok(ClientMessage::Auth { token3, hash }) => {
+                    let mut checked = false;
                     let right = check_auth(&device, peer, || {
+                        checked = true;
                         proto::verify_auth(&hashed, &token1, &token2, &token3, &hash)
                     });
                     if right {
@@ -134,7 +136,15 @@ async fn serve_socket(
                         let ok = proto::auth_success(&hashed, &token1, &token3);
                         return send(&mut socket, ok).await;
                     }
-                    tracing::warn!("websocket: wrong password from {peer:?}");
+                    // attempts refused unchecked (an address over its limit)
+                    // are not worth a line each: a client could flood the log
+                    if checked {
+                        tracing::warn!("websocket: wrong password from {peer:?}");
+                    } else {
+                        tracing::debug!(
+                            "websocket: login from {peer:?} refused (too many wrong passwords)"
+                        );
+                    }
                     tokio::time::sleep(AUTH_FAILURE_DELAY).await;
                     let _ = send(&mut socket, proto::auth_error(&token3)).await;
                     return false;

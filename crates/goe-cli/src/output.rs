@@ -422,7 +422,7 @@ pub fn sent_text(key: &str, json: &serde_json::Value) -> String {
     // a password or key typed on the command line is never echoed (the
     // charger's own mask, as in its error texts)
     if goe_keys::key(key).is_some_and(|d| d.secret != goe_keys::Secret::No) {
-        return "********".to_owned();
+        return goe_keys::render::MASK.to_owned();
     }
     if let (Some(def), Some(v)) = (goe_keys::key(key), json.as_i64())
         && let Some(name) = def.enum_name(v)

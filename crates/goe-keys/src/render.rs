@@ -39,10 +39,19 @@ pub fn write_value(def: &KeyDef, value: &Value, out: &mut String) {
 
 /// The byte range of the password in `scheme://user:password@host…`: after
 /// the first `:` of the user info, up to the last `@` (how the MQTT client
-/// splits `mcu`). `None` without user info, password or with an empty one.
+/// splits `mcu`). Without an `@`, what follows a `:` of the authority is a
+/// password too unless it is a port number (`mqtt://me:secret` was meant as
+/// user and password; the client refuses it as a bad port, and nothing may
+/// show it). `None` without a password or with an empty one.
 pub fn url_password_range(url: &str) -> Option<std::ops::Range<usize>> {
     let start = url.find("://").map_or(0, |i| i + 3);
-    let at = start + url[start..].rfind('@')?;
+    let Some(at) = url[start..].rfind('@').map(|i| start + i) else {
+        let end = url[start..].find('/').map_or(url.len(), |i| start + i);
+        let colon = start + url[start..end].find(':')?;
+        let after = &url[colon + 1..end];
+        let is_port = after.bytes().all(|b| b.is_ascii_digit());
+        return (!after.is_empty() && !is_port).then_some(colon + 1..end);
+    };
     let colon = start + url[start..at].find(':')?;
     (colon + 1 < at).then_some(colon + 1..at)
 }
@@ -104,6 +113,10 @@ mod tests {
             ("mqtt://me@host", "mqtt://me@host"),
             ("mqtt://me:@host", "mqtt://me:@host"),
             ("mqtt://host:1883", "mqtt://host:1883"),
+            // no `@`: a non-numeric "port" is what the user meant as a password
+            ("mqtt://me:hunter2", "mqtt://me:********"),
+            ("mqtt://me:hunter2/x", "mqtt://me:********/x"),
+            ("mqtt://host:", "mqtt://host:"),
             ("me:pw@host", "me:********@host"),
             ("", ""),
         ];

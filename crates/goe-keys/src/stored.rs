@@ -3,7 +3,7 @@
 //! A stored value must satisfy the same rules as a write through the API
 //! ([`crate::set::validate`], one rule source), so a hand-edited or damaged
 //! document cannot smuggle in an `amp` of 200 or a 100,000-character `fna`.
-//! Two differences from an API write, both because the firmware itself wrote
+//! Where it differs from an API write, it is because the firmware itself wrote
 //! these values:
 //!
 //! - keys the API cannot write but the firmware persists (counters such as

@@ -422,3 +422,39 @@ async fn an_oversized_set_is_refused_on_result_and_the_session_stays() {
     assert_eq!(api.value("amp").await, Some(Value::from(10)));
     assert_eq!(charger_connections(&broker), 1, "{}", broker.log());
 }
+
+/// A `/set` payload that is not UTF-8 is refused like invalid JSON and
+/// stores nothing (it used to be stored with U+FFFD in place of the bytes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_set_that_is_not_utf8_is_refused_and_stores_nothing() {
+    let broker = Broker::start();
+    let topic = |k: &str, suffix: &str| format!("{PREFIX}{k}{suffix}");
+    let mut live = Sub::connect(
+        broker.port,
+        "test-live",
+        &[&topic("fna", "/result"), &topic("mcc", "")],
+    )
+    .await;
+    let url = broker.url();
+    let mut args = MANUAL.to_vec();
+    args.extend(["--mqtt", url.as_str()]);
+    let charger = Charger::fresh_with(&args);
+    let api = charger.api();
+    live.wait_payload(&topic("mcc", ""), "true").await;
+    let before = api.value("fna").await;
+    live.publish_bytes(&topic("fna", "/set"), b"\"gar\xffage\"")
+        .await;
+    let got = live
+        .wait_for(&topic("fna", "/result"), |_| true, "the refusal")
+        .await;
+    assert!(
+        got.payload.starts_with("invalid json InvalidInput"),
+        "{}",
+        got.payload
+    );
+    assert_eq!(api.value("fna").await, before);
+    // a text payload on the same session still works
+    live.publish(&topic("fna", "/set"), "\"garage\"").await;
+    live.wait_payload(&topic("fna", "/result"), "success").await;
+    assert_eq!(api.value("fna").await, Some(Value::from("garage")));
+}

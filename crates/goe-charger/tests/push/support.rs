@@ -494,6 +494,14 @@ impl Sub {
             .await
             .expect("queue publish");
     }
+
+    /// Publishes raw bytes (QoS 1, not retained): payloads that are not text.
+    pub async fn publish_bytes(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.to_vec())
+            .await
+            .expect("queue publish");
+    }
 }
 
 impl Drop for Sub {
