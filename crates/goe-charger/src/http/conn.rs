@@ -477,7 +477,10 @@ impl Wire {
         }
         let last = self.registry.epoch
             + Duration::from_nanos(self.shared.last_active.load(Ordering::Relaxed));
-        if self.framer.in_body() {
+        // inside a body, or past what the framer can follow (hyper fails
+        // such a body, but nothing may keep a connection open forever): a
+        // pause as long as the header timeout ends the connection
+        if !self.framer.at_head() {
             return Some((last + self.limits.header_timeout, Deadline::Body));
         }
         if self.framer.at_head() && self.shared.in_flight.load(Ordering::Acquire) == 0 {
@@ -836,14 +839,28 @@ mod tests {
         })
     }
 
-    /// Sends `request`, half-closes, and reads the whole answer.
-    fn exchange(request: &[u8]) -> Vec<u8> {
+    /// Sends `request` (then half-closes when `half_close`) and reads the
+    /// whole answer, until the server closes; `None` when the server neither
+    /// answered nor closed within 10 s.
+    fn exchange(request: &[u8], half_close: bool) -> Option<Vec<u8>> {
         let mut s = std::net::TcpStream::connect(server()).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let _ = s.write_all(request);
+        if half_close {
+            s.shutdown(std::net::Shutdown::Write).unwrap();
+        }
         let mut all = Vec::new();
-        let _ = s.read_to_end(&mut all);
-        all
+        match s.read_to_end(&mut all) {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                None
+            }
+            _ => Some(all),
+        }
     }
 
     #[test]
@@ -879,8 +896,11 @@ mod tests {
     proptest! {
         #![proptest_config(config())]
 
-        /// Arbitrary bytes through the whole stack (normalizer + hyper): an
-        /// answer, if any, always has a status, a `Content-Type` and a body.
+        /// Arbitrary bytes through the whole stack (normalizer + hyper): every
+        /// head gets an answer with a status, a `Content-Type` and a body (an
+        /// incomplete one 408 after the header timeout), then the server
+        /// closes; an incomplete head followed by EOF (the client half-closes)
+        /// is closed without an answer.
         #[test]
         fn hyper_never_answers_with_an_empty_body(
             line in prop::collection::vec(byte(), 0..80),
@@ -892,15 +912,79 @@ mod tests {
             request.extend_from_slice(b" HTTP/1.1\r\nConnection: close\r\nX: ");
             request.extend_from_slice(&header);
             request.extend_from_slice(end.as_bytes());
-            let all = exchange(&request);
-            if all.is_empty() {
-                return Ok(()); // an incomplete head: closed after the header timeout
+            let incomplete = super::super::head::analyze(&request) == super::super::head::Head::Incomplete;
+            // the client gives up inside a head (EOF): nothing to answer, the
+            // connection is closed at once
+            if incomplete {
+                let all = exchange(&request, true);
+                prop_assert_eq!(all, Some(Vec::new()), "an incomplete head, then EOF");
             }
+            // every head is answered: a complete one at once, an incomplete
+            // one with 408 after the header timeout; then the server closes
+            let all = exchange(&request, false);
+            prop_assert!(all.is_some(), "neither answered nor closed");
+            let all = all.unwrap_or_default();
+            prop_assert!(!all.is_empty(), "no answer");
             let text = String::from_utf8_lossy(&all).into_owned();
             let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
             prop_assert!(head.starts_with("HTTP/1.1 "), "{}", text);
             prop_assert!(head.contains("content-type: "), "{}", text);
             prop_assert!(!body.is_empty(), "{}", text);
+            if incomplete {
+                prop_assert!(head.starts_with("HTTP/1.1 408 "), "{}", text);
+            }
         }
+    }
+
+    /// A chunked POST whose size line has leading zeros (hyper takes any
+    /// number), then a pipelined head with a raw quote: the framer follows
+    /// the body, so the second head is still normalized and answered.
+    #[test]
+    fn a_head_after_a_chunked_body_is_still_normalized() {
+        for size in ["5", "00000000000000005", "0000000000000000000000000005"] {
+            let request = format!(
+                "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nhello\r\n0\r\n\r\n\
+                 GET /x?a=\"b\" HTTP/1.1\r\nConnection: close\r\n\r\n"
+            );
+            let all = exchange(request.as_bytes(), false).expect("answered and closed");
+            let text = String::from_utf8_lossy(&all);
+            assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{size}: {text}");
+        }
+    }
+
+    /// Even past what the framer can follow (a body hyper fails), a
+    /// connection has a deadline: nothing keeps it open forever.
+    #[test]
+    fn an_opaque_connection_still_has_a_deadline() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (tcp, peer) = listener.accept().await.unwrap();
+            let registry = Arc::new(Registry::new(4));
+            let (id, shared) = registry.admit(peer);
+            let limits = Limits {
+                header_timeout: Duration::from_millis(100),
+                ..Limits::default()
+            };
+            let mut wire = Wire::new(tcp, id, shared, registry, limits);
+            let head = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+            assert_eq!(wire.framer.step(head), Step::Pass(head.len()));
+            assert_eq!(wire.deadline().map(|d| d.1), Some(Deadline::Body));
+            // a size line hyper fails: the framer follows nothing more
+            assert_eq!(wire.framer.step(b"zz\r\n"), Step::Pass(4));
+            assert!(!wire.framer.at_head() && !wire.framer.in_body());
+            let (at, kind) = wire
+                .deadline()
+                .expect("an opaque connection has a deadline");
+            assert_eq!(kind, Deadline::Body);
+            assert!(at <= Instant::now() + limits.header_timeout);
+            drop(client);
+        });
     }
 }

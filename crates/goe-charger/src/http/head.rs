@@ -429,7 +429,7 @@ enum Phase {
 /// Position inside a chunked body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Chunk {
-    /// In the hex size (`digits` so far).
+    /// In the hex size (`digits` so far, saturating: only `> 0` matters).
     Size { size: u64, digits: u8 },
     /// In a chunk extension, up to the line end.
     Ext { size: u64 },
@@ -552,11 +552,19 @@ fn chunked(mut c: Chunk, input: &[u8]) -> (usize, Phase) {
         c = match c {
             Chunk::Data(n) => Chunk::Data(n),
             Chunk::Size { size, digits } => match b {
-                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' if digits < 15 => {
+                b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => {
+                    // hyper takes any number of leading zeros and fails only
+                    // a size that overflows a u64: the same rule here
                     let d = (b as char).to_digit(16).unwrap_or(0);
+                    let Some(size) = size
+                        .checked_mul(16)
+                        .and_then(|s| s.checked_add(u64::from(d)))
+                    else {
+                        return (input.len(), Phase::Opaque);
+                    };
                     Chunk::Size {
-                        size: size * 16 + u64::from(d),
-                        digits: digits + 1,
+                        size,
+                        digits: digits.saturating_add(1),
                     }
                 }
                 b';' | b' ' | b'\t' if digits > 0 => Chunk::Ext { size },
@@ -789,6 +797,67 @@ mod tests {
         }
         assert_eq!(&chunked[pos..], b"GET");
         assert_eq!(f.step(&chunked[pos..]), Step::Hold);
+    }
+
+    /// Steps `stream` through `f` byte by byte until it is at a head again;
+    /// returns where that head starts.
+    fn through_body(f: &mut Framer, stream: &[u8], mut pos: usize) -> usize {
+        while !f.at_head() {
+            assert!(pos < stream.len(), "the framer lost the body's end");
+            let Step::Pass(n) = f.step(&stream[pos..pos + 1]) else {
+                panic!("a body byte is not passed")
+            };
+            pos += n;
+        }
+        pos
+    }
+
+    #[test]
+    fn chunk_sizes_with_leading_zeros_are_followed_like_hyper() {
+        // hyper 1.x takes any number of leading zeros (it checks overflow
+        // only); a framer that gave up on them passed every later head
+        // unnormalized and without timeouts
+        let next = b"GET /api/status?filter=\"amp\" HTTP/1.1\r\n\r\n";
+        for size in [
+            "00000000000000001",
+            "0000000000000000000000000000000001",
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001",
+        ] {
+            let mut stream = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            stream.extend_from_slice(format!("{size}\r\nx\r\n000\r\n\r\n").as_bytes());
+            let body_end = stream.len();
+            stream.extend_from_slice(next);
+            let mut f = Framer::default();
+            let Step::Pass(h) = f.step(&stream) else {
+                panic!()
+            };
+            assert!(f.in_body());
+            assert_eq!(through_body(&mut f, &stream, h), body_end, "{size}");
+            // the pipelined head is still normalized
+            match f.step(&stream[body_end..]) {
+                Step::Replace { consumed, head } => {
+                    assert_eq!(consumed, next.len());
+                    assert!(head.starts_with(b"GET /api/status?filter=%22amp%22 HTTP/1.1\r\n"));
+                }
+                other => panic!("{size}: {other:?}"),
+            }
+            // and in one step as well
+            let mut f = Framer::default();
+            let Step::Pass(h) = f.step(&stream) else {
+                panic!()
+            };
+            assert_eq!(f.step(&stream[h..]), Step::Pass(body_end - h), "{size}");
+            assert!(f.at_head());
+        }
+        // 16 significant hex digits fit a u64 (hyper takes them), 17 do not
+        let mut f = Framer::default();
+        let _ = f.step(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(f.step(b"00ffffffffffffffff\r\n"), Step::Pass(20));
+        assert!(f.in_body());
+        let mut f = Framer::default();
+        let _ = f.step(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(f.step(b"10000000000000000\r\n"), Step::Pass(19));
+        assert!(!f.in_body() && !f.at_head(), "overflow: hyper fails it");
     }
 
     fn config() -> Config {

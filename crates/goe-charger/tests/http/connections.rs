@@ -25,6 +25,62 @@ fn socket_fds(pid: u32) -> usize {
         .unwrap_or(0)
 }
 
+/// Polls `socket_fds(pid)` until `ok` holds for it or 10 s pass; returns
+/// the last count (the caller asserts on it). Closing is asynchronous: a
+/// fixed sleep is too short on a loaded machine.
+fn socket_fds_until(pid: u32, ok: impl Fn(usize) -> bool) -> usize {
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = socket_fds(pid);
+        if ok(n) || Instant::now() >= end {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The socket count once it has settled: the same for 500 ms (at most 10 s).
+fn settled_socket_fds(pid: u32) -> usize {
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut last = socket_fds(pid);
+    let mut since = Instant::now();
+    while Instant::now() < end && since.elapsed() < Duration::from_millis(500) {
+        std::thread::sleep(Duration::from_millis(50));
+        let n = socket_fds(pid);
+        if n != last {
+            last = n;
+            since = Instant::now();
+        }
+    }
+    last
+}
+
+/// Reads exactly one answer (head and `Content-Length` body) from a
+/// keep-alive connection, however the bytes are split across reads.
+fn read_one_answer(s: &mut TcpStream) -> Vec<u8> {
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            s.read(&mut byte).expect("an answer within 10 s"),
+            1,
+            "closed"
+        );
+        got.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no content-length: {head}"));
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).expect("the body within 10 s");
+    got.extend_from_slice(&body);
+    got
+}
+
 /// Resident memory of the process, KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -56,6 +112,33 @@ fn read_until_closed(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, Option<Dur
         }
     }
     (got, None)
+}
+
+/// Reads until an answer's head has come or the server closed (10 s at
+/// most): what came, and whether the connection was closed.
+fn read_until_closed_or_answered(s: &mut TcpStream) -> (Vec<u8>, bool) {
+    let end = Instant::now() + Duration::from_secs(10);
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while Instant::now() < end && head_end(&got).is_none() {
+        match s.read(&mut chunk) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return (got, true),
+        }
+    }
+    (got, false)
+}
+
+fn head_end(got: &[u8]) -> Option<usize> {
+    got.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
 const KEEP_ALIVE_REQUEST: &[u8] = b"GET /api/status?filter=amp HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -114,16 +197,19 @@ fn idle_keepalive_connections_are_closed_after_the_idle_timeout() {
     let (got, closed) = read_until_closed(&mut silent, Duration::from_secs(8));
     assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
     assert!(closed.is_some(), "a silent connection stayed open");
-    // a connection that keeps asking stays open across the timeout
+    // a connection that keeps asking stays open across the timeout (pauses
+    // of 250 ms against a 1 s timeout: room for a loaded machine)
     let mut busy = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
-    for _ in 0..6 {
-        busy.write_all(KEEP_ALIVE_REQUEST).unwrap();
-        let mut chunk = [0u8; 4096];
-        busy.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let n = busy.read(&mut chunk).unwrap();
-        assert!(chunk[..n].starts_with(b"HTTP/1.1 200"));
-        std::thread::sleep(Duration::from_millis(400));
+    for i in 0..10 {
+        busy.write_all(KEEP_ALIVE_REQUEST)
+            .unwrap_or_else(|e| panic!("request #{i}: {e}"));
+        let answer = read_one_answer(&mut busy);
+        assert!(
+            answer.starts_with(b"HTTP/1.1 200"),
+            "request #{i}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+        std::thread::sleep(Duration::from_millis(250));
     }
 }
 
@@ -131,15 +217,23 @@ fn idle_keepalive_connections_are_closed_after_the_idle_timeout() {
 fn a_full_listener_closes_the_least_recently_used_and_answers_a_new_client() {
     let ch = Charger::fresh_with(&["--max-connections", "8"]);
     let pid = ch.pid();
-    let base = socket_fds(pid);
+    let base = settled_socket_fds(pid);
     let mut idle = Vec::new();
     for _ in 0..40 {
         let mut s = TcpStream::connect(("127.0.0.1", ch.port)).unwrap();
         s.write_all(KEEP_ALIVE_REQUEST).unwrap();
         idle.push(s);
     }
-    std::thread::sleep(Duration::from_millis(500));
-    let open = socket_fds(pid);
+    // every connection was accepted (and the oldest closed) once all 40
+    // are answered or closed; the count then holds the cap
+    for (i, s) in idle.iter_mut().enumerate() {
+        let (got, closed) = read_until_closed_or_answered(s);
+        assert!(
+            closed || got.starts_with(b"HTTP/1.1 200"),
+            "connection #{i}: neither answered nor closed"
+        );
+    }
+    let open = socket_fds_until(pid, |n| n <= base + 8);
     assert!(
         open <= base + 8,
         "{open} sockets open (listener {base} + at most 8 connections)"
@@ -150,11 +244,15 @@ fn a_full_listener_closes_the_least_recently_used_and_answers_a_new_client() {
     // kept some connections (at most its cap) rather than closing them all.
     // Which ones survive a burst depends on the order in which their answers
     // were sent (least recently *used*, not least recently opened).
-    let (_, first) = read_until_closed(&mut idle[0], Duration::from_secs(2));
+    let (_, first) = read_until_closed(&mut idle[0], Duration::from_secs(10));
     assert!(
         first.is_some(),
         "the least recently used connection is closed"
     );
+    // the purge for the new client has reached the sockets (closed on the
+    // server's side): what is not closed now stays open
+    let open = socket_fds_until(pid, |n| n <= base + 8);
+    assert!(open <= base + 8, "{open} sockets open after the new client");
     let still_open = idle[1..]
         .iter_mut()
         .map(|s| read_until_closed(s, Duration::from_millis(150)).1)
@@ -174,9 +272,8 @@ fn two_thousand_idle_sockets_neither_exhaust_nor_starve_and_memory_comes_back() 
     for _ in 0..20 {
         normal_request(ch.port);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let base = settled_socket_fds(pid);
     let idle_rss = rss_kib(pid);
-    let base = socket_fds(pid);
     let mut storm = Vec::new();
     for _ in 0..2000 {
         match TcpStream::connect(("127.0.0.1", ch.port)) {
@@ -187,10 +284,19 @@ fn two_thousand_idle_sockets_neither_exhaust_nor_starve_and_memory_comes_back() 
             Err(e) => panic!("connect #{} failed: {e}", storm.len()),
         }
     }
-    std::thread::sleep(Duration::from_millis(500));
-    let storm_rss = rss_kib(pid);
-    let open = socket_fds(pid);
+    // every connection of the storm is accepted: answered or closed
+    for (i, s) in storm.iter_mut().enumerate() {
+        let (got, closed) = read_until_closed_or_answered(s);
+        assert!(
+            closed || got.starts_with(b"HTTP/1.1 200"),
+            "storm connection #{i}: neither answered nor closed"
+        );
+    }
     let cap = goe_charger::http::conn::DEFAULT_MAX_CONNECTIONS;
+    // the server accepts (and purges) the storm asynchronously: wait until
+    // it holds the cap, at most 10 s
+    let open = socket_fds_until(pid, |n| n <= base + cap + 2);
+    let storm_rss = rss_kib(pid);
     assert!(
         open <= base + cap + 2,
         "{open} sockets open during the storm (cap {cap})"
