@@ -331,6 +331,9 @@ impl Store {
 
     /// Replaces the document atomically and durably. When this returns `Ok`,
     /// the document is on disk; on `Err`, the previous document is unchanged.
+    /// A directory fsync failing after the rename is retried once, then
+    /// logged and not an `Err`: the disk holds the new document by then, and
+    /// an `Err` would make the caller undo in memory what a restart reads.
     pub fn save(&mut self, doc: &Document) -> Result<(), StoreError> {
         if let Some(source) = injected_fault() {
             return Err(StoreError::Write {
@@ -361,14 +364,14 @@ impl Store {
         // while the disk has the new one, so a failed directory fsync is
         // retried once and then only logged (it matters on power loss alone,
         // where the rename may be undone and the old, intact document read).
-        if let Err(first) = sync_dir(&self.dir) {
-            if let Err(e) = sync_dir(&self.dir) {
-                tracing::warn!(
-                    "saved {} but could not fsync its directory ({first}; retry: {e}); \
+        if let Err(first) = sync_dir(&self.dir)
+            && let Err(e) = sync_dir(&self.dir)
+        {
+            tracing::warn!(
+                "saved {} but could not fsync its directory ({first}; retry: {e}); \
                      after a power loss the previous configuration may come back",
-                    self.path.display()
-                );
-            }
+                self.path.display()
+            );
         }
         Ok(())
     }
