@@ -9,6 +9,7 @@
 //!   until [`SimClock::advance`] moves it forward (`POST /sim/advance`).
 
 use goe_engine::SimTime;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -48,7 +49,17 @@ pub struct SimClock {
     advanced_ms: AtomicI64,
     /// Held for the whole of a `/sim/advance` (device or fleet), so two
     /// advances run one after the other instead of interleaving their slices.
-    advancing: parking_lot::Mutex<()>,
+    /// An async mutex: a queued advance waits in its async handler
+    /// ([`SimClock::advance_turn`]), costing no blocking-pool thread.
+    advancing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The right to run one advance: while it is alive, no other advance of the
+/// same clock runs ([`SimClock::advance_turn`]). Move it into the blocking
+/// task that runs the advance.
+#[derive(Debug)]
+pub struct AdvanceTurn {
+    _guard: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// The host's wall-clock time as a [`SimTime`].
@@ -83,13 +94,24 @@ impl SimClock {
             started: Instant::now(),
             origin,
             advanced_ms: AtomicI64::new(0),
-            advancing: parking_lot::Mutex::new(()),
+            advancing: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
-    /// Serialises advances: hold the guard while an advance runs its slices.
-    pub fn advance_lock(&self) -> parking_lot::MutexGuard<'_, ()> {
-        self.advancing.lock()
+    /// Serialises advances: waits (asynchronously, holding no thread) until
+    /// no other advance runs; hold the turn while an advance runs its slices.
+    pub async fn advance_turn(&self) -> AdvanceTurn {
+        AdvanceTurn {
+            _guard: self.advancing.clone().lock_owned().await,
+        }
+    }
+
+    /// [`SimClock::advance_turn`] for a caller already in a blocking context
+    /// (never from an async task: it parks the thread).
+    pub fn advance_turn_blocking(&self) -> AdvanceTurn {
+        AdvanceTurn {
+            _guard: self.advancing.clone().blocking_lock_owned(),
+        }
     }
 
     /// Where advancing a manual clock by `ms` would take it, without moving it.

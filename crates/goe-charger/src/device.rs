@@ -7,7 +7,7 @@
 //! leaves both memory and disk as they were before the request. No lock is
 //! held across a long simulated span ([`Device::advance`]).
 
-use crate::clock::{ClockMode, SimClock};
+use crate::clock::{AdvanceTurn, ClockMode, SimClock};
 use crate::profiles::Profiles;
 use crate::status_cache::StatusCache;
 use axum::body::Bytes;
@@ -72,6 +72,32 @@ const ADVANCE_CHUNK_MS: i64 = 60_000;
 /// Longest single `/sim/advance`: ten years.
 pub const MAX_ADVANCE_MS: i64 = 10 * 366 * 24 * 3600 * 1000;
 
+/// The refusal of an advance out of range (one text for device and fleet).
+const ADVANCE_RANGE: &str = "seconds must be more than 0 and at most 10 years (316224000)";
+
+/// The one range check of `/sim/advance` (device and fleet): 1 ms up to
+/// [`MAX_ADVANCE_MS`].
+pub fn check_advance_ms(ms: i64) -> Result<(), SimFailure> {
+    if (1..=MAX_ADVANCE_MS).contains(&ms) {
+        Ok(())
+    } else {
+        Err(SimFailure::BadRequest(ADVANCE_RANGE.into()))
+    }
+}
+
+/// The `seconds` of `/sim/advance` as checked milliseconds (rounded to the
+/// millisecond); the refusal names the value given.
+pub fn advance_ms(seconds: f64) -> Result<i64, SimFailure> {
+    let ms = (seconds * 1000.0).round();
+    if !(seconds > 0.0 && ms >= 1.0 && ms <= MAX_ADVANCE_MS as f64) {
+        return Err(SimFailure::BadRequest(format!(
+            "{ADVANCE_RANGE}, got {seconds}"
+        )));
+    }
+    check_advance_ms(ms as i64)?;
+    Ok(ms as i64)
+}
+
 struct Inner {
     charger: Charger,
     store: Store,
@@ -107,6 +133,9 @@ pub struct Device {
     clock: Arc<SimClock>,
     seed: u64,
     profiles: Profiles,
+    /// This process's claim on the data directory (`None` inside a fleet,
+    /// whose root is claimed by the [`crate::fleet::Fleet`]).
+    _dir_lock: Option<goe_store::DirLock>,
 }
 
 /// A change to the simulated world (`/sim/…`).
@@ -170,8 +199,10 @@ impl Device {
     ///
     /// The directory is claimed for this process (a second process on it is
     /// refused, naming the holder's pid: [`goe_store::DirLock`]). When the
-    /// open fails and the directory did not exist before, it is removed
-    /// again: a start that never served leaves nothing behind.
+    /// open fails and this process created the directory, it is removed
+    /// again while still locked ([`goe_store::Claim`]): a start that never
+    /// served leaves nothing behind, and a start refused because another
+    /// process holds the directory never touches it.
     pub fn open(
         data_dir: &Path,
         serial: Option<&str>,
@@ -199,12 +230,15 @@ impl Device {
         seed: u64,
         lock: bool,
     ) -> Result<Device, DeviceError> {
-        let fresh = !data_dir.exists();
-        let opened = Device::boot(data_dir, serial, clock, seed, lock);
-        if opened.is_err() && fresh {
-            let _ = std::fs::remove_dir_all(data_dir);
-        }
-        opened
+        // removes the directory again if this start created it and fails
+        let claim = if lock {
+            goe_store::Claim::acquire(data_dir)?
+        } else {
+            goe_store::Claim::inside_claimed(data_dir)?
+        };
+        let mut device = Device::boot(data_dir, serial, clock, seed)?;
+        device._dir_lock = claim.keep();
+        Ok(device)
     }
 
     fn boot(
@@ -212,13 +246,8 @@ impl Device {
         serial: Option<&str>,
         clock: Arc<SimClock>,
         seed: u64,
-        lock: bool,
     ) -> Result<Device, DeviceError> {
-        let (mut store, doc) = if lock {
-            Store::open(data_dir)?
-        } else {
-            Store::open_claimed(data_dir)?
-        };
+        let (mut store, doc) = Store::open_claimed(data_dir)?;
         let serial = match (&doc, serial) {
             (Some(doc), Some(requested)) if doc.serial != requested => {
                 return Err(DeviceError::SerialMismatch {
@@ -254,6 +283,7 @@ impl Device {
             clock,
             seed,
             profiles: Profiles::builtin(),
+            _dir_lock: None,
         })
     }
 
@@ -551,7 +581,8 @@ impl Device {
     /// Blocking (fsync, long advances): call from a blocking context.
     pub fn sim(&self, action: SimAction) -> Result<String, SimFailure> {
         if let SimAction::Advance(ms) = action {
-            return self.advance(ms);
+            // async callers take the turn before `spawn_blocking` instead
+            return self.advance(ms, self.clock.advance_turn_blocking());
         }
         let mut inner = self.inner.lock();
         let now = self.clock.now();
@@ -605,15 +636,11 @@ impl Device {
     /// a save fails, that slice is undone (memory and clock as before it; no
     /// request ever saw it) and the advance stops with
     /// [`SimFailure::NotPersisted`], naming how far it got; the slices before
-    /// it are on disk. Two advances never interleave ([`SimClock::advance_lock`]).
-    /// Blocking: call from a blocking context.
-    pub fn advance(&self, ms: i64) -> Result<String, SimFailure> {
-        if !(1..=MAX_ADVANCE_MS).contains(&ms) {
-            return Err(SimFailure::BadRequest(
-                "seconds must be more than 0 and at most 10 years (316224000)".into(),
-            ));
-        }
-        let _one_at_a_time = self.clock.advance_lock();
+    /// it are on disk. Two advances never interleave: the caller holds the
+    /// clock's [`AdvanceTurn`] (taken in the async handler, so a queued
+    /// advance holds no blocking thread). Blocking: call from a blocking context.
+    pub fn advance(&self, ms: i64, _turn: AdvanceTurn) -> Result<String, SimFailure> {
+        check_advance_ms(ms)?;
         let bad_clock = |e: crate::clock::ClockError| SimFailure::BadRequest(e.to_string());
         let start = self.clock.now();
         let target = self.clock.target(ms).map_err(bad_clock)?;

@@ -36,8 +36,9 @@ pub struct Fleet {
     schedules: Vec<Vec<DailyCar>>,
     /// Car profiles for the schedules.
     profiles: Profiles,
-    /// This process's claim on the fleet's root directory.
-    _root_lock: goe_store::DirLock,
+    /// This process's claim on the fleet's root directory: one for the
+    /// whole fleet (one file descriptor, not one per charger).
+    _root_lock: Option<goe_store::DirLock>,
 }
 
 /// The serial of the `i`-th charger of a fleet starting at `base`.
@@ -70,13 +71,11 @@ impl Fleet {
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, DeviceError> {
-        let fresh = !root.exists();
-        let opened = Fleet::open_chargers(root, count, base, clock, seed, profiles, progress);
-        if opened.is_err() && fresh {
-            // a start that never served leaves no half-claimed directory
-            let _ = std::fs::remove_dir_all(root);
-        }
-        opened
+        // a start that never served leaves no half-claimed directory
+        let claim = goe_store::Claim::acquire(root)?;
+        let mut fleet = Fleet::open_chargers(root, count, base, clock, seed, profiles, progress)?;
+        fleet._root_lock = claim.keep();
+        Ok(fleet)
     }
 
     fn open_chargers(
@@ -88,8 +87,6 @@ impl Fleet {
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, DeviceError> {
-        // one claim for the whole fleet (one file descriptor, not one per charger)
-        let root_lock = goe_store::DirLock::acquire(root).map_err(DeviceError::Store)?;
         let mut devices = Vec::with_capacity(count);
         let mut by_serial = HashMap::with_capacity(count);
         for i in 0..count {
@@ -114,7 +111,7 @@ impl Fleet {
             stepping: parking_lot::Mutex::new(()),
             schedules: Vec::new(),
             profiles: profiles.clone(),
-            _root_lock: root_lock,
+            _root_lock: None,
         })
     }
 
@@ -141,23 +138,9 @@ impl Fleet {
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, String> {
-        let fresh = !root.exists();
-        let opened = Fleet::configure(root, file, clock, seed, profiles, progress);
-        if opened.is_err() && fresh {
-            let _ = std::fs::remove_dir_all(root);
-        }
-        opened
-    }
-
-    fn configure(
-        root: &Path,
-        file: &FleetFile,
-        clock: Arc<SimClock>,
-        seed: u64,
-        profiles: &Profiles,
-        progress: &dyn Fn(&str, usize),
-    ) -> Result<Fleet, String> {
-        let mut fleet = Fleet::open_with_progress(
+        // removed again (while still locked) if this start created it and fails
+        let claim = goe_store::Claim::acquire(root).map_err(|e| e.to_string())?;
+        let mut fleet = Fleet::open_chargers(
             root,
             file.count(),
             file.base_serial,
@@ -167,6 +150,19 @@ impl Fleet {
             progress,
         )
         .map_err(|e| e.to_string())?;
+        fleet.configure(file, profiles, progress)?;
+        fleet._root_lock = claim.keep();
+        Ok(fleet)
+    }
+
+    /// Saves the fleet file's configuration writes and reads its schedules.
+    fn configure(
+        &mut self,
+        file: &FleetFile,
+        profiles: &Profiles,
+        progress: &dyn Fn(&str, usize),
+    ) -> Result<(), String> {
+        let fleet = self;
         let mut schedules = Vec::with_capacity(fleet.devices.len());
         for (i, device) in fleet.devices.iter().enumerate() {
             let spec = file.spec(i).expect("count matches");
@@ -189,7 +185,7 @@ impl Fleet {
             progress(CONFIGURING, i + 1);
         }
         fleet.schedules = schedules;
-        Ok(fleet)
+        Ok(())
     }
 
     /// Plugs and unplugs the scheduled cars whose time falls in (t, next].
@@ -306,14 +302,11 @@ impl Fleet {
     /// [`SimFailure::NotPersisted`] naming the charger; the time already
     /// advanced stays (other requests saw it), that charger's counters stay
     /// unsaved in memory and are retried by its next save. Two advances run
-    /// one after the other. Blocking.
-    pub fn advance(&self, ms: i64) -> Result<(), SimFailure> {
-        if !(1..=crate::device::MAX_ADVANCE_MS).contains(&ms) {
-            return Err(SimFailure::BadRequest(
-                "seconds must be more than 0 and at most 10 years (316224000)".into(),
-            ));
-        }
-        let _one_at_a_time = self.clock.advance_lock();
+    /// one after the other: the caller holds the clock's
+    /// [`crate::clock::AdvanceTurn`], taken in the async handler so a queued
+    /// advance holds no blocking thread. Blocking.
+    pub fn advance(&self, ms: i64, _turn: crate::clock::AdvanceTurn) -> Result<(), SimFailure> {
+        crate::device::check_advance_ms(ms)?;
         let bad = |e: crate::clock::ClockError| SimFailure::BadRequest(e.to_string());
         let start = self.clock.now();
         let target = self.clock.target(ms).map_err(bad)?;

@@ -130,7 +130,14 @@ pub async fn handle(
         },
     };
     let dev = device.clone();
-    match tokio::task::spawn_blocking(move || dev.sim(action)).await {
+    let ran = if let SimAction::Advance(ms) = action {
+        // wait for the turn here, not on a blocking thread
+        let turn = device.clock().advance_turn().await;
+        tokio::task::spawn_blocking(move || dev.advance(ms, turn)).await
+    } else {
+        tokio::task::spawn_blocking(move || dev.sim(action)).await
+    };
+    match ran {
         Ok(Ok(state)) => json(StatusCode::OK, state),
         Ok(Err(SimFailure::BadRequest(msg))) => error(StatusCode::BAD_REQUEST, &msg),
         Ok(Err(SimFailure::NotPersisted(msg))) => error(StatusCode::INTERNAL_SERVER_ERROR, &msg),
@@ -281,13 +288,12 @@ fn action(device: &Device, name: &str, p: &Params) -> Result<SimAction, String> 
                 );
             }
             let seconds = parse_number("seconds", p.required("seconds")?)?;
-            let ms = (seconds * 1000.0).round();
-            if !(seconds > 0.0 && ms >= 1.0 && ms <= crate::device::MAX_ADVANCE_MS as f64) {
-                return Err(format!(
-                    "seconds must be more than 0 and at most 10 years (316224000), got {seconds}"
-                ));
+            match crate::device::advance_ms(seconds) {
+                Ok(ms) => SimAction::Advance(ms),
+                Err(SimFailure::BadRequest(msg) | SimFailure::NotPersisted(msg)) => {
+                    return Err(msg);
+                }
             }
-            SimAction::Advance(ms as i64)
         }
         "grid" => SimAction::Grid {
             pv_w: p.number("pv")?,
@@ -395,15 +401,20 @@ pub async fn handle_fleet(
             .iter()
             .find(|(k, _)| k == "seconds")
             .and_then(|(_, v)| v.parse::<f64>().ok());
-        let Some(seconds) = seconds.filter(|s| *s > 0.0 && *s <= 316_224_000.0) else {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "seconds must be more than 0 and at most 10 years (316224000)",
-            );
+        let checked = match seconds {
+            Some(seconds) => crate::device::advance_ms(seconds),
+            None => crate::device::check_advance_ms(0).map(|()| 0),
+        };
+        let ms = match checked {
+            Ok(ms) => ms,
+            Err(SimFailure::BadRequest(msg) | SimFailure::NotPersisted(msg)) => {
+                return error(StatusCode::BAD_REQUEST, &msg);
+            }
         };
         let f = fleet.clone();
-        let ms = (seconds * 1000.0) as i64;
-        return match tokio::task::spawn_blocking(move || f.advance(ms)).await {
+        // wait for the turn here, not on a blocking thread
+        let turn = fleet.clock().advance_turn().await;
+        return match tokio::task::spawn_blocking(move || f.advance(ms, turn)).await {
             Ok(Ok(())) => json_ok(target.sim_state()),
             Ok(Err(SimFailure::BadRequest(msg))) => error(StatusCode::BAD_REQUEST, &msg),
             Ok(Err(SimFailure::NotPersisted(msg))) => {

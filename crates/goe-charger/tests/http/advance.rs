@@ -21,6 +21,27 @@ use std::time::{Duration, Instant};
 const MAX_S: u64 = 316_224_000;
 const START: &str = "2024-06-03T06:00:00Z";
 
+/// Answers sampled during an advance: enough that a few answers delayed by
+/// the scheduler of a loaded 2-core CI machine do not move the median.
+const SAMPLES: usize = 100;
+
+/// Waits (polling `rbt`, with a deadline) until the simulated time moves:
+/// the advance has begun.
+async fn wait_until_time_moves(api: &Api) {
+    let rbt = || async {
+        api.value("rbt")
+            .await
+            .and_then(|v| v.as_i64())
+            .expect("rbt")
+    };
+    let first = rbt().await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rbt().await == first {
+        assert!(Instant::now() < deadline, "the advance never began");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Samples `/api/status` and `/api/set` on `api` while `advance` is running;
 /// returns the latencies and the `rbt` values seen.
 async fn sample_during(
@@ -29,8 +50,8 @@ async fn sample_during(
 ) -> (Vec<Duration>, Vec<i64>) {
     let mut latencies = Vec::new();
     let mut rbts = Vec::new();
-    tokio::time::sleep(Duration::from_millis(300)).await; // the advance has begun
-    for i in 0..40 {
+    wait_until_time_moves(api).await;
+    for i in 0..SAMPLES {
         let began = Instant::now();
         if i % 4 == 3 {
             let amp = 6 + (i % 10);
@@ -42,7 +63,7 @@ async fn sample_during(
             rbts.push(rbt);
         }
         latencies.push(began.elapsed());
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
     }
     assert!(
         !advance.is_finished(),
@@ -138,4 +159,52 @@ async fn concurrent_advances_do_not_interleave() {
     assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
     let rbt = api.value("rbt").await.unwrap().as_i64().unwrap();
     assert_eq!(rbt - rbt0, 2 * 86_400_000);
+}
+
+/// Advances queued behind a running one wait without a thread: with more of
+/// them queued than tokio has blocking threads (512), writes and status reads
+/// are still answered between the running advance's slices. Before, each
+/// queued advance parked a blocking thread on the clock's lock, and once the
+/// pool was used up every write waited for the ten-year advance to end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_advances_do_not_use_up_the_blocking_threads() {
+    const QUEUED: usize = 560;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goe-charger"));
+    cmd.args(["--listen", "127.0.0.1:0", "--max-connections", "2000"])
+        .arg("--data-dir")
+        .arg(tmp.path())
+        .args(["--clock", "manual", "--start", START]);
+    let ch = Proc::spawn(cmd, 1).expect("start");
+    let api = Api::new(ch.port());
+    let long = post_in_background(&api, &format!("/sim/advance?seconds={MAX_S}"));
+    wait_until_time_moves(&api).await;
+    let queued: Vec<_> = (0..QUEUED)
+        .map(|_| post_in_background(&api, "/sim/advance?seconds=1"))
+        .collect();
+    // for a few seconds after they were sent (long enough for all of them to
+    // reach the charger), every write is answered
+    let window = Instant::now();
+    let mut answered = 0;
+    while window.elapsed() < Duration::from_secs(5) {
+        let amp = (6 + answered % 10).to_string();
+        let r = tokio::time::timeout(Duration::from_secs(3), api.set(&[("amp", &amp)]))
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "a write waited over 3 s with {QUEUED} advances queued ({answered} answered)"
+                )
+            });
+        assert_eq!(r.status, 200, "{}", r.body);
+        answered += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !long.is_finished(),
+        "the long advance ended: nothing was queued behind it"
+    );
+    long.abort();
+    for q in queued {
+        q.abort();
+    }
 }

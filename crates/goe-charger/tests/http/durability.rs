@@ -200,3 +200,66 @@ async fn fleet_advance_is_refused_on_a_full_disk() {
     fleet.kill9();
     assert_eq!(stored(&member), before, "nothing unsaved was acknowledged");
 }
+
+/// Two chargers (or fleets) started at the same moment on one new data
+/// directory: one wins the directory's lock and serves, the other is refused
+/// and must leave the winner's directory as it is (its `config.json` and
+/// lock file; for a fleet, every charger's directory). Before, the loser saw
+/// the directory missing at its start and removed it after its refusal,
+/// deleting the live data of the winner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_refused_by_the_lock_leaves_the_winners_directory_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    for round in 0..10 {
+        let fleet = round % 2 == 1;
+        let dir = tmp.path().join(format!("round-{round}"));
+        let command = || {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_goe-charger"));
+            cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(&dir)
+                .args(MANUAL);
+            if fleet {
+                cmd.args(["--chargers", "2"]);
+            }
+            cmd
+        };
+        let listeners = if fleet { 2 } else { 1 };
+        let barrier = std::sync::Barrier::new(2);
+        let (a, b) = std::thread::scope(|s| {
+            let start = || {
+                let cmd = command();
+                barrier.wait();
+                Proc::spawn(cmd, listeners)
+            };
+            let a = s.spawn(start);
+            let b = s.spawn(start);
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        let (winner, refusal) = match (a, b) {
+            (Ok(w), Err(e)) | (Err(e), Ok(w)) => (w, e),
+            (Ok(_), Ok(_)) => panic!("round {round}: both claimed {}", dir.display()),
+            (Err(a), Err(b)) => panic!("round {round}: both refused: {a} / {b}"),
+        };
+        assert!(refusal.contains("in use"), "round {round}: {refusal}");
+        let data = if fleet {
+            vec![dir.join("100001"), dir.join("100002")]
+        } else {
+            vec![dir.clone()]
+        };
+        assert!(
+            dir.join("goe-charger.lock").exists(),
+            "round {round}: the winner's lock file is gone ({refusal})"
+        );
+        for d in &data {
+            assert!(
+                d.join("config.json").exists(),
+                "round {round}: {} lost its config.json ({refusal})",
+                d.display()
+            );
+        }
+        let api = Api::new(winner.port());
+        assert_eq!(api.set(&[("amp", "7")]).await.status, 200, "round {round}");
+        drop(winner);
+        assert_eq!(stored(&data[0])["amp"], json!(7), "round {round}");
+    }
+}
