@@ -5,12 +5,11 @@
 //! the charger restarts (`kill -9`), the disk holds the old value and the
 //! write acknowledged before the disk filled. The disk: see `tiny_disk`.
 
+use super::ws_auth::{auth_reply, hashed, secured};
 use crate::support::*;
 use crate::tiny_disk::{TinyDisk, stored};
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,13 +50,6 @@ async fn mqtt_set_is_refused_on_a_full_disk() {
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The hashed empty password for serial 012345 (see `ws.rs`'s `HASHED`).
-const EMPTY_HASH: &str = "JPppAbqaEdZw2FlNH+SduuuuKCkmO/dI";
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
 /// The next JSON text frame of `kind`, skipping others.
 async fn next_of(ws: &mut Ws, kind: &str) -> Value {
     let end = tokio::time::Instant::now() + WAIT;
@@ -84,16 +76,7 @@ async fn login(port: u16) -> Ws {
         .await
         .expect("WebSocket connect");
     let challenge = next_of(&mut ws, "authRequired").await;
-    let token3 = "0123456789abcdef0123456789abcdef";
-    let hash1 = sha256_hex(&format!(
-        "{}{EMPTY_HASH}",
-        challenge["token1"].as_str().unwrap()
-    ));
-    let hash = sha256_hex(&format!(
-        "{token3}{}{hash1}",
-        challenge["token2"].as_str().unwrap()
-    ));
-    let auth = json!({"type": "auth", "token3": token3, "hash": hash}).to_string();
+    let auth = auth_reply(hashed(""), &challenge);
     ws.send(Message::Text(auth.into())).await.unwrap();
     next_of(&mut ws, "authSuccess").await;
     ws
@@ -101,15 +84,8 @@ async fn login(port: u16) -> Ws {
 
 /// Sends a signed `setValue` and returns the `response`.
 async fn secured_set(ws: &mut Ws, id: u64, key: &str, value: Value) -> Value {
-    let data = json!({"type": "setValue", "requestId": id, "key": key, "value": value}).to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(EMPTY_HASH.as_bytes()).unwrap();
-    mac.update(data.as_bytes());
-    let hmac = hex::encode(mac.finalize().into_bytes());
-    let msg =
-        json!({"type": "securedMsg", "data": data, "requestId": format!("{id}sm"), "hmac": hmac});
-    ws.send(Message::Text(msg.to_string().into()))
-        .await
-        .unwrap();
+    let msg = secured(hashed(""), id, key, value);
+    ws.send(Message::Text(msg.into())).await.unwrap();
     next_of(ws, "response").await
 }
 

@@ -19,6 +19,7 @@
 //!   capture, `/mqtt?payload=`.
 //! - [`clients`]: the real Python clients.
 //! - [`secrets_everywhere`]: no secret in any output, at `RUST_LOG=trace`.
+//! - [`ws_auth`]: the client side of the WebSocket login and signed writes.
 //! - [`durability`]: MQTT `/set` and WebSocket `securedMsg` on a full disk.
 
 #[path = "../common/mod.rs"]
@@ -33,4 +34,5 @@ mod support;
 mod tiny_disk;
 mod v1;
 mod ws;
+mod ws_auth;
 mod ws_hardening;

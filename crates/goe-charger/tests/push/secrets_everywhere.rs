@@ -6,12 +6,11 @@
 //! frames (`fullStatus`, responses), every retained MQTT topic and every
 //! message the broker delivered.
 
+use super::ws_auth::{HASHED, auth_reply, hashed, secured};
 use crate::common::{BIN, Captured, SERIAL, enc};
 use crate::support::*;
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,19 +18,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// `base64(PBKDF2-HMAC-SHA512(pw, "012345", 100000, 256 B))[..32]` of the
-/// passwords used here (computed with Python's hashlib, as in `ws.rs`).
-const HASHED: &[(&str, &str)] = &[
-    ("", "JPppAbqaEdZw2FlNH+SduuuuKCkmO/dI"),
-    ("ws-secret 1", "REwxJtDymuCQkOg4q0ZcBoQYRMxBv7Zs"),
-    ("right one", "6uN77rsXJgbvmTZeioznCeoZroqZkqRL"),
-    ("early bird", "7FVMjbuq8AQE01ZppJsLCVEKYvoRsqd3"),
-];
-
-fn hashed(password: &str) -> &'static str {
-    HASHED.iter().find(|(p, _)| *p == password).unwrap().1
-}
 
 /// A charger process started with `RUST_LOG=trace`, its stdout and stderr
 /// collected in full.
@@ -112,18 +98,7 @@ async fn ws_login(port: u16, password: &str) -> (Ws, Vec<String>) {
             break v;
         }
     };
-    let sha = |s: String| hex::encode(Sha256::digest(s.as_bytes()));
-    let token3 = "0123456789abcdef0123456789abcdef";
-    let hash1 = sha(format!(
-        "{}{}",
-        challenge["token1"].as_str().unwrap(),
-        hashed(password)
-    ));
-    let hash = sha(format!(
-        "{token3}{}{hash1}",
-        challenge["token2"].as_str().unwrap()
-    ));
-    let auth = json!({"type": "auth", "token3": token3, "hash": hash}).to_string();
+    let auth = auth_reply(hashed(password), &challenge);
     ws.send(Message::Text(auth.into())).await.unwrap();
     loop {
         let t = ws_recv(&mut ws).await.expect("authSuccess and fullStatus");
@@ -138,15 +113,8 @@ async fn ws_login(port: u16, password: &str) -> (Ws, Vec<String>) {
 
 /// Sends a signed `setValue`; returns the `response` frame and what came before it.
 async fn ws_set(ws: &mut Ws, password: &str, id: u64, key: &str, value: Value) -> Vec<String> {
-    let data = json!({"type": "setValue", "requestId": id, "key": key, "value": value}).to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(hashed(password).as_bytes()).unwrap();
-    mac.update(data.as_bytes());
-    let hmac = hex::encode(mac.finalize().into_bytes());
-    let msg =
-        json!({"type": "securedMsg", "data": data, "requestId": format!("{id}sm"), "hmac": hmac});
-    ws.send(Message::Text(msg.to_string().into()))
-        .await
-        .unwrap();
+    let msg = secured(hashed(password), id, key, value);
+    ws.send(Message::Text(msg.into())).await.unwrap();
     let mut frames = Vec::new();
     while let Some(t) = ws_recv(ws).await {
         let v: Value = serde_json::from_str(&t).unwrap();

@@ -4,66 +4,24 @@
 //! and the `wccw` counter. The password hash and the HMAC are computed here
 //! from the reference formulas, independently of the server's code.
 
+use super::ws_auth::{auth_message, secured};
 use crate::common::{Charger, Ordered, SERIAL};
 use crate::support::*;
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// `hashed = base64(PBKDF2-HMAC-SHA512(password, salt = serial, 100000, 256 bytes))[..32]`
-/// for the passwords these tests use with serial 012345, computed once with
-/// Python's `hashlib.pbkdf2_hmac` (independent of the server's code; deriving
-/// them here would run 100000 unoptimized SHA-512 rounds per login in a debug
-/// build of this test crate).
-const HASHED: &[(&str, &str)] = &[
-    ("", "JPppAbqaEdZw2FlNH+SduuuuKCkmO/dI"),
-    ("ws-secret 1", "REwxJtDymuCQkOg4q0ZcBoQYRMxBv7Zs"),
-    ("right one", "6uN77rsXJgbvmTZeioznCeoZroqZkqRL"),
-    ("wrong one", "4s/BsFUF5uesED+Hb2kmyfK275QVB8kT"),
-    ("early bird", "7FVMjbuq8AQE01ZppJsLCVEKYvoRsqd3"),
-    ("not it", "KKeX5lYPrk8iAVWn1P9GKPb1g65W95jU"),
-];
-
-/// The hashed password (see [`HASHED`]); serial 012345 only.
+/// The hashed password (see [`HASHED`](super::ws_auth::HASHED)); serial 012345 only.
 fn hashed(password: &str, serial: &str) -> String {
     assert_eq!(
         serial, SERIAL,
         "the reference hashes are for serial {SERIAL}"
     );
-    HASHED
-        .iter()
-        .find(|(p, _)| *p == password)
-        .map(|(_, h)| (*h).to_owned())
-        .unwrap_or_else(|| panic!("no reference hash for password {password:?}: add it to HASHED"))
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-/// The client's `auth` answer to `authRequired`.
-fn auth_message(hashed: &str, token1: &str, token2: &str) -> String {
-    let token3 = "0123456789abcdef0123456789abcdef";
-    let hash1 = sha256_hex(&format!("{token1}{hashed}"));
-    let hash = sha256_hex(&format!("{token3}{token2}{hash1}"));
-    json!({"type": "auth", "token3": token3, "hash": hash}).to_string()
-}
-
-/// A `setValue` wrapped in a `securedMsg`, signed with `key` (the hashed password).
-fn secured(key: &str, id: u64, name: &str, value: Value) -> String {
-    let data =
-        json!({"type": "setValue", "requestId": id, "key": name, "value": value}).to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(data.as_bytes());
-    let hmac = hex::encode(mac.finalize().into_bytes());
-    json!({"type": "securedMsg", "data": data, "requestId": format!("{id}sm"), "hmac": hmac})
-        .to_string()
+    super::ws_auth::hashed(password).to_owned()
 }
 
 /// What the server sent.

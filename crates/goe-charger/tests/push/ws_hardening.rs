@@ -8,12 +8,11 @@
 //! The password hashes and HMACs are computed here from the reference
 //! formulas (see `ws.rs`), independently of the server's code.
 
+use super::ws_auth::{auth_reply, hashed, secured};
 use crate::common::Charger;
 use crate::support::*;
 use futures_util::{SinkExt as _, StreamExt as _};
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,53 +23,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-/// The hashed passwords (serial 012345), from Python's `hashlib.pbkdf2_hmac`
-/// as in `ws.rs`.
-const HASHED: &[(&str, &str)] = &[
-    ("", "JPppAbqaEdZw2FlNH+SduuuuKCkmO/dI"),
-    ("ws-secret 1", "REwxJtDymuCQkOg4q0ZcBoQYRMxBv7Zs"),
-    ("right one", "6uN77rsXJgbvmTZeioznCeoZroqZkqRL"),
-    ("wrong one", "4s/BsFUF5uesED+Hb2kmyfK275QVB8kT"),
-    ("early bird", "7FVMjbuq8AQE01ZppJsLCVEKYvoRsqd3"),
-    ("not it", "KKeX5lYPrk8iAVWn1P9GKPb1g65W95jU"),
-];
-
 /// The client addresses: the loopback default and a second one (Linux
 /// routes all of 127/8 to the loopback interface).
 const HOST_A: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 const HOST_B: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
-
-fn hashed(password: &str) -> String {
-    HASHED
-        .iter()
-        .find(|(p, _)| *p == password)
-        .map(|(_, h)| (*h).to_owned())
-        .unwrap_or_else(|| panic!("no reference hash for {password:?}"))
-}
-
-fn sha256_hex(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn auth_message(hashed: &str, challenge: &Value) -> String {
-    let token1 = challenge["token1"].as_str().expect("token1");
-    let token2 = challenge["token2"].as_str().expect("token2");
-    let token3 = "0123456789abcdef0123456789abcdef";
-    let hash1 = sha256_hex(&format!("{token1}{hashed}"));
-    let hash = sha256_hex(&format!("{token3}{token2}{hash1}"));
-    json!({"type": "auth", "token3": token3, "hash": hash}).to_string()
-}
-
-/// A `setValue` wrapped in a `securedMsg` signed with `key`, as wattpilot does.
-fn secured(key: &str, id: u64, name: &str, value: Value) -> String {
-    let data =
-        json!({"type": "setValue", "requestId": id, "key": name, "value": value}).to_string();
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(data.as_bytes());
-    let hmac = hex::encode(mac.finalize().into_bytes());
-    json!({"type": "securedMsg", "data": data, "requestId": format!("{id}sm"), "hmac": hmac})
-        .to_string()
-}
 
 #[derive(Debug)]
 enum Frm {
@@ -169,7 +125,7 @@ async fn greet(ws: &mut Ws) -> Value {
 async fn try_login(port: u16, password: &str, from: Ipv4Addr) -> (Ws, Value) {
     let mut ws = connect_from(port, from).await;
     let challenge = greet(&mut ws).await;
-    send(&mut ws, auth_message(&hashed(password), &challenge)).await;
+    send(&mut ws, auth_reply(hashed(password), &challenge)).await;
     let answer = recv_json(&mut ws, "answer to auth").await;
     (ws, answer)
 }
@@ -298,14 +254,14 @@ async fn an_oversized_message_after_authentication_closes_only_that_connection()
 
     // a large message under the limit gets the usual refusal, the session stays
     let mut big = login(charger.port, "", HOST_A).await;
-    send(&mut big, secured(&key, 1, "fna", json!("x".repeat(30_000)))).await;
+    send(&mut big, secured(key, 1, "fna", json!("x".repeat(30_000)))).await;
     let r = recv_kind(&mut big, "response").await;
     assert_eq!(
         (&r["requestId"], &r["success"]),
         (&json!(1), &json!(false)),
         "{r}"
     );
-    send(&mut big, secured(&key, 2, "amp", json!(9))).await;
+    send(&mut big, secured(key, 2, "amp", json!(9))).await;
     let r = recv_kind(&mut big, "response").await;
     assert_eq!(r["success"], true, "{r}");
 
@@ -313,7 +269,7 @@ async fn an_oversized_message_after_authentication_closes_only_that_connection()
     let mut huge = login(charger.port, "", HOST_A).await;
     send(
         &mut huge,
-        secured(&key, 1, "fna", json!("y".repeat(100 * 1024))),
+        secured(key, 1, "fna", json!("y".repeat(100 * 1024))),
     )
     .await;
     let end = Instant::now() + WAIT;
@@ -334,7 +290,7 @@ async fn an_oversized_message_after_authentication_closes_only_that_connection()
     assert_ne!(api.value("fna").await, Some(json!("y".repeat(100 * 1024))));
 
     // the server and the other clients are unaffected
-    send(&mut other, secured(&key, 1, "amp", json!(10))).await;
+    send(&mut other, secured(key, 1, "amp", json!(10))).await;
     let r = recv_kind(&mut other, "response").await;
     assert_eq!(r["success"], true, "{r}");
     assert_eq!(api.value("amp").await, Some(json!(10)));
@@ -366,7 +322,7 @@ async fn changing_pass_over_api_set_or_secured_msg_closes_the_old_sessions() {
     // over a securedMsg: the writer gets its response, then both sessions end
     send(
         &mut c,
-        secured(&hashed("right one"), 1, "pass", json!("early bird")),
+        secured(hashed("right one"), 1, "pass", json!("early bird")),
     )
     .await;
     let r = recv_kind(&mut c, "response").await;
@@ -385,7 +341,7 @@ async fn changing_pass_over_api_set_or_secured_msg_closes_the_old_sessions() {
     let mut e = login(charger.port, "early bird", HOST_A).await;
 
     // the new session works: writes apply and wccw counts only it
-    send(&mut e, secured(&hashed("early bird"), 1, "amp", json!(11))).await;
+    send(&mut e, secured(hashed("early bird"), 1, "amp", json!(11))).await;
     let r = recv_kind(&mut e, "response").await;
     assert_eq!(r["success"], true, "{r}");
     let got = poll(WAIT, || async {
@@ -417,11 +373,11 @@ async fn a_replayed_secured_msg_is_refused_and_not_applied_again() {
     let api = charger.api();
     let key = hashed("");
     let mut ws = login(charger.port, "", HOST_A).await;
-    let first = secured(&key, 1, "amp", json!(10));
+    let first = secured(key, 1, "amp", json!(10));
     send(&mut ws, first.clone()).await;
     let r = recv_kind(&mut ws, "response").await;
     assert_eq!(r["success"], true, "{r}");
-    send(&mut ws, secured(&key, 2, "amp", json!(12))).await;
+    send(&mut ws, secured(key, 2, "amp", json!(12))).await;
     let r = recv_kind(&mut ws, "response").await;
     assert_eq!(r["success"], true, "{r}");
     assert_eq!(api.value("amp").await, Some(json!(12)));
@@ -448,7 +404,7 @@ async fn a_replayed_secured_msg_is_refused_and_not_applied_again() {
         "the replay was applied"
     );
     // a fresh id still works
-    send(&mut ws, secured(&key, 3, "amp", json!(13))).await;
+    send(&mut ws, secured(key, 3, "amp", json!(13))).await;
     let r = recv_kind(&mut ws, "response").await;
     assert_eq!(r["success"], true, "{r}");
     assert_eq!(api.value("amp").await, Some(json!(13)));
@@ -464,8 +420,8 @@ async fn wrong_passwords_are_limited_per_connection() {
     let mut ws = connect_from(charger.port, HOST_A).await;
     let challenge = greet(&mut ws).await;
     let sent = Instant::now();
-    send(&mut ws, auth_message(&hashed("wrong one"), &challenge)).await;
-    send(&mut ws, auth_message(&hashed("right one"), &challenge)).await;
+    send(&mut ws, auth_reply(hashed("wrong one"), &challenge)).await;
+    send(&mut ws, auth_reply(hashed("right one"), &challenge)).await;
     let answer = recv_json(&mut ws, "answer to the wrong auth").await;
     let waited = sent.elapsed();
     assert_eq!(answer["type"], "authError", "{answer}");
