@@ -731,12 +731,33 @@ impl Device {
     /// Applies writes in order and persists before returning. Blocking (fsync):
     /// call from a blocking context.
     pub fn set(&self, pairs: &[(String, String)]) -> SetReply {
-        let results = self.apply_writes(pairs);
+        self.set_refusing(pairs, &[])
+    }
+
+    /// [`Device::set`] of `pairs`, with `refused` (key and value as sent, and
+    /// why) answered after them without being applied: what the HTTP layer
+    /// could not even decode. One reply, rendered and masked like any other.
+    /// Blocking (fsync): call from a blocking context.
+    pub fn set_refusing(
+        &self,
+        pairs: &[(String, String)],
+        refused: &[(String, String, SetError)],
+    ) -> SetReply {
+        let mut results = if pairs.is_empty() && !refused.is_empty() {
+            Vec::new()
+        } else {
+            self.apply_writes(pairs)
+        };
+        let mut sent = pairs.to_vec();
+        for (key, raw, error) in refused {
+            sent.push((key.clone(), raw.clone()));
+            results.push((key.clone(), Err(error.clone())));
+        }
         let borrowed: Vec<(&str, Result<(), SetError>)> = results
             .iter()
             .map(|(k, r)| (k.as_str(), r.clone()))
             .collect();
-        render_reply(pairs, &borrowed)
+        render_reply(&sent, &borrowed)
     }
 
     /// Applies writes in order (one result per distinct key, at its first

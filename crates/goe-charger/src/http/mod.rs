@@ -149,18 +149,15 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     }
     let (pairs, undecodable) = set_pairs(query);
     let dev = device.clone();
-    let reply = tokio::task::spawn_blocking(move || {
-        if pairs.is_empty() && !undecodable.is_empty() {
-            return undecodable_reply(None, &undecodable);
-        }
-        let reply = dev.set(&pairs);
-        if undecodable.is_empty() {
-            reply
-        } else {
-            undecodable_reply(Some(reply), &undecodable)
-        }
-    })
-    .await;
+    // the firmware's text for a value that is not JSON (JSON text is UTF-8)
+    let refused: Vec<(String, String, goe_keys::SetError)> = undecodable
+        .into_iter()
+        .map(|(key, raw)| {
+            let error = goe_keys::SetError::InvalidJson(goe_keys::JsonError::InvalidInput);
+            (key, raw, error)
+        })
+        .collect();
+    let reply = tokio::task::spawn_blocking(move || dev.set_refusing(&pairs, &refused)).await;
     match reply {
         Ok(reply) => {
             let status = if reply.all_ok {
@@ -271,38 +268,6 @@ fn set_pairs(query: &str) -> (Pairs, Pairs) {
         });
     }
     (pairs, undecodable)
-}
-
-/// The `/api/set` answer with an error entry for every undecodable key: the
-/// firmware's text for a value that is not JSON (JSON text is UTF-8), the
-/// value shown as sent (masked for secrets), after the entries of `reply`.
-fn undecodable_reply(
-    reply: Option<crate::device::SetReply>,
-    undecodable: &[(String, String)],
-) -> crate::device::SetReply {
-    let mut body = reply
-        .as_ref()
-        .map_or("{", |r| r.body.strip_suffix('}').unwrap_or(&r.body))
-        .to_owned();
-    for (key, raw) in undecodable {
-        if body.len() > 1 {
-            body.push(',');
-        }
-        let shown = if crate::device::is_secret(key) {
-            crate::device::MASK
-        } else {
-            raw
-        };
-        let error = goe_keys::SetError::InvalidJson(goe_keys::JsonError::InvalidInput);
-        goe_keys::value::write_string(key, &mut body);
-        body.push(':');
-        goe_keys::value::write_string(&error.http_text(key, shown), &mut body);
-    }
-    body.push('}');
-    crate::device::SetReply {
-        body,
-        all_ok: false,
-    }
 }
 
 /// The answer to a request head refused by [`conn`]: the ESP-IDF httpd's
