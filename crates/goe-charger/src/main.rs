@@ -141,28 +141,24 @@ impl ServeArgs {
 /// A duration flag: a number with `ms`, `s`, `m` or `h` (a bare number is
 /// seconds), from 1 ms to a day.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    // jiff's friendly format (`5s`, `500ms`, `2m`, `1m30s`, ISO 8601), as `goe`'s
+    // flags take it, or a bare number of seconds
     let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "ms" => 0.001,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => {
-            return Err(format!(
-                "{s:?}: a duration is a number with ms, s, m or h (e.g. 5s)"
-            ));
-        }
+    let parsed = match t.parse::<f64>() {
+        Ok(secs) => std::time::Duration::try_from_secs_f64(secs).ok(),
+        Err(_) => t
+            .parse::<jiff::SignedDuration>()
+            .ok()
+            .and_then(|d| std::time::Duration::try_from(d).ok()),
     };
-    match number.parse::<f64>() {
-        Ok(v) if v.is_finite() && v * scale >= 0.001 && v * scale <= 86_400.0 => {
-            Ok(std::time::Duration::from_secs_f64(v * scale))
-        }
-        _ => Err(format!(
+    let range = std::time::Duration::from_millis(1)..=std::time::Duration::from_secs(86_400);
+    match parsed {
+        Some(d) if range.contains(&d) => Ok(d),
+        Some(_) => Err(format!(
             "{s:?}: a duration from 1ms to 24h (e.g. 5s, 500ms, 2m)"
+        )),
+        None => Err(format!(
+            "{s:?}: a duration is a number with ms, s, m or h (e.g. 5s)"
         )),
     }
 }
