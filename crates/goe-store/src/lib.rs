@@ -397,8 +397,12 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 pub const FAULT_FILE_ENV: &str = "GOE_STORE_FAULT_FILE";
 
 fn injected_fault() -> Option<io::Error> {
-    let path = std::env::var_os(FAULT_FILE_ENV)?;
-    Path::new(&path).exists().then(|| {
+    // read once: every save passes here, and the variable is given at start
+    static FAULT_FILE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let path = FAULT_FILE
+        .get_or_init(|| std::env::var_os(FAULT_FILE_ENV).map(PathBuf::from))
+        .as_ref()?;
+    path.exists().then(|| {
         io::Error::new(
             io::ErrorKind::StorageFull,
             format!("No space left on device (injected: {FAULT_FILE_ENV} exists)"),
