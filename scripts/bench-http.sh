@@ -8,6 +8,9 @@
 #
 #   scripts/bench-http.sh                         # 3 rounds x 6 runs x 5 s
 #   DURATION=10 ROUNDS=1 CONNECTIONS=32 scripts/bench-http.sh
+#   BEFORE=/tmp/before/target/release/goe-charger scripts/bench-http.sh
+#       also runs the evcc filter (keep-alive) against an older build in
+#       every round: the before/after ratio of a change, in the same run
 # Needs wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +51,10 @@ charger=$(start charger target/release/goe-charger --listen 127.0.0.1:0 --data-d
 charger_pid=$(cat "$work/charger.out.pid"); pids+=("$charger_pid")
 bare=$(start bare target/release/examples/bare_axum 127.0.0.1:0)
 bare_pid=$(cat "$work/bare.out.pid"); pids+=("$bare_pid")
+if [ -n "${BEFORE:-}" ]; then
+    before=$(start before "$BEFORE" --listen 127.0.0.1:0 --data-dir "$work/data-before" --seed 1)
+    before_pid=$(cat "$work/before.out.pid"); pids+=("$before_pid")
+fi
 FILTER='/api/status?filter=alw,car,eto,nrg,wh,trx,cards'
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s); charger $charger, bare $bare"
@@ -81,6 +88,7 @@ for round in $(seq "$ROUNDS"); do
     echo "-- round $round"
     run bare-keepalive "$bare_pid" "$bare/"
     run filtered-keepalive "$charger_pid" "$charger$FILTER"
+    if [ -n "${BEFORE:-}" ]; then run before-filtered-keepalive "$before_pid" "$before$FILTER"; fi
     run full-keepalive "$charger_pid" "$charger/api/status"
     run bare-close "$bare_pid" "$bare/" -H 'Connection: close'
     run filtered-close "$charger_pid" "$charger$FILTER" -H 'Connection: close'
@@ -103,4 +111,9 @@ for mode in keepalive close; do
         target=">=0.70"; [ "$kind" = full ] && target=">=0.25"
         printf '%-22s %10.0f %8s %12.0f %8s %8s\n' "$kind-$mode" "$v" "$(ratio "$v" "$b")" "$e" "$(ratio "$e" "$be")" "$target"
     done
+    if [ "$mode" = keepalive ] && [ -n "${BEFORE:-}" ]; then
+        v=$(median <<<"${results[before-filtered-keepalive]}")
+        e=$(median <<<"${effs[before-filtered-keepalive]}")
+        printf '%-22s %10.0f %8s %12.0f %8s %8s\n' "before-filtered-keepalive" "$v" "$(ratio "$v" "$b")" "$e" "$(ratio "$e" "$be")" ""
+    fi
 done
