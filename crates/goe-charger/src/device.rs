@@ -209,21 +209,34 @@ impl Device {
         clock: impl Into<Arc<SimClock>>,
         seed: u64,
     ) -> Result<Device, DeviceError> {
-        Device::open_in(data_dir, serial, clock.into(), seed, true)
+        Device::open_on(goe_keys::default_profile(), data_dir, serial, clock, seed)
     }
 
-    /// [`Device::open`] for a directory inside one the caller has claimed
-    /// already (a fleet's root, [`goe_store::DirLock`]): takes no lock of its own.
-    pub fn open_claimed(
+    /// [`Device::open`] for a charger of firmware `firmware` (`--firmware`).
+    pub fn open_on(
+        firmware: &'static goe_keys::Profile,
         data_dir: &Path,
         serial: Option<&str>,
         clock: impl Into<Arc<SimClock>>,
         seed: u64,
     ) -> Result<Device, DeviceError> {
-        Device::open_in(data_dir, serial, clock.into(), seed, false)
+        Device::open_in(firmware, data_dir, serial, clock.into(), seed, true)
+    }
+
+    /// [`Device::open`] for a directory inside one the caller has claimed
+    /// already (a fleet's root, [`goe_store::DirLock`]): takes no lock of its own.
+    pub fn open_claimed(
+        firmware: &'static goe_keys::Profile,
+        data_dir: &Path,
+        serial: Option<&str>,
+        clock: impl Into<Arc<SimClock>>,
+        seed: u64,
+    ) -> Result<Device, DeviceError> {
+        Device::open_in(firmware, data_dir, serial, clock.into(), seed, false)
     }
 
     fn open_in(
+        firmware: &'static goe_keys::Profile,
         data_dir: &Path,
         serial: Option<&str>,
         clock: Arc<SimClock>,
@@ -236,12 +249,13 @@ impl Device {
         } else {
             goe_store::Claim::inside_claimed(data_dir)?
         };
-        let mut device = Device::boot(data_dir, serial, clock, seed)?;
+        let mut device = Device::boot(firmware, data_dir, serial, clock, seed)?;
         device._dir_lock = claim.keep();
         Ok(device)
     }
 
     fn boot(
+        firmware: &'static goe_keys::Profile,
         data_dir: &Path,
         serial: Option<&str>,
         clock: Arc<SimClock>,
@@ -260,10 +274,13 @@ impl Device {
             (None, Some(s)) => s.to_owned(),
             (None, None) => DEFAULT_SERIAL.to_owned(),
         };
-        let charger = Charger::boot(&serial, doc.as_ref().map(|d| &d.values), clock.now(), seed)
-            .map_err(|source| DeviceError::Engine {
-                path: store.path().display().to_string(),
-                source,
+        let stored = doc.as_ref().map(|d| &d.values);
+        let charger =
+            Charger::boot_on(firmware, &serial, stored, clock.now(), seed).map_err(|source| {
+                DeviceError::Engine {
+                    path: store.path().display().to_string(),
+                    source,
+                }
             })?;
         save(&mut store, &charger)?;
         let (changes, _) = tokio::sync::watch::channel(charger.generation());

@@ -11,6 +11,7 @@ use crate::fleet_file::{DailyCar, FleetFile, crossed};
 use crate::profiles::Profiles;
 use goe_engine::SimTime;
 use goe_engine::loadbalance::{Allocation, Demand, allocate};
+use goe_keys::Profile;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,26 +47,61 @@ pub fn serial_of(base: u64, i: usize) -> String {
     format!("{:06}", base + i as u64)
 }
 
+/// Who the chargers of a fleet are: each one's serial and firmware, in order.
+#[derive(Debug, Clone)]
+pub struct Members(Vec<(String, &'static Profile)>);
+
+impl Members {
+    /// `count` chargers of one firmware with consecutive serials from `base`.
+    pub fn consecutive(count: usize, base: u64, firmware: &'static Profile) -> Members {
+        Members((0..count).map(|i| (serial_of(base, i), firmware)).collect())
+    }
+
+    /// The chargers of a fleet file; `firmware` for those whose entry (and
+    /// the file) names none.
+    pub fn of_file(file: &FleetFile, firmware: &'static Profile) -> Result<Members, String> {
+        (0..file.count())
+            .map(|i| {
+                let spec = file.spec(i).expect("count matches");
+                let chosen = match spec.firmware.as_ref().or(file.firmware.as_ref()) {
+                    Some(version) => goe_keys::profile(version).map_err(|e| e.to_string())?,
+                    None => firmware,
+                };
+                Ok((serial_of(file.base_serial, i), chosen))
+            })
+            .collect::<Result<_, String>>()
+            .map(Members)
+    }
+
+    /// How many chargers.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 impl Fleet {
-    /// Opens `count` chargers with consecutive serials from `base`, each with its
-    /// own data directory `root/<serial>`, all on one `clock`.
+    /// Opens the `members`, each with its own data directory `root/<serial>`,
+    /// all on one `clock`.
     pub fn open(
         root: &Path,
-        count: usize,
-        base: u64,
+        members: &Members,
         clock: Arc<SimClock>,
         seed: u64,
         profiles: &Profiles,
     ) -> Result<Fleet, DeviceError> {
-        Fleet::open_with_progress(root, count, base, clock, seed, profiles, &|_, _| {})
+        Fleet::open_with_progress(root, members, clock, seed, profiles, &|_, _| {})
     }
 
     /// [`Fleet::open`], calling `progress(OPENING, n)` after the `n`-th charger
     /// is open (for a progress bar).
     pub fn open_with_progress(
         root: &Path,
-        count: usize,
-        base: u64,
+        members: &Members,
         clock: Arc<SimClock>,
         seed: u64,
         profiles: &Profiles,
@@ -73,25 +109,26 @@ impl Fleet {
     ) -> Result<Fleet, DeviceError> {
         // a start that never served leaves no half-claimed directory
         let claim = goe_store::Claim::acquire(root)?;
-        let mut fleet = Fleet::open_chargers(root, count, base, clock, seed, profiles, progress)?;
+        let mut fleet = Fleet::open_chargers(root, members, clock, seed, profiles, progress)?;
         fleet._root_lock = claim.keep();
         Ok(fleet)
     }
 
     fn open_chargers(
         root: &Path,
-        count: usize,
-        base: u64,
+        members: &Members,
         clock: Arc<SimClock>,
         seed: u64,
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, DeviceError> {
+        let count = members.len();
         let mut devices = Vec::with_capacity(count);
         let mut by_serial = HashMap::with_capacity(count);
-        for i in 0..count {
-            let serial = serial_of(base, i);
+        for (i, (serial, firmware)) in members.0.iter().enumerate() {
+            let serial = serial.clone();
             let device = Device::open_claimed(
+                firmware,
                 &root.join(&serial),
                 Some(&serial),
                 clock.clone(),
@@ -120,11 +157,12 @@ impl Fleet {
     pub fn from_file(
         root: &Path,
         file: &FleetFile,
+        firmware: &'static Profile,
         clock: Arc<SimClock>,
         seed: u64,
         profiles: &Profiles,
     ) -> Result<Fleet, String> {
-        Fleet::from_file_with_progress(root, file, clock, seed, profiles, &|_, _| {})
+        Fleet::from_file_with_progress(root, file, firmware, clock, seed, profiles, &|_, _| {})
     }
 
     /// [`Fleet::from_file`], calling `progress(OPENING, n)` after the `n`-th
@@ -133,23 +171,17 @@ impl Fleet {
     pub fn from_file_with_progress(
         root: &Path,
         file: &FleetFile,
+        firmware: &'static Profile,
         clock: Arc<SimClock>,
         seed: u64,
         profiles: &Profiles,
         progress: &dyn Fn(&str, usize),
     ) -> Result<Fleet, String> {
         // removed again (while still locked) if this start created it and fails
+        let members = Members::of_file(file, firmware)?;
         let claim = goe_store::Claim::acquire(root).map_err(|e| e.to_string())?;
-        let mut fleet = Fleet::open_chargers(
-            root,
-            file.count(),
-            file.base_serial,
-            clock,
-            seed,
-            profiles,
-            progress,
-        )
-        .map_err(|e| e.to_string())?;
+        let mut fleet = Fleet::open_chargers(root, &members, clock, seed, profiles, progress)
+            .map_err(|e| e.to_string())?;
         fleet.configure(file, profiles, progress)?;
         fleet._root_lock = claim.keep();
         Ok(fleet)

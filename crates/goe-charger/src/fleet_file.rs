@@ -2,8 +2,10 @@
 //!
 //! ```toml
 //! base_serial = 200001            # optional, default 100001
+//! firmware = "056.2"              # optional, default --firmware's
 //! [[charger]]
 //! count = 10                      # this entry describes 10 chargers (default 1)
+//! firmware = "060.5"              # optional, this entry's firmware
 //! config = { loe = true, log = "garage", lot = 32, lmo = 3 }   # API writes at start
 //! [[charger.schedule]]            # a daily commute
 //! plug = "18:00"                  # local time (tof/tds of the charger)
@@ -22,6 +24,9 @@ pub struct FleetFile {
     /// Serial of the first charger.
     #[serde(default = "default_base")]
     pub base_serial: u64,
+    /// The firmware of every charger whose entry names none (`--firmware` if unset).
+    #[serde(default)]
+    pub firmware: Option<String>,
     /// Groups of identical chargers, in serial order.
     #[serde(default, rename = "charger")]
     pub chargers: Vec<ChargerSpec>,
@@ -38,6 +43,9 @@ pub struct ChargerSpec {
     /// How many chargers this entry describes.
     #[serde(default = "one")]
     pub count: usize,
+    /// These chargers' firmware (`060.5`, `56.2`, …).
+    #[serde(default)]
+    pub firmware: Option<String>,
     /// Keys written through the API at start (values as in TOML).
     #[serde(default)]
     pub config: toml::Table,
@@ -98,6 +106,15 @@ impl FleetFile {
             toml::from_str(&text).map_err(|e| format!("fleet file {}: {e}", path.display()))?;
         if file.count() == 0 {
             return Err(format!("fleet file {}: no chargers", path.display()));
+        }
+        for version in file
+            .chargers
+            .iter()
+            .filter_map(|c| c.firmware.as_ref())
+            .chain(file.firmware.as_ref())
+        {
+            goe_keys::profile(version)
+                .map_err(|e| format!("fleet file {}: {e}", path.display()))?;
         }
         for spec in &file.chargers {
             for s in &spec.schedule {

@@ -96,6 +96,11 @@ struct ServeArgs {
     /// Seed for every random choice of the simulation (noise, car behaviour).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// The firmware the charger runs: its keys, their types and defaults, and
+    /// their order (060.5 today's, 056.2, or 051.4 the 2021 key table).
+    #[arg(long, value_name = "VERSION", default_value = goe_keys::DEFAULT_FIRMWARE,
+          env = "GOE_FIRMWARE", value_parser = parse_firmware)]
+    firmware: &'static goe_keys::Profile,
     /// Custom car profiles for /sim/plug (TOML with `[[car]]` tables).
     #[arg(long, value_name = "FILE")]
     cars: Option<PathBuf>,
@@ -539,7 +544,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.mqtt {
         check_mqtt_url(url)?;
     }
-    let device = Device::open(
+    let device = Device::open_on(
+        args.firmware,
         &args.data_dir,
         args.serial.as_deref(),
         SimClock::new(start, mode),
@@ -573,11 +579,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir = %args.data_dir.display(),
         clock = ?mode,
         seed = args.seed,
+        firmware = %args.firmware.firmware,
         "charger started"
     );
     goe_charger::serve_with(listener, Arc::new(device), args.limits(), shutdown).await?;
     tracing::info!("charger stopped");
     Ok(())
+}
+
+/// `--firmware`: a known profile, or the list of the known ones.
+fn parse_firmware(text: &str) -> Result<&'static goe_keys::Profile, String> {
+    goe_keys::profile(text).map_err(|e| e.to_string())
 }
 
 /// Refuses a `--mqtt` URL that `mcu` would refuse, before anything is opened
@@ -658,6 +670,7 @@ async fn serve_fleet(
             let fleet = Fleet::from_file_with_progress(
                 &args.data_dir,
                 file,
+                args.firmware,
                 clock,
                 args.seed,
                 &profiles,
@@ -677,8 +690,7 @@ async fn serve_fleet(
             let bar = startup_bar(count);
             let fleet = Fleet::open_with_progress(
                 &args.data_dir,
-                count,
-                base,
+                &goe_charger::fleet::Members::consecutive(count, base, args.firmware),
                 clock,
                 args.seed,
                 &profiles,

@@ -340,7 +340,7 @@ async fn publish_all(
     prefix: &str,
 ) -> Result<u64, LinkError> {
     let (items, generation) = device.with_charger(|c, now| {
-        let items = proto::publications(c, now, prefix, &proto::visible_keys());
+        let items = proto::publications(c, now, prefix, &proto::visible_keys(c.profile()));
         (items, c.generation())
     });
     publish(link, items).await?;

@@ -17,7 +17,7 @@ use crate::logic::LogicState;
 use crate::secrets::password_hash;
 use crate::values::Values;
 use crate::world::{SimError, SimState, World};
-use goe_keys::{KEYS, KeyDef, KeyId, Value, key_id, render, set};
+use goe_keys::{KEYS, KeyDef, KeyId, Profile, Value, key_id, render, set};
 use goe_keys::{Lookup, SetError};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -65,6 +65,8 @@ pub struct StepOutcome {
 #[derive(Debug, Clone)]
 pub struct Charger {
     pub(crate) serial: String,
+    /// The firmware this charger is: its keys, types, defaults and order.
+    pub(crate) profile: &'static Profile,
     pub(crate) values: Values,
     /// Simulated time of the last boot; `rbt` counts from here.
     pub(crate) boot_at: SimTime,
@@ -101,14 +103,26 @@ impl Charger {
         now: SimTime,
         seed: u64,
     ) -> Result<Charger, EngineError> {
-        let mut values = Values::factory(serial);
+        Charger::boot_on(goe_keys::default_profile(), serial, stored, now, seed)
+    }
+
+    /// Boots a charger of firmware `profile` (see [`Charger::boot`]). Stored
+    /// values of keys this firmware does not have are left out, like a
+    /// firmware update drops the settings it no longer knows.
+    pub fn boot_on(
+        profile: &'static Profile,
+        serial: &str,
+        stored: Option<&serde_json::Map<String, serde_json::Value>>,
+        now: SimTime,
+        seed: u64,
+    ) -> Result<Charger, EngineError> {
+        let mut values = Values::factory(serial, profile);
         let first_boot = stored.is_none();
         if let Some(stored) = stored {
             for (name, json) in stored {
-                let Some(kid) = key_id(name) else {
-                    continue; // a key a newer build persisted; ignore
+                let Some((kid, def)) = profile.key(name) else {
+                    continue; // a key another build or firmware persisted; ignore
                 };
-                let def = &KEYS[kid];
                 if !def.persisted() {
                     continue;
                 }
@@ -117,8 +131,9 @@ impl Charger {
             // Then the API's rules (one rule source for writes and loads),
             // each key against its own limits (`goe_keys::stored`).
             for (name, json) in stored {
-                let Some(kid) = key_id(name) else { continue };
-                let def = &KEYS[kid];
+                let Some((_, def)) = profile.key(name) else {
+                    continue;
+                };
                 if def.persisted() {
                     goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup)
                         .map_err(|e| EngineError::BadStoredValue {
@@ -130,6 +145,7 @@ impl Charger {
         }
         let mut charger = Charger {
             serial: serial.to_owned(),
+            profile,
             values,
             boot_at: now,
             clock_adjust_ms: 0,
@@ -266,7 +282,7 @@ impl Charger {
     pub fn changes_since(&self, since: u64) -> KeySet {
         let mut set = KeySet::new();
         for (kid, generation) in self.changed_in.iter().enumerate() {
-            if *generation > since && KEYS[kid].access.readable() {
+            if *generation > since && self.profile.readable(kid) {
                 set.insert(kid);
             }
         }
@@ -294,9 +310,9 @@ impl Charger {
     pub fn restart(&mut self, now: SimTime) {
         self.generation += 1;
         let energy_wh = self.logic.energy_total_wh;
-        for (kid, def) in KEYS.iter().enumerate() {
-            if !def.persisted() {
-                let factory = goe_keys::default_value(def, &self.serial);
+        for kid in 0..KEYS.len() {
+            if !self.def(kid).persisted() {
+                let factory = self.factory_value(kid);
                 if self.values[kid] != factory {
                     self.values.reset(kid, &self.serial);
                     self.changed_in[kid] = self.generation;
@@ -368,6 +384,22 @@ impl Charger {
         key_id(name).map(|kid| &self.values[kid])
     }
 
+    /// The firmware this charger is.
+    pub fn profile(&self) -> &'static Profile {
+        self.profile
+    }
+
+    /// The definition the charger holds a key by: its firmware's, or the
+    /// table's main one for a key that firmware does not have (never printed).
+    pub fn def(&self, kid: KeyId) -> &'static KeyDef {
+        self.profile.def(kid).unwrap_or(&KEYS[kid])
+    }
+
+    /// The factory value of a key on this charger's firmware.
+    pub(crate) fn factory_value(&self, kid: KeyId) -> Value {
+        goe_keys::default_value_with(self.def(kid), &self.serial, self.profile.fwv)
+    }
+
     /// The current value by id.
     pub fn value_by_id(&self, kid: KeyId) -> &Value {
         &self.values[kid]
@@ -394,7 +426,7 @@ impl Charger {
     /// Whether any key of `filter` (every key with `None`) outside `skip`
     /// changed after generation `since`: tells a cached rendering it is stale.
     pub fn changed_after(&self, filter: Option<&KeySet>, since: u64, skip: &KeySet) -> bool {
-        let changed = |kid: KeyId| self.changed_in[kid] > since && KEYS[kid].access.readable();
+        let changed = |kid: KeyId| self.changed_in[kid] > since && self.profile.readable(kid);
         match filter {
             // a filter names a few keys: visit only those
             Some(f) => f.without(skip).iter().any(changed),
@@ -424,8 +456,8 @@ impl Charger {
     ) {
         out.push('{');
         let mut first = true;
-        for (kid, def) in KEYS.iter().enumerate() {
-            if !def.access.readable() || filter.is_some_and(|f| !f.contains(kid)) {
+        for (kid, def) in self.profile.readable_keys() {
+            if filter.is_some_and(|f| !f.contains(kid)) {
                 continue;
             }
             if !first {
@@ -448,8 +480,8 @@ impl Charger {
     /// `mlra`, client counters `wccw`/`wcch`). Only read-only keys may be set
     /// this way; returns whether the key exists and is one.
     pub fn set_status(&mut self, name: &str, value: Value) -> bool {
-        match key_id(name) {
-            Some(kid) if KEYS[kid].access == goe_keys::Access::Read => {
+        match self.profile.key(name) {
+            Some((kid, def)) if def.access == goe_keys::Access::Read => {
                 self.generation += 1;
                 self.put(kid, value);
                 true
@@ -465,14 +497,13 @@ impl Charger {
 
     /// Appends the JSON of one key as clients see it (secrets masked).
     pub fn write_key(&self, kid: KeyId, out: &mut String) {
-        render::write_value(&KEYS[kid], &self.values[kid], out);
+        render::write_value(self.def(kid), &self.values[kid], out);
     }
 
     /// Applies one write of JSON text `raw` to key `name` at `now`.
     pub fn set(&mut self, now: SimTime, name: &str, raw: &str) -> Result<SetOutcome, SetError> {
         self.generation += 1;
-        let kid = key_id(name).ok_or(SetError::UnknownKey)?;
-        let def = &KEYS[kid];
+        let (kid, def) = self.profile.key(name).ok_or(SetError::UnknownKey)?;
         if !def.access.writable() {
             return Err(SetError::NoSetter);
         }
@@ -596,8 +627,7 @@ impl Charger {
     }
 
     fn clear_wifi(&mut self, slot: usize) {
-        let def = &KEYS[k().wifis];
-        let Value::Array(factory) = goe_keys::default_value(def, "") else {
+        let Value::Array(factory) = self.factory_value(k().wifis) else {
             return;
         };
         let blank = factory.last().cloned().unwrap_or(Value::Null);
@@ -626,8 +656,8 @@ impl Charger {
 
     /// Every persisted key and its exact value, for the durable store.
     pub fn persisted_values(&self) -> serde_json::Map<String, serde_json::Value> {
-        KEYS.iter()
-            .enumerate()
+        self.profile
+            .keys()
             .filter(|(_, def)| def.persisted())
             .map(|(kid, def)| (def.name.to_owned(), self.values[kid].to_serde_exact()))
             .collect()
@@ -776,7 +806,7 @@ impl Charger {
 
     /// Injects a fault (`err` code), 0 clears it.
     pub fn inject_fault(&mut self, _now: SimTime, err: u8) -> Result<(), SimError> {
-        let def = &KEYS[k().err];
+        let def = self.def(k().err);
         if err != 0 && def.enum_name(i64::from(err)).is_none() {
             let known: Vec<String> = def.enums.iter().map(|(v, n)| format!("{v} {n}")).collect();
             return Err(SimError::BadParameter(format!(

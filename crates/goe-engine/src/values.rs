@@ -8,28 +8,46 @@
 //! one process-wide copy, and is copied only when something writes it.
 
 use crate::keyset::KeySet;
-use goe_keys::{KEYS, KeyId, Lookup, Value};
+use goe_keys::{KEYS, KeyDef, KeyId, Lookup, Profile, Value};
 use std::ops::{Index, IndexMut};
 use std::sync::LazyLock;
 
-/// Per key: the factory default every charger can share (values that own
-/// memory and do not depend on the serial), or `None`.
-static SHARED_DEFAULTS: LazyLock<Vec<Option<Value>>> = LazyLock::new(|| {
-    KEYS.iter()
-        .map(|def| {
-            if def.default.contains("{serial}") {
-                return None;
-            }
-            let value = goe_keys::default_value(def, "");
-            let owns_memory = match &value {
-                Value::Str(s) => !s.is_empty(),
-                Value::Array(_) | Value::Object(_) => true,
-                _ => false,
-            };
-            owns_memory.then_some(value)
+/// Per profile, per key: the factory default every charger of that firmware
+/// can share (values that own memory and do not depend on the serial), or `None`.
+static SHARED_DEFAULTS: LazyLock<Vec<Vec<Option<Value>>>> = LazyLock::new(|| {
+    goe_keys::profiles()
+        .iter()
+        .map(|profile| {
+            (0..KEYS.len())
+                .map(|kid| {
+                    let def = own_def(profile, kid);
+                    if def.default.contains("{serial}") {
+                        return None;
+                    }
+                    let value = factory_value(profile, kid, "");
+                    let owns_memory = match &value {
+                        Value::Str(s) => !s.is_empty(),
+                        Value::Array(_) | Value::Object(_) => true,
+                        _ => false,
+                    };
+                    owns_memory.then_some(value)
+                })
+                .collect()
         })
         .collect()
 });
+
+/// The definition a charger of `profile` holds a key's value by: the
+/// firmware's own, or for a key that firmware does not print, the table's
+/// main one (the logic still keeps such values; no output shows them).
+fn own_def(profile: &Profile, kid: KeyId) -> &'static KeyDef {
+    profile.def(kid).unwrap_or(&KEYS[kid])
+}
+
+/// The factory value of a key on `profile` (see [`own_def`]).
+fn factory_value(profile: &Profile, kid: KeyId, serial: &str) -> Value {
+    goe_keys::default_value_with(own_def(profile, kid), serial, profile.fwv)
+}
 
 /// The values of one charger, indexed by [`KeyId`].
 #[derive(Debug, Clone)]
@@ -38,29 +56,37 @@ pub(crate) struct Values {
     slots: Vec<Value>,
     /// Keys whose value is the shared factory default.
     shared: KeySet,
+    /// The firmware whose defaults these are.
+    profile: &'static Profile,
 }
 
 impl Values {
-    /// Factory defaults for a charger with this serial.
-    pub(crate) fn factory(serial: &str) -> Values {
+    /// Factory defaults for a charger with this serial on this firmware.
+    pub(crate) fn factory(serial: &str, profile: &'static Profile) -> Values {
         let mut values = Values {
             slots: Vec::with_capacity(KEYS.len()),
             shared: KeySet::new(),
+            profile,
         };
-        for (kid, def) in KEYS.iter().enumerate() {
-            if SHARED_DEFAULTS[kid].is_some() {
+        for kid in 0..KEYS.len() {
+            if values.shared_default(kid).is_some() {
                 values.shared.insert(kid);
                 values.slots.push(Value::Null);
             } else {
-                values.slots.push(goe_keys::default_value(def, serial));
+                values.slots.push(factory_value(profile, kid, serial));
             }
         }
         values
     }
 
+    #[inline]
+    fn shared_default(&self, kid: KeyId) -> Option<&'static Value> {
+        SHARED_DEFAULTS[self.profile.index][kid].as_ref()
+    }
+
     /// Replaces a value; a value equal to the shared default shares it again.
     pub(crate) fn set(&mut self, kid: KeyId, value: Value) {
-        if SHARED_DEFAULTS[kid].as_ref() == Some(&value) {
+        if self.shared_default(kid) == Some(&value) {
             self.shared.insert(kid);
             self.slots[kid] = Value::Null;
         } else {
@@ -71,11 +97,11 @@ impl Values {
 
     /// Back to the factory default.
     pub(crate) fn reset(&mut self, kid: KeyId, serial: &str) {
-        if SHARED_DEFAULTS[kid].is_some() {
+        if self.shared_default(kid).is_some() {
             self.shared.insert(kid);
             self.slots[kid] = Value::Null;
         } else {
-            self.slots[kid] = goe_keys::default_value(&KEYS[kid], serial);
+            self.slots[kid] = factory_value(self.profile, kid, serial);
         }
     }
 
@@ -103,7 +129,7 @@ impl Index<KeyId> for Values {
     #[inline]
     fn index(&self, kid: KeyId) -> &Value {
         if self.shared.contains(kid)
-            && let Some(shared) = &SHARED_DEFAULTS[kid]
+            && let Some(shared) = self.shared_default(kid)
         {
             return shared;
         }
@@ -116,7 +142,7 @@ impl IndexMut<KeyId> for Values {
     fn index_mut(&mut self, kid: KeyId) -> &mut Value {
         if self.shared.contains(kid) {
             self.shared.remove(kid);
-            if let Some(shared) = &SHARED_DEFAULTS[kid] {
+            if let Some(shared) = self.shared_default(kid) {
                 self.slots[kid] = shared.clone();
             }
         }
@@ -137,12 +163,13 @@ mod tests {
     #[test]
     fn shared_defaults_read_like_own_ones_and_copy_on_write() {
         let serial = "098765";
-        let mut values = Values::factory(serial);
+        let profile = goe_keys::default_profile();
+        let mut values = Values::factory(serial, profile);
         assert!(values.shared_count() > 20, "{}", values.shared_count());
-        for (kid, def) in KEYS.iter().enumerate() {
+        for (kid, def) in profile.keys() {
             assert_eq!(
                 values[kid],
-                goe_keys::default_value(def, serial),
+                goe_keys::default_value_with(def, serial, profile.fwv),
                 "{}",
                 def.name
             );
@@ -156,7 +183,7 @@ mod tests {
         assert_eq!(values.shared_count(), before - 1);
         assert_eq!(values[cards], Value::Array(Vec::new()));
         // the shared copy is untouched
-        let other = Values::factory(serial);
+        let other = Values::factory(serial, profile);
         assert_ne!(other[cards], Value::Array(Vec::new()));
         values.set(cards, other[cards].clone());
         assert_eq!(

@@ -4,6 +4,8 @@
 //! values themselves live in the engine. Definitions are built with `const fn`
 //! builders so the whole table is checked at compile time.
 
+use crate::firmware::{Firmware, FwRange};
+
 /// Who may read or write a key over the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
@@ -292,6 +294,12 @@ pub struct KeyDef {
     /// Whether the key is published over MQTT (readable keys minus Wi-Fi lists
     /// and ESP internals, as in the real units' MQTT traffic).
     pub mqtt: bool,
+    /// The firmware versions in which this definition applies.
+    pub fw: FwRange,
+    /// The key's other definitions, for firmware outside [`KeyDef::fw`]
+    /// (a type, default or rule that changed between versions). Each has its
+    /// own `fw`; the ranges of a key's definitions never overlap.
+    pub eras: &'static [KeyDef],
 }
 
 impl KeyDef {
@@ -318,7 +326,41 @@ impl KeyDef {
             persist_extra: false,
             in_seed: true,
             mqtt: access.readable(),
+            fw: FwRange::ALL,
+            eras: &[],
         }
+    }
+
+    /// The definition applies from firmware `version` on.
+    pub const fn since(mut self, version: Firmware) -> Self {
+        self.fw.since = version;
+        self
+    }
+
+    /// The definition applies only before firmware `version`.
+    pub const fn until(mut self, version: Firmware) -> Self {
+        self.fw.until = Some(version);
+        self
+    }
+
+    /// The key's definitions for other firmware ranges (see [`KeyDef::eras`]).
+    pub const fn eras(mut self, eras: &'static [KeyDef]) -> Self {
+        self.eras = eras;
+        self
+    }
+
+    /// The definition of this key in force on firmware `version`, if the key
+    /// exists there.
+    pub fn on(&'static self, version: Firmware) -> Option<&'static KeyDef> {
+        if self.fw.contains(version) {
+            return Some(self);
+        }
+        self.eras.iter().find(|e| e.fw.contains(version))
+    }
+
+    /// This definition and its eras, newest first as written in the table.
+    pub fn definitions(&'static self) -> impl Iterator<Item = &'static KeyDef> {
+        std::iter::once(self).chain(self.eras.iter())
     }
 
     /// Keeps the key off MQTT.

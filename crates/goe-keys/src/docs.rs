@@ -26,10 +26,24 @@ pub fn keys_markdown() -> String {
         seed,
         KEYS.len() - seed
     );
-    md.push_str("| key | access | type | category | unit | default | description |\n");
-    md.push_str("|---|---|---|---|---|---|---|\n");
-    for def in KEYS {
-        row(&mut md, def);
+    md.push_str(
+        "The *firmware* column says in which firmware versions a key exists \
+         (`≥ 055.2`: from 055.2 on; `< 056.0`: before 056.0); a key whose type, \
+         access or default changed has one row per definition. The profiles \
+         (`goe-charger --firmware`) are ",
+    );
+    let versions: Vec<String> = crate::profile::profiles()
+        .iter()
+        .map(|p| format!("`{}`", p.firmware))
+        .collect();
+    md.push_str(&versions.join(", "));
+    md.push_str(".\n\n");
+    md.push_str("| key | firmware | access | type | category | unit | default | description |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|\n");
+    for key in KEYS {
+        for def in key.definitions() {
+            row(&mut md, def);
+        }
     }
     md
 }
@@ -68,8 +82,9 @@ fn row(md: &mut String, def: &KeyDef) {
     };
     let _ = writeln!(
         md,
-        "| `{}` | {} | {} | {} | {} | {} | {} |",
+        "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
         def.name,
+        def.fw,
         def.access.as_str(),
         escape(&def.ty.to_string()),
         def.category.as_str(),

@@ -10,9 +10,13 @@
 //! - [`stored`]: the same rules applied to values read back from the store.
 //! - [`render`]: how values leave the charger (secrets masked).
 //! - [`docs`]: the generated `docs/KEYS.md`.
+//! - [`firmware`]: firmware versions and the ranges in which keys exist.
+//! - [`profile`]: the table resolved for one firmware version (`--firmware`).
 
 pub mod def;
 pub mod docs;
+pub mod firmware;
+pub mod profile;
 pub mod render;
 pub mod set;
 pub mod stored;
@@ -20,6 +24,8 @@ pub mod table;
 pub mod value;
 
 pub use def::{Access, Base, Category, JsonKind, KeyDef, Rule, Secret, ValueType};
+pub use firmware::{Firmware, FwRange, fw};
+pub use profile::{DEFAULT_FIRMWARE, Profile, UnknownFirmware, default_profile, profile, profiles};
 pub use set::{JsonError, Lookup, SetError};
 pub use table::KEYS;
 pub use value::Value;
@@ -43,10 +49,19 @@ pub fn key(name: &str) -> Option<&'static KeyDef> {
     key_id(name).map(|i| &KEYS[i])
 }
 
-/// The factory value of a key for a charger with this serial (`{serial}`
-/// placeholders in the table are filled in).
+/// The factory value of a key for a charger with this serial on the default
+/// firmware (see [`default_value_with`]).
 pub fn default_value(def: &KeyDef, serial: &str) -> Value {
-    let text = def.default.replace("{serial}", serial);
+    default_value_with(def, serial, default_profile().fwv)
+}
+
+/// The factory value of a key: the table's default with its `{serial}` and
+/// `{fwv}` placeholders filled in.
+pub fn default_value_with(def: &KeyDef, serial: &str, fwv: &str) -> Value {
+    let text = def
+        .default
+        .replace("{serial}", serial)
+        .replace("{fwv}", fwv);
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(json) => narrow(def, Value::from_json(&json)),
         Err(_) => Value::Null,

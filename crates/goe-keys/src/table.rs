@@ -207,7 +207,7 @@ pub static KEYS: &[KeyDef] = &[
         .unit("Wh"),
     KeyDef::new("trx", RW, o(U8), Status, "transaction, null when no transaction, 0 when without card, otherwise cardIndex + 1 (1: 0. card, 2: 1. card, ...)", "null")
         .rule(Rule::Transaction),
-    KeyDef::new("fwv", R, t(Str), Constant, "FW_VERSION", "\"56.2\""),
+    KeyDef::new("fwv", R, t(Str), Constant, "FW_VERSION", "\"{fwv}\""),
     KeyDef::new("arv", R, t(Str), Constant, "app recommended version (used to show in the app that the app is outdated)", "\"2.4.1\"")
         .no_mqtt(),
     KeyDef::new("ccu", R, o(Object), Status, "charge controller update progress (null if no update is in progress)", "null")

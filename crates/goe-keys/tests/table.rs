@@ -142,3 +142,33 @@ fn keys_md_is_current() {
         "docs/KEYS.md is stale: run `UPDATE_DOCS=1 cargo test -p goe-keys --test table`"
     );
 }
+
+/// Every profile's order file lists exactly the keys the table gives that
+/// firmware, each once.
+#[test]
+fn every_profile_order_matches_the_table() {
+    for p in goe_keys::profiles() {
+        assert!(
+            p.order_mismatch.is_empty(),
+            "profiles/{}.keys: {:?}",
+            p.firmware,
+            p.order_mismatch
+        );
+    }
+}
+
+/// Unknown versions are refused naming the known ones; both spellings work.
+#[test]
+fn firmware_versions_resolve_or_are_refused_with_the_known_ones() {
+    assert_eq!(
+        goe_keys::profile("60.5").unwrap().firmware.to_string(),
+        "060.5"
+    );
+    assert_eq!(goe_keys::profile("056.2").unwrap().fwv, "56.2");
+    assert_eq!(
+        goe_keys::default_profile().firmware.to_string(),
+        goe_keys::DEFAULT_FIRMWARE
+    );
+    let e = goe_keys::profile("057.0").unwrap_err().to_string();
+    assert!(e.contains("051.4, 056.2, 060.5"), "{e}");
+}

@@ -4,7 +4,7 @@
 //! Pure: the server owns the broker connection. Reference: api-v2.md §4.
 
 use goe_engine::{Charger, KeySet, SimTime};
-use goe_keys::{JsonError, KEYS, KeyId, SetError};
+use goe_keys::{JsonError, KeyId, Profile, SetError};
 
 /// Keepalive the charger uses, seconds.
 pub const KEEPALIVE_SECS: u64 = 120;
@@ -53,10 +53,10 @@ pub fn oversized_result_payload(size: usize) -> String {
     SetError::InvalidJson(JsonError::NoMemory).mqtt_text(&format!("({size} bytes)"))
 }
 
-/// The keys published over MQTT, in registration order.
-pub fn visible_keys() -> KeySet {
+/// The keys a unit of this firmware publishes over MQTT.
+pub fn visible_keys(profile: &Profile) -> KeySet {
     let mut set = KeySet::new();
-    for (kid, def) in KEYS.iter().enumerate() {
+    for (kid, def) in profile.readable_keys() {
         if def.mqtt {
             set.insert(kid);
         }
@@ -64,7 +64,8 @@ pub fn visible_keys() -> KeySet {
     set
 }
 
-/// `(topic, payload)` for each of `keys` that is MQTT-visible, in registration order.
+/// `(topic, payload)` for each of `keys` that is MQTT-visible, in the
+/// firmware's print order.
 pub fn publications(
     charger: &mut Charger,
     now: SimTime,
@@ -72,14 +73,33 @@ pub fn publications(
     keys: &KeySet,
 ) -> Vec<(String, String)> {
     charger.refresh_clock(now);
-    keys.iter()
-        .filter(|kid| KEYS[*kid].mqtt)
-        .map(|kid: KeyId| {
-            let mut payload = String::new();
-            charger.write_key(kid, &mut payload);
-            (format!("{prefix}{}", KEYS[kid].name), payload)
-        })
-        .collect()
+    let profile = charger.profile();
+    let visible = |kid: KeyId| keys.contains(kid) && profile.def(kid).is_some_and(|d| d.mqtt);
+    let mut out = Vec::new();
+    let mut emit = |kid: KeyId, name: &str| {
+        let mut payload = String::new();
+        charger.write_key(kid, &mut payload);
+        out.push((format!("{prefix}{name}"), payload));
+    };
+    if keys.len() * 8 < goe_keys::KEYS.len() {
+        // a delta of a few keys: sort those rather than walk the whole order
+        let mut few: Vec<(usize, KeyId)> = keys
+            .iter()
+            .filter(|&kid| visible(kid))
+            .map(|kid| (profile.position(kid).unwrap_or(usize::MAX), kid))
+            .collect();
+        few.sort_unstable();
+        for (_, kid) in few {
+            emit(kid, goe_keys::KEYS[kid].name);
+        }
+    } else {
+        for (kid, def) in profile.readable_keys() {
+            if visible(kid) {
+                emit(kid, def.name);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -114,7 +134,8 @@ mod tests {
         let mut c = Charger::boot("012345", None, now, 1).unwrap();
         let p = prefix(&c);
         assert_eq!(p, "go-eCharger/012345/");
-        let all = publications(&mut c, now, &p, &visible_keys());
+        let visible = visible_keys(c.profile());
+        let all = publications(&mut c, now, &p, &visible);
         assert!(all.len() > 100);
         assert_eq!(all[0].0, "go-eCharger/012345/alw");
         assert!(

@@ -5,15 +5,12 @@
 //! random tokens. Reference: api-v2.md §3 and the wattpilot client.
 
 use goe_engine::{Charger, KeySet, SimTime};
-use goe_keys::{KEYS, value::write_string};
+use goe_keys::value::write_string;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 /// Keys per `fullStatus` chunk (the firmware splits to bound frame sizes).
 pub const CHUNK_KEYS: usize = 40;
-
-/// What the `hello` message says about the device.
-pub const DEVICE_TYPE: &str = "go-eCharger_V4";
 
 /// The `hello` frame, sent first on every connection.
 pub fn hello(charger: &Charger) -> String {
@@ -30,11 +27,16 @@ pub fn hello(charger: &Charger) -> String {
     write_string(&text("host"), &mut out);
     out.push_str(",\"friendly_name\":");
     write_string(&text("fna"), &mut out);
+    let hello = charger.profile().hello;
     out.push_str(",\"manufacturer\":\"go-e\",\"devicefamily\":\"goecharger\",\"devicetype\":");
-    write_string(DEVICE_TYPE, &mut out);
-    out.push_str(",\"devicesubtype\":\"\",\"version\":");
+    write_string(hello.devicetype, &mut out);
+    out.push_str(",\"devicesubtype\":");
+    write_string(hello.devicesubtype, &mut out);
+    out.push_str(",\"version\":");
     write_string(&text("fwv"), &mut out);
-    out.push_str(",\"protocol\":2,\"secured\":true}");
+    out.push_str(",\"protocol\":");
+    out.push_str(&hello.protocol.to_string());
+    out.push_str(",\"secured\":true}");
     out
 }
 
@@ -114,8 +116,10 @@ pub fn sign(hashed: &str, data: &str) -> String {
 /// The `fullStatus` frames: every readable key in registration order, in
 /// chunks; all but the last say `"partial":true`.
 pub fn full_status(charger: &mut Charger, now: SimTime) -> Vec<String> {
-    let readable: Vec<usize> = (0..KEYS.len())
-        .filter(|i| KEYS[*i].access.readable())
+    let readable: Vec<usize> = charger
+        .profile()
+        .readable_keys()
+        .map(|(kid, _)| kid)
         .collect();
     let chunks: Vec<&[usize]> = readable.chunks(CHUNK_KEYS).collect();
     let mut frames = Vec::with_capacity(chunks.len());
@@ -213,8 +217,8 @@ pub fn response_ok(request_id: &serde_json::Value, key: &str, charger: &Charger)
     let mut out = String::from("{\"type\":\"response\",\"requestId\":");
     push_request_id(request_id, &mut out);
     out.push_str(",\"success\":true,\"status\":{");
-    if let Some(kid) = goe_keys::key_id(key)
-        && KEYS[kid].access.readable()
+    if let Some((kid, def)) = charger.profile().key(key)
+        && def.access.readable()
     {
         write_string(key, &mut out);
         out.push(':');
@@ -297,10 +301,10 @@ mod tests {
             assert_eq!(v["partial"], i + 1 < frames.len());
             keys.extend(v["status"].as_object().unwrap().keys().cloned());
         }
-        let readable: Vec<String> = KEYS
-            .iter()
-            .filter(|k| k.access.readable())
-            .map(|k| k.name.to_owned())
+        let readable: Vec<String> = c
+            .profile()
+            .readable_keys()
+            .map(|(_, k)| k.name.to_owned())
             .collect();
         assert_eq!(keys, readable);
         assert!(!frames.concat().contains("\"pass\""));
