@@ -22,6 +22,8 @@ pub struct Hello {
     pub devicesubtype: &'static str,
     /// `protocol`.
     pub protocol: u8,
+    /// `proto`, which 60.x units send after `protocol` (`None`: not sent).
+    pub proto: Option<u8>,
 }
 
 /// The fixed data of one profile; the rest is resolved from the key table.
@@ -32,10 +34,19 @@ struct Spec {
     order: &'static str,
 }
 
+/// The hello of a V3/V4 unit before 60.x (docs/compat.md, "WebSocket").
 const V4: Hello = Hello {
     devicetype: "go-eCharger_V4",
     devicesubtype: "",
     protocol: 2,
+    proto: None,
+};
+
+/// The hello of a 60.x unit: `proto` 4 follows `protocol` (the 60.5 hello
+/// logged in ha-goecharger-api2 #160; reference api-v2.md §3).
+const V4_60: Hello = Hello {
+    proto: Some(4),
+    ..V4
 };
 
 /// The profiles, oldest first. The default is [`DEFAULT_FIRMWARE`].
@@ -55,7 +66,7 @@ static SPECS: &[Spec] = &[
     Spec {
         firmware: fw(60, 5),
         fwv: "60.5",
-        hello: V4,
+        hello: V4_60,
         order: include_str!("../profiles/060.5.keys"),
     },
 ];

@@ -36,6 +36,10 @@ pub fn hello(charger: &Charger) -> String {
     write_string(&text("fwv"), &mut out);
     out.push_str(",\"protocol\":");
     out.push_str(&hello.protocol.to_string());
+    if let Some(proto) = hello.proto {
+        out.push_str(",\"proto\":");
+        out.push_str(&proto.to_string());
+    }
     out.push_str(",\"secured\":true}");
     out
 }
@@ -319,6 +323,24 @@ mod tests {
         assert_eq!(v["manufacturer"], "go-e");
         assert_eq!(v["secured"], true);
         assert_eq!(v["protocol"], 2);
-        assert_eq!(v["hostname"], "go-eCharger-012345");
+        assert_eq!(v["hostname"], c.value("host").unwrap().as_str().unwrap());
+    }
+
+    #[test]
+    fn hello_follows_the_firmware() {
+        let now = SimTime(1_717_394_400_000);
+        for (version, fwv, proto) in [
+            ("060.5", "60.5", Some(4)),
+            ("056.2", "56.2", None),
+            ("051.4", "051.4", None),
+        ] {
+            let profile = goe_keys::profile(version).unwrap();
+            let c = Charger::boot_on(profile, "012345", None, now, 1).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&hello(&c)).unwrap();
+            assert_eq!(v["version"], fwv, "{version}");
+            assert_eq!(v["devicetype"], "go-eCharger_V4", "{version}");
+            assert_eq!(v["devicesubtype"], "", "{version}");
+            assert_eq!(v.get("proto").and_then(|p| p.as_u64()), proto, "{version}");
+        }
     }
 }
