@@ -193,6 +193,10 @@ pub struct SetReply {
     pub all_ok: bool,
 }
 
+/// The firmware whose key table wrote the stores of the builds before
+/// firmware profiles (they printed the 2021 table).
+const STORE_FIRMWARE_BEFORE_PROFILES: &str = "051.4";
+
 impl Device {
     /// Opens the charger stored in `data_dir` (creating it on first use), boots
     /// it (incrementing `rbc`) and saves the result before returning.
@@ -274,7 +278,24 @@ impl Device {
             (None, Some(s)) => s.to_owned(),
             (None, None) => DEFAULT_SERIAL.to_owned(),
         };
-        let stored = doc.as_ref().map(|d| &d.values);
+        // a store another firmware wrote keeps what this firmware accepts,
+        // like a firmware update; the same firmware's store is taken strictly
+        let migrated = doc.as_ref().and_then(|d| {
+            let written_by = d.firmware.as_deref().unwrap_or(STORE_FIRMWARE_BEFORE_PROFILES);
+            (goe_keys::Firmware::parse(written_by) != Some(firmware.firmware)).then(|| {
+                let (kept, dropped) = goe_engine::migrate_stored(firmware, &serial, &d.values);
+                if !dropped.is_empty() {
+                    tracing::warn!(
+                        from = written_by,
+                        to = %firmware.firmware,
+                        settings = %dropped.join(","),
+                        "firmware changed: settings this firmware does not have or accept are back to their defaults"
+                    );
+                }
+                kept
+            })
+        });
+        let stored = migrated.as_ref().or(doc.as_ref().map(|d| &d.values));
         let charger =
             Charger::boot_on(firmware, &serial, stored, clock.now(), seed).map_err(|source| {
                 DeviceError::Engine {
@@ -829,6 +850,7 @@ impl Inner {
 fn save(store: &mut Store, charger: &Charger) -> Result<(), StoreError> {
     store.save(&Document {
         serial: charger.serial().to_owned(),
+        firmware: Some(charger.profile().firmware.to_string()),
         values: charger.persisted_values(),
     })
 }

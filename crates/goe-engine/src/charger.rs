@@ -887,6 +887,42 @@ fn replace_if_differs<T: PartialEq>(old: &mut T, new: T) -> bool {
 }
 
 /// Converts a stored JSON value back into the key's representation.
+/// The stored values another firmware wrote, reduced to what a charger of
+/// `profile` loads without complaint (its persisted keys, of its types,
+/// within its rules), and the names of the settings left out: booting on
+/// another firmware is a firmware update, which keeps what it can.
+pub fn migrate_stored(
+    profile: &'static Profile,
+    serial: &str,
+    stored: &serde_json::Map<String, serde_json::Value>,
+) -> (serde_json::Map<String, serde_json::Value>, Vec<String>) {
+    let mut values = Values::factory(serial, profile);
+    let mut kept = serde_json::Map::new();
+    let mut dropped = Vec::new();
+    for (name, json) in stored {
+        match profile.key(name) {
+            Some((kid, def)) if def.persisted() => match load_stored(def, json) {
+                Ok(value) => {
+                    values.set(kid, value);
+                    kept.insert(name.clone(), json.clone());
+                }
+                Err(_) => dropped.push(name.clone()),
+            },
+            _ => dropped.push(name.clone()),
+        }
+    }
+    kept.retain(|name, json| {
+        let (_, def) = profile.key(name).expect("kept keys exist");
+        let ok =
+            goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup).is_ok();
+        if !ok {
+            dropped.push(name.clone());
+        }
+        ok
+    });
+    (kept, dropped)
+}
+
 fn load_stored(def: &KeyDef, json: &serde_json::Value) -> Result<Value, EngineError> {
     let bad = |reason: &str| EngineError::BadStoredValue {
         key: def.name.to_owned(),

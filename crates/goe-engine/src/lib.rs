@@ -28,7 +28,7 @@ mod values;
 pub mod world;
 
 pub use car::{CarProfile, DEFAULT_PROFILE};
-pub use charger::{Charger, EngineError, SetOutcome, StepOutcome};
+pub use charger::{Charger, EngineError, SetOutcome, StepOutcome, migrate_stored};
 pub use clock::SimTime;
 pub use keyset::KeySet;
 pub use world::{SimError, SimState};

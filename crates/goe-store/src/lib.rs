@@ -84,6 +84,9 @@ pub enum StoreError {
 pub struct Document {
     /// Serial of the charger this data belongs to.
     pub serial: String,
+    /// The firmware (`060.5`) that wrote it; `None` in documents written
+    /// before firmware profiles existed (they hold the 2021 key table's values).
+    pub firmware: Option<String>,
     /// Persisted keys and their values, as JSON.
     pub values: serde_json::Map<String, serde_json::Value>,
 }
@@ -326,7 +329,15 @@ impl Store {
             .and_then(serde_json::Value::as_object)
             .ok_or_else(|| corrupt("no values object".into()))?
             .clone();
-        Ok(Some(Document { serial, values }))
+        let firmware = json
+            .get("firmware")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        Ok(Some(Document {
+            serial,
+            firmware,
+            values,
+        }))
     }
 
     /// Replaces the document atomically and durably. When this returns `Ok`,
@@ -341,11 +352,14 @@ impl Store {
                 source,
             });
         }
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "format": FORMAT,
             "serial": doc.serial,
-            "values": doc.values,
         });
+        if let Some(firmware) = &doc.firmware {
+            body["firmware"] = serde_json::Value::from(firmware.as_str());
+        }
+        body["values"] = serde_json::Value::Object(doc.values.clone());
         let bytes = serde_json::to_vec_pretty(&body).expect("JSON values always serialize");
         let write_err = |source| StoreError::Write {
             path: self.path.clone(),
@@ -480,6 +494,7 @@ mod tests {
         values.insert("amp".into(), n.into());
         Document {
             serial: "012345".into(),
+            firmware: Some("060.5".into()),
             values,
         }
     }

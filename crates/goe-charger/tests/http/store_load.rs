@@ -137,3 +137,48 @@ async fn values_the_api_accepted_load_again() {
         (Some(&json!(16)), Some(&json!(10)), Some(&json!(8)))
     );
 }
+
+/// A store another firmware wrote is a firmware update: what this firmware
+/// accepts is kept, the rest goes back to its default and the start goes on
+/// (logged, naming the settings); the same firmware's store stays strict.
+#[tokio::test]
+async fn a_store_of_another_firmware_keeps_what_this_one_accepts() {
+    for written_by in [Some("051.4"), None] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ch = Charger::start_with(dir.path(), &["--firmware", "060.5"]);
+        ch.terminate();
+        let path = dir.path().join("config.json");
+        let mut doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(doc["firmware"], "060.5", "the store names its firmware");
+        match written_by {
+            Some(v) => doc["firmware"] = json!(v),
+            // a store of a build before firmware profiles: the 2021 table's
+            None => drop(doc.as_object_mut().unwrap().remove("firmware")),
+        }
+        doc["values"]["amp"] = json!("ten");
+        doc["values"]["fna"] = json!("garage");
+        std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+        let ch = Charger::start_with(dir.path(), &["--firmware", "060.5"]);
+        let status = ch.api().status_filter("amp,fna").await;
+        assert_eq!(
+            status.get("fna"),
+            Some(&json!("garage")),
+            "{written_by:?}: kept"
+        );
+        let amp = status.get("amp").cloned();
+        assert!(
+            amp.as_ref().is_some_and(Value::is_u64),
+            "{written_by:?}: back to the default: {amp:?}"
+        );
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            saved["firmware"], "060.5",
+            "saved again under this firmware"
+        );
+    }
+    // the same firmware's store with the same bad value is refused
+    let dir = edited_store("amp", json!("ten"));
+    let err = refused_start(dir.path(), "127.0.0.1:0");
+    assert!(err.contains("stored value of amp "), "{err}");
+}
