@@ -155,3 +155,26 @@ fn a_start_up_error_is_one_line_without_a_trace() {
         "Error: --speed applies to --clock real; a manual clock moves only when advanced\n"
     );
 }
+
+#[test]
+fn an_unknown_firmware_is_refused_with_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_bt(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--firmware",
+        "057.0",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = stderr(&out);
+    assert!(
+        err.contains("unknown firmware \"057.0\": known firmware versions are 051.4, 056.2, 060.5"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+}

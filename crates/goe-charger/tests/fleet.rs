@@ -304,3 +304,76 @@ fn fleet_start_up_without_a_terminal_prints_no_progress_bar() {
         );
     }
 }
+
+/// The fleet file chooses the firmware: a top-level default and one per
+/// `[[charger]]` entry, over `--firmware`'s; an unknown one is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_file_chooses_each_chargers_firmware() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        r#"
+        firmware = "056.2"
+        [[charger]]
+        [[charger]]
+        firmware = "051.4"
+        "#,
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            "manual",
+            "--firmware",
+            "060.5",
+        ])
+        .arg("--fleet")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(
+        lines.next().unwrap().unwrap(),
+        "goe-charger fleet of 2 chargers"
+    );
+    let urls: Vec<String> = (0..2)
+        .map(|_| {
+            let line = lines.next().unwrap().unwrap();
+            line.split_whitespace().last().unwrap().to_owned()
+        })
+        .collect();
+    let fleet = Fleet {
+        child,
+        chargers: vec![],
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let s = get(&format!("{}/api/status?filter=fwv", urls[0])).await;
+    assert_eq!(s["fwv"], "56.2", "the file's default");
+    let s = get(&format!("{}/api/status?filter=fwv", urls[1])).await;
+    assert_eq!(s["fwv"], "051.4", "the entry's own");
+    drop(fleet);
+
+    std::fs::write(&file, "[[charger]]\nfirmware = \"057.0\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_goe-charger"))
+        .args(["--listen", "127.0.0.1:0", "--fleet"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown firmware \"057.0\": known firmware versions are 051.4, 056.2, 060.5"),
+        "{err}"
+    );
+    assert!(!dir.path().join("other").exists(), "nothing claimed");
+}
