@@ -277,7 +277,12 @@ impl Charger {
         self.logic.test_charge_done = false;
         self.logic.pv_charged_in_session = false;
         self.logic.trx_without_car_since = None;
-        self.put(k().tls, Value::Bool(false));
+        // `tls`: the 2021 bool, a timestamp (null until a test charge) on 59.4+
+        let not_started = match self.def(k().tls).base() {
+            goe_keys::Base::Bool => Value::Bool(false),
+            _ => Value::Null,
+        };
+        self.put(k().tls, not_started);
         self.put(k().tlf, Value::Bool(false));
     }
 
@@ -329,7 +334,7 @@ impl Charger {
         }
         let charge = decision.charge && acu.is_some();
         self.drive_car(rbt, charge, acu);
-        self.electrical();
+        self.electrical(rbt);
         self.write_decision(rbt, decision, charge, acu);
         self.write_car_state(rbt);
         self.write_peripherals();
@@ -547,8 +552,8 @@ impl Charger {
         }
         let now_s = wall.div_euclid(1000);
         let departure = now_s + remaining_s;
-        let mut slots: Vec<(i64, i64, f64)> = match &self.values[k().awpl] {
-            Value::Array(list) => list
+        let mut slots: Vec<(i64, i64, f64)> = match price_list(&self.values[k().awpl]) {
+            Some(list) => list
                 .iter()
                 .filter_map(|p| {
                     Some((
@@ -582,8 +587,8 @@ impl Charger {
     /// The market price of the slot containing `wall`, updating `awcp`.
     fn current_price(&mut self, wall: i64) -> Option<f64> {
         let now_s = wall.div_euclid(1000);
-        let found = match &self.values[k().awpl] {
-            Value::Array(list) => list.iter().find_map(|p| {
+        let found = match price_list(&self.values[k().awpl]) {
+            Some(list) => list.iter().find_map(|p| {
                 let start = p.field("start")?.as_i64()?;
                 let end = p.field("end")?.as_i64()?;
                 ((start..end).contains(&now_s)).then(|| (start, end, p.clone()))
@@ -619,32 +624,31 @@ impl Charger {
         if control == 0 {
             return true;
         }
-        let minute = local.secs / 60;
+        let second = local.secs;
         let inside = match day.field("ranges") {
             Some(Value::Array(ranges)) => ranges.iter().any(|r| {
+                // seconds of the day; the 2021 objects have no `second` (0)
                 let at = |name: &str| {
-                    let t = r.field(name);
-                    let h = t
-                        .and_then(|t| t.field("hour"))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0);
-                    let m = t
-                        .and_then(|t| t.field("minute"))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0);
-                    h * 60 + m
+                    let part = |unit: &str| {
+                        r.field(name)
+                            .and_then(|t| t.field(unit))
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0)
+                    };
+                    part("hour") * 3600 + part("minute") * 60 + part("second")
                 };
                 let (begin, end) = (at("begin"), at("end"));
                 match begin.cmp(&end) {
-                    std::cmp::Ordering::Less => (begin..end).contains(&minute),
-                    std::cmp::Ordering::Greater => minute >= begin || minute < end,
+                    std::cmp::Ordering::Less => (begin..end).contains(&second),
+                    std::cmp::Ordering::Greater => second >= begin || second < end,
                     std::cmp::Ordering::Equal => false,
                 }
             }),
             _ => false,
         };
+        // 1 Allow / 3 AllowFromGrid: inside the ranges; 2 Block / 4 BlockFromGrid: outside
         match control {
-            1 => inside,
+            1 | 3 => inside,
             _ => !inside,
         }
     }
@@ -965,7 +969,7 @@ impl Charger {
 
     /// Voltages, currents, power factor and power per phase (`nrg`, `pha`),
     /// energy counters, temperatures, grid frequency.
-    fn electrical(&mut self) {
+    fn electrical(&mut self, rbt: i64) {
         let mut r = || (self.rng.next_u64() % 10_001) as f64 / 10_000.0 - 0.5; // -0.5..0.5
         let mut walk = self.logic.voltage_walk;
         for w in &mut walk {
@@ -1024,7 +1028,13 @@ impl Charger {
                 self.logic.test_charge_ms += 1000;
                 let mmp = self.float(k().mmp).max(power);
                 self.put(k().mmp, Value::Float(mmp as f32));
-                self.put(k().tls, Value::Bool(true));
+                let started = match self.def(k().tls).base() {
+                    goe_keys::Base::Bool => Value::Bool(true),
+                    // when the test charge started, ms since boot (kept while it runs)
+                    _ if self.values[k().tls].is_null() => Value::Int(rbt),
+                    _ => self.values[k().tls].clone(),
+                };
+                self.put(k().tls, started);
                 if self.logic.test_charge_ms >= TEST_CHARGE_MS {
                     self.logic.test_charge_done = true;
                     self.put(k().tlf, Value::Bool(true));
@@ -1066,7 +1076,11 @@ impl Charger {
 
     fn write_car_state(&mut self, rbt: i64) {
         let fault = self.world.fault;
+        // Firmware whose `car` knows Initializing (6) shows it in the first
+        // second after boot, before the charge controller's first data.
+        let initializing = rbt < INITIALIZING_MS && self.def(k().car).enum_name(6).is_some();
         let state: Option<i64> = match &self.world.car {
+            _ if initializing => Some(6),
             _ if fault == 17 => None,
             _ if fault != 0 => Some(5),
             None => Some(1),
@@ -1157,3 +1171,20 @@ fn round2(x: f64) -> f64 {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// The entries of an `awpl` price list: the 2021 array, or the v2 object's
+/// `prices` (fw 60.x).
+fn price_list(awpl: &Value) -> Option<&[Value]> {
+    match awpl {
+        Value::Array(list) => Some(list),
+        Value::Object(_) => match awpl.field("prices") {
+            Some(Value::Array(list)) => Some(list),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// How long after boot `car` shows Initializing (6) where the firmware has
+/// it: the boot tick only (no evidence of the real duration; docs/compat.md).
+const INITIALIZING_MS: i64 = 1000;

@@ -140,7 +140,17 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     if path == "/api/status" {
         let filter = parse_filter(query);
         return match device.api_status(filter.as_ref()) {
-            Some(body) => json(StatusCode::OK, body),
+            Some(body) => {
+                // 60.3+: the same JSON, but 400 when the filter named keys it does not print
+                let profile = device.with_charger(|c, _| c.profile());
+                let status =
+                    if profile.filter_refuses_unknown && filter_names_unprinted(query, profile) {
+                        StatusCode::BAD_REQUEST
+                    } else {
+                        StatusCode::OK
+                    };
+                json(status, body)
+            }
             None => text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT),
         };
     }
@@ -239,6 +249,33 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
         raw.split(',').for_each(|s| add(s.trim()));
     }
     Some(set)
+}
+
+/// Whether `filter=` names a key that `profile` does not print (unknown to
+/// this firmware, or write-only like `rst`): fw 60.3+ answers such a filter
+/// with HTTP 400 ([`goe_keys::Profile::filter_refuses_unknown`]).
+pub fn filter_names_unprinted(query: &str, profile: &goe_keys::Profile) -> bool {
+    let Some(Ok(raw)) = query::first(query, "filter") else {
+        return false;
+    };
+    let raw = raw.trim();
+    let unprinted = |name: &str| {
+        let name = name.trim().trim_matches('"');
+        !name.is_empty()
+            && !profile
+                .key(name)
+                .is_some_and(|(kid, _)| profile.readable(kid))
+    };
+    if raw.starts_with('[') {
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+            return list.iter().any(|n| unprinted(n));
+        }
+        return raw
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .any(unprinted);
+    }
+    raw.split(',').any(unprinted)
 }
 
 /// Decoded `key=value` pairs.
