@@ -583,6 +583,11 @@ impl Charger {
             "frc" => {
                 self.put(kid, value);
             }
+            "fsp" => {
+                // writable since 055.2: forces single phase until written false
+                self.logic.fsp_forced = value == Value::Bool(true);
+                self.put(kid, value);
+            }
             _ => self.put(kid, value),
         }
         Ok(outcome)

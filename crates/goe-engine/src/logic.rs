@@ -125,6 +125,9 @@ pub struct LogicState {
     pub load: Option<crate::loadbalance::Allocation>,
     /// Current per phase the charger would use without load management (A).
     pub wanted_a: i64,
+    /// `fsp=true` written (fw 055.2+, where `fsp` is R/W): single phase is
+    /// forced like `psm`=1 until `fsp=false` or a restart.
+    pub fsp_forced: bool,
 }
 
 impl Default for LogicState {
@@ -165,6 +168,7 @@ impl Default for LogicState {
             led_shown: None,
             cll_shown: None,
             awcp_shown: None,
+            fsp_forced: false,
             load: None,
             wanted_a: 0,
         }
@@ -423,7 +427,9 @@ impl Charger {
         if hottest > OVERTEMP_C {
             return Decision::stop(1);
         }
-        if self.int(k().acs) == 1 && self.values[k().trx].is_null() {
+        // Wait (1) and EVCMS (2, newer firmware: an external charge management
+        // system authorises by setting `trx`) both wait for a transaction
+        if self.int(k().acs) != 0 && self.values[k().trx].is_null() {
             return Decision::stop(2);
         }
         match self.int(k().frc) {
@@ -710,7 +716,11 @@ impl Charger {
             self.logic.selected_phases = ps.to;
             self.logic.phase_switch = None;
         }
-        let psm = self.int(k().psm);
+        let psm = if self.logic.fsp_forced {
+            1
+        } else {
+            self.int(k().psm)
+        };
         let pv_mode = self.int(k().lmo) == 4 && self.flag(k().fup) && d.status == 12;
         let (desired, pwm) = match psm {
             1 => (1, 1),
@@ -1071,7 +1081,8 @@ impl Charger {
         let acu_value = acu.map_or(Value::Null, Value::Int);
         self.put(k().acu, acu_value.clone());
         self.put(k().acui, acu_value);
-        self.put(k().fsp, Value::Bool(self.logic.selected_phases == 1));
+        let single = self.logic.selected_phases == 1 || self.logic.fsp_forced;
+        self.put(k().fsp, Value::Bool(single));
     }
 
     fn write_car_state(&mut self, rbt: i64) {

@@ -138,11 +138,11 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     }
     let query = uri.query().unwrap_or("");
     if path == "/api/status" {
-        let filter = parse_filter(query);
+        let profile = device.with_charger(|c, _| c.profile());
+        let filter = parse_filter_on(query, profile);
         return match device.api_status(filter.as_ref()) {
             Some(body) => {
                 // 60.3+: the same JSON, but 400 when the filter named keys it does not print
-                let profile = device.with_charger(|c, _| c.profile());
                 let status =
                     if profile.filter_refuses_unknown && filter_names_unprinted(query, profile) {
                         StatusCode::BAD_REQUEST
@@ -222,6 +222,11 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
 /// only; `None` means every key (no or empty filter).
 /// A filter that is not UTF-8 once decoded names no key (`{}`).
 pub fn parse_filter(query: &str) -> Option<KeySet> {
+    parse_filter_on(query, goe_keys::default_profile())
+}
+
+/// [`parse_filter`] for a charger of `profile`: the keys it prints.
+pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Option<KeySet> {
     let Ok(raw) = query::first(query, "filter")? else {
         return Some(KeySet::new());
     };
@@ -231,8 +236,8 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
     }
     let mut set = KeySet::new();
     let mut add = |name: &str| {
-        if let Some(id) = goe_keys::key_id(name)
-            && goe_keys::KEYS[id].access.readable()
+        if let Some((id, _)) = profile.key(name)
+            && profile.readable(id)
         {
             set.insert(id);
         }
