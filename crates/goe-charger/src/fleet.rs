@@ -379,10 +379,8 @@ impl Fleet {
             let entry = d.with_charger(|c, now| {
                 let group = c.load_group()?.to_owned();
                 let demand = c.load_demand()?;
-                let lot = c
-                    .value("lot")
-                    .and_then(goe_keys::Value::as_i64)
-                    .unwrap_or(0);
+                // the 2021 number, or `lot.amp` (static) / `lot.dyn` (dynamic)
+                let lot = c.load_total();
                 let dynamic = c.value("loty").and_then(goe_keys::Value::as_i64) == Some(1);
                 let house = if dynamic {
                     (c.sim_state(now).grid.house_w / 690.0).ceil() as i64

@@ -515,7 +515,7 @@ impl Charger {
         };
         let rbt = self.since_boot(now);
         match def.name {
-            "rst" => outcome.restart = value == Value::Bool(true),
+            "rst" => outcome.restart = restart_requested(&value),
             "pass" => {
                 let pw = value.as_str().unwrap_or_default();
                 self.put(kid, Value::Str(password_hash(pw, &self.serial)));
@@ -581,6 +581,11 @@ impl Charger {
             }
             "ids" => self.apply_inverter_data(now, &value),
             "frc" => {
+                self.put(kid, value);
+            }
+            "fsp" => {
+                // writable since 055.2: forces single phase until written false
+                self.logic.fsp_forced = value == Value::Bool(true);
                 self.put(kid, value);
             }
             _ => self.put(kid, value),
@@ -749,13 +754,14 @@ impl Charger {
         Ok(())
     }
 
-    /// Presses the charger's button: with `bac` allowed, steps `amp` to the
-    /// next current preset of `clp` (wrapping around).
+    /// Presses the charger's button: where `bac` allows it now, steps `amp`
+    /// to the next current preset of `clp` (wrapping around).
     pub fn press_button(&mut self, now: SimTime) {
         self.generation += 1;
         let rbt = self.since_boot(now);
         self.put(k().lbp, Value::Int(rbt));
-        if self.values[k().bac].as_bool() != Some(true) {
+        let car = self.values[k().car].as_i64();
+        if !button_unlocked(&self.values[k().bac], car) {
             return;
         }
         let Value::Array(presets) = &self.values[k().clp] else {
@@ -774,6 +780,13 @@ impl Charger {
         if let Some(next) = next {
             self.put(k().amp, Value::Int(next.min(ama)));
         }
+    }
+
+    /// The load-balancing total of this charger's `lot` (see
+    /// [`crate::loadbalance::lot_amps`]): `lot.dyn` when `loty` is dynamic.
+    pub fn load_total(&self) -> i64 {
+        let dynamic = self.values[k().loty].as_i64() == Some(1);
+        crate::loadbalance::lot_amps(&self.values[k().lot], dynamic)
     }
 
     /// Sets what the house meter sees; `None` keeps a value. From then on the
@@ -946,4 +959,32 @@ fn load_stored(def: &KeyDef, json: &serde_json::Value) -> Result<Value, EngineEr
         return Err(bad(&format!("expected {}", def.ty)));
     }
     Ok(value)
+}
+
+/// Whether the button may act now under a `bac`/`sdp` setting: the 2021 bool
+/// (`true` = always), or since 055.2 the lock mode 0 AlwaysLock,
+/// 1 LockWhenCarIsConnected, 2 LockWhenCarIsCharging, 3 NeverLock (the
+/// key's type says which; `car` is the car state: 1 idle, 2 charging).
+pub fn button_unlocked(setting: &Value, car: Option<i64>) -> bool {
+    match setting {
+        Value::Bool(b) => *b,
+        Value::Int(0) => false,
+        Value::Int(1) => car == Some(1),
+        Value::Int(2) => car != Some(2),
+        Value::Int(3) => true,
+        _ => false,
+    }
+}
+
+/// Whether a value written to `rst` restarts the charger: `true`, a non-zero
+/// number or a string other than `""`, `"0"` and `"false"` (Home Assistant
+/// sends the string `"true"`); `false`, `0`, `null` and structures are
+/// accepted without restarting.
+pub fn restart_requested(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Str(s) => !matches!(s.trim(), "" | "0" | "false"),
+        Value::Null | Value::Array(_) | Value::Object(_) => false,
+        other => other.as_f64().is_some_and(|f| f != 0.0),
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! Pure functions of a timestamp: the engine never reads a clock. Local time is
 //! `tof` minutes east of UTC plus one hour in daylight saving time as chosen by
-//! `tds` (0 none, 1 European rules, 2 US rules).
+//! `tds` (0 none, 1 European rules, 2 US rules, 3 Australian rules).
 
 use jiff::Timestamp;
 use jiff::tz::Offset;
@@ -154,6 +154,9 @@ pub(crate) struct DstWindow {
     tds: i64,
     start: i64,
     end: i64,
+    /// Southern hemisphere (`tds` 3): daylight saving time lies *outside*
+    /// `start..end` (it spans the new year).
+    south: bool,
 }
 
 impl DstWindow {
@@ -168,9 +171,11 @@ impl DstWindow {
                 day_hour_ms(nth_sunday(year, 3, 2), 2) - tof_minutes * 60_000,
                 day_hour_ms(nth_sunday(year, 11, 1), 1) - tof_minutes * 60_000,
             ),
+            3 => australian_standard_window(year, tof_minutes),
             _ => (0, 0),
         };
         DstWindow {
+            south: tds == 3,
             year_from: days_from_civil(year, 1, 1) * MS_PER_DAY,
             year_to: days_from_civil(year + 1, 1, 1) * MS_PER_DAY,
             tof: tof_minutes,
@@ -193,7 +198,7 @@ impl DstWindow {
             w = DstWindow::compute(ms, tof_minutes, tds);
             cache.set(w);
         }
-        if (w.start..w.end).contains(&ms) {
+        if (w.start..w.end).contains(&ms) != w.south {
             tof_minutes + 60
         } else {
             tof_minutes
@@ -249,8 +254,25 @@ fn in_dst(ms: i64, tof_minutes: i64, tds: i64) -> bool {
             let end = day_hour_ms(nth_sunday(year, 11, 1), 1) - tof_minutes * 60_000;
             (start..end).contains(&ms)
         }
+        // Australia (south): daylight time from the first Sunday of October
+        // 02:00 standard time to the first Sunday of April 03:00 daylight
+        // time (= 02:00 standard), i.e. outside the standard-time window.
+        3 => {
+            let (start, end) = australian_standard_window(civil(ms).year, tof_minutes);
+            !(start..end).contains(&ms)
+        }
         _ => false,
     }
+}
+
+/// One year's standard-time window under the Australian rule (UTC ms):
+/// from the first Sunday of April 02:00 standard time to the first Sunday
+/// of October 02:00 standard time.
+fn australian_standard_window(year: i64, tof_minutes: i64) -> (i64, i64) {
+    (
+        day_hour_ms(nth_sunday(year, 4, 1), 2) - tof_minutes * 60_000,
+        day_hour_ms(nth_sunday(year, 10, 1), 2) - tof_minutes * 60_000,
+    )
 }
 
 /// Milliseconds since the epoch for a parsed `utc` text.
@@ -282,6 +304,24 @@ mod tests {
             .to_timestamp(day.at(hour, 0, 0, 0))
             .map(Timestamp::as_millisecond)
             .unwrap()
+    }
+
+    /// Australia (`tds` 3, AEST +10:00): daylight time ended 2024-04-07
+    /// 03:00 AEDT (2024-04-06 16:00 UTC) and began 2024-10-06 02:00 AEST
+    /// (2024-10-05 16:00 UTC).
+    #[test]
+    fn australian_daylight_saving() {
+        let at = |d: Date, h: i8| utc_ms(d, h);
+        assert_eq!(local_offset_minutes(at(date(2024, 1, 15), 0), 600, 3), 660);
+        assert_eq!(local_offset_minutes(at(date(2024, 4, 6), 15), 600, 3), 660);
+        assert_eq!(local_offset_minutes(at(date(2024, 4, 6), 16), 600, 3), 600);
+        assert_eq!(local_offset_minutes(at(date(2024, 7, 1), 0), 600, 3), 600);
+        assert_eq!(local_offset_minutes(at(date(2024, 10, 5), 15), 600, 3), 600);
+        assert_eq!(local_offset_minutes(at(date(2024, 10, 5), 16), 600, 3), 660);
+        assert_eq!(
+            local_offset_minutes(at(date(2024, 12, 31), 23), 600, 3),
+            660
+        );
     }
 
     /// The integer calendar agrees with jiff on dates, weekdays and DST
@@ -367,7 +407,7 @@ mod tests {
     #[test]
     fn dst_window_cache_matches_rule() {
         let cache = std::cell::Cell::new(DstWindow::default());
-        for (tof, tds) in [(60, 1), (-300, 2), (60, 0), (330, 1)] {
+        for (tof, tds) in [(60, 1), (-300, 2), (60, 0), (330, 1), (600, 3)] {
             let mut ms = 1_640_995_200_000; // 2022-01-01
             while ms < 1_767_225_600_000 {
                 assert_eq!(

@@ -34,7 +34,7 @@ key_ids! {
     su = "su", sua = "sua", var = "var", pwm = "pwm", lfspt = "lfspt", fsptws = "fsptws",
     spl3 = "spl3", psm = "psm", cus = "cus", fhz = "fhz", avgfhz = "avgfhz", cards = "cards",
     pgt = "pgt", sh = "sh", psh = "psh", rr = "rr", ocu = "ocu", ocm = "ocm", loa = "loa", loe = "loe", lom = "lom", los = "los",
-    lof = "lof", lop = "lop", log = "log",
+    lof = "lof", lop = "lop", log = "log", lot = "lot", loty = "loty",
 }
 
 /// The resolved ids.

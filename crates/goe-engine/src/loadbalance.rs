@@ -34,6 +34,23 @@ pub struct Allocation {
     pub status: String,
 }
 
+/// The amps per phase a group may draw by one member's `lot`: the 2021
+/// number itself; on newer firmware the object's `amp` (the total of a static
+/// group) or, with `dynamic` load balancing (`loty` 1), its `dyn` (the
+/// dynamic maximum of the whole connection, from which the house's own
+/// current is subtracted by the coordinator).
+pub fn lot_amps(lot: &goe_keys::Value, dynamic: bool) -> i64 {
+    match lot {
+        goe_keys::Value::Object(_) => {
+            let field = if dynamic { "dyn" } else { "amp" };
+            lot.field(field)
+                .and_then(goe_keys::Value::as_i64)
+                .unwrap_or(0)
+        }
+        other => other.as_i64().unwrap_or(0),
+    }
+}
+
 /// Splits `total_a` amps per phase among `demands`: in priority order every
 /// member that wants current gets its minimum while it fits, then the rest is
 /// shared in priority order up to each member's want. Returns one amount per

@@ -125,6 +125,9 @@ pub struct LogicState {
     pub load: Option<crate::loadbalance::Allocation>,
     /// Current per phase the charger would use without load management (A).
     pub wanted_a: i64,
+    /// `fsp=true` written (fw 055.2+, where `fsp` is R/W): single phase is
+    /// forced like `psm`=1 until `fsp=false` or a restart.
+    pub fsp_forced: bool,
 }
 
 impl Default for LogicState {
@@ -165,6 +168,7 @@ impl Default for LogicState {
             led_shown: None,
             cll_shown: None,
             awcp_shown: None,
+            fsp_forced: false,
             load: None,
             wanted_a: 0,
         }
@@ -277,7 +281,12 @@ impl Charger {
         self.logic.test_charge_done = false;
         self.logic.pv_charged_in_session = false;
         self.logic.trx_without_car_since = None;
-        self.put(k().tls, Value::Bool(false));
+        // `tls`: the 2021 bool, a timestamp (null until a test charge) on 59.4+
+        let not_started = match self.def(k().tls).base() {
+            goe_keys::Base::Bool => Value::Bool(false),
+            _ => Value::Null,
+        };
+        self.put(k().tls, not_started);
         self.put(k().tlf, Value::Bool(false));
     }
 
@@ -329,7 +338,7 @@ impl Charger {
         }
         let charge = decision.charge && acu.is_some();
         self.drive_car(rbt, charge, acu);
-        self.electrical();
+        self.electrical(rbt);
         self.write_decision(rbt, decision, charge, acu);
         self.write_car_state(rbt);
         self.write_peripherals();
@@ -418,7 +427,9 @@ impl Charger {
         if hottest > OVERTEMP_C {
             return Decision::stop(1);
         }
-        if self.int(k().acs) == 1 && self.values[k().trx].is_null() {
+        // Wait (1) and EVCMS (2, newer firmware: an external charge management
+        // system authorises by setting `trx`) both wait for a transaction
+        if self.int(k().acs) != 0 && self.values[k().trx].is_null() {
             return Decision::stop(2);
         }
         match self.int(k().frc) {
@@ -547,8 +558,8 @@ impl Charger {
         }
         let now_s = wall.div_euclid(1000);
         let departure = now_s + remaining_s;
-        let mut slots: Vec<(i64, i64, f64)> = match &self.values[k().awpl] {
-            Value::Array(list) => list
+        let mut slots: Vec<(i64, i64, f64)> = match price_list(&self.values[k().awpl]) {
+            Some(list) => list
                 .iter()
                 .filter_map(|p| {
                     Some((
@@ -582,8 +593,8 @@ impl Charger {
     /// The market price of the slot containing `wall`, updating `awcp`.
     fn current_price(&mut self, wall: i64) -> Option<f64> {
         let now_s = wall.div_euclid(1000);
-        let found = match &self.values[k().awpl] {
-            Value::Array(list) => list.iter().find_map(|p| {
+        let found = match price_list(&self.values[k().awpl]) {
+            Some(list) => list.iter().find_map(|p| {
                 let start = p.field("start")?.as_i64()?;
                 let end = p.field("end")?.as_i64()?;
                 ((start..end).contains(&now_s)).then(|| (start, end, p.clone()))
@@ -619,32 +630,31 @@ impl Charger {
         if control == 0 {
             return true;
         }
-        let minute = local.secs / 60;
+        let second = local.secs;
         let inside = match day.field("ranges") {
             Some(Value::Array(ranges)) => ranges.iter().any(|r| {
+                // seconds of the day; the 2021 objects have no `second` (0)
                 let at = |name: &str| {
-                    let t = r.field(name);
-                    let h = t
-                        .and_then(|t| t.field("hour"))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0);
-                    let m = t
-                        .and_then(|t| t.field("minute"))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0);
-                    h * 60 + m
+                    let part = |unit: &str| {
+                        r.field(name)
+                            .and_then(|t| t.field(unit))
+                            .and_then(Value::as_i64)
+                            .unwrap_or(0)
+                    };
+                    part("hour") * 3600 + part("minute") * 60 + part("second")
                 };
                 let (begin, end) = (at("begin"), at("end"));
                 match begin.cmp(&end) {
-                    std::cmp::Ordering::Less => (begin..end).contains(&minute),
-                    std::cmp::Ordering::Greater => minute >= begin || minute < end,
+                    std::cmp::Ordering::Less => (begin..end).contains(&second),
+                    std::cmp::Ordering::Greater => second >= begin || second < end,
                     std::cmp::Ordering::Equal => false,
                 }
             }),
             _ => false,
         };
+        // 1 Allow / 3 AllowFromGrid: inside the ranges; 2 Block / 4 BlockFromGrid: outside
         match control {
-            1 => inside,
+            1 | 3 => inside,
             _ => !inside,
         }
     }
@@ -706,7 +716,11 @@ impl Charger {
             self.logic.selected_phases = ps.to;
             self.logic.phase_switch = None;
         }
-        let psm = self.int(k().psm);
+        let psm = if self.logic.fsp_forced {
+            1
+        } else {
+            self.int(k().psm)
+        };
         let pv_mode = self.int(k().lmo) == 4 && self.flag(k().fup) && d.status == 12;
         let (desired, pwm) = match psm {
             1 => (1, 1),
@@ -965,7 +979,7 @@ impl Charger {
 
     /// Voltages, currents, power factor and power per phase (`nrg`, `pha`),
     /// energy counters, temperatures, grid frequency.
-    fn electrical(&mut self) {
+    fn electrical(&mut self, rbt: i64) {
         let mut r = || (self.rng.next_u64() % 10_001) as f64 / 10_000.0 - 0.5; // -0.5..0.5
         let mut walk = self.logic.voltage_walk;
         for w in &mut walk {
@@ -1024,7 +1038,13 @@ impl Charger {
                 self.logic.test_charge_ms += 1000;
                 let mmp = self.float(k().mmp).max(power);
                 self.put(k().mmp, Value::Float(mmp as f32));
-                self.put(k().tls, Value::Bool(true));
+                let started = match self.def(k().tls).base() {
+                    goe_keys::Base::Bool => Value::Bool(true),
+                    // when the test charge started, ms since boot (kept while it runs)
+                    _ if self.values[k().tls].is_null() => Value::Int(rbt),
+                    _ => self.values[k().tls].clone(),
+                };
+                self.put(k().tls, started);
                 if self.logic.test_charge_ms >= TEST_CHARGE_MS {
                     self.logic.test_charge_done = true;
                     self.put(k().tlf, Value::Bool(true));
@@ -1061,12 +1081,17 @@ impl Charger {
         let acu_value = acu.map_or(Value::Null, Value::Int);
         self.put(k().acu, acu_value.clone());
         self.put(k().acui, acu_value);
-        self.put(k().fsp, Value::Bool(self.logic.selected_phases == 1));
+        let single = self.logic.selected_phases == 1 || self.logic.fsp_forced;
+        self.put(k().fsp, Value::Bool(single));
     }
 
     fn write_car_state(&mut self, rbt: i64) {
         let fault = self.world.fault;
+        // Firmware whose `car` knows Initializing (6) shows it in the first
+        // second after boot, before the charge controller's first data.
+        let initializing = rbt < INITIALIZING_MS && self.def(k().car).enum_name(6).is_some();
         let state: Option<i64> = match &self.world.car {
+            _ if initializing => Some(6),
             _ if fault == 17 => None,
             _ if fault != 0 => Some(5),
             None => Some(1),
@@ -1157,3 +1182,20 @@ fn round2(x: f64) -> f64 {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// The entries of an `awpl` price list: the 2021 array, or the v2 object's
+/// `prices` (fw 60.x).
+fn price_list(awpl: &Value) -> Option<&[Value]> {
+    match awpl {
+        Value::Array(list) => Some(list),
+        Value::Object(_) => match awpl.field("prices") {
+            Some(Value::Array(list)) => Some(list),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// How long after boot `car` shows Initializing (6) where the firmware has
+/// it: the boot tick only (no evidence of the real duration; docs/compat.md).
+const INITIALIZING_MS: i64 = 1000;

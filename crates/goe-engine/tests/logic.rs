@@ -282,7 +282,8 @@ fn price_list(now_s: i64, cheap_now: bool) -> String {
             )
         })
         .collect();
-    format!("[{}]", slots.join(","))
+    // the v2 object of fw 60.x (the default firmware)
+    format!(r#"{{"prices":[{}]}}"#, slots.join(","))
 }
 
 #[test]
@@ -315,7 +316,8 @@ fn next_trip_codes_8_9_10_18() {
         .plug("ev-3p-11kw", 20.0)
         .run(5);
     assert_eq!(s.ms(), 8, "test charge");
-    assert_eq!(s.get("tls"), true);
+    // 60.x: when the test charge started (ms since boot)
+    assert!(s.get("tls").is_i64(), "tls {}", s.get("tls"));
     s.run(60);
     assert_eq!(s.get("tlf"), true);
     assert!(s.num("mmp") > 10_000.0);
@@ -532,7 +534,7 @@ fn button_cycles_current_presets() {
     s.run(1);
     assert_eq!(s.get("amp"), 12);
     assert!(s.get("lbp").is_i64());
-    s.set("bac", "false");
+    s.set("bac", "0"); // AlwaysLock (060.5: uint8 lock mode)
     s.c.press_button(s.now);
     assert_eq!(s.get("amp"), 12);
 }

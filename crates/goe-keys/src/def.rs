@@ -228,8 +228,19 @@ pub enum Rule {
     Color,
     /// Up to 5 current presets, each 6..=32 A.
     CurrentPresets,
-    /// A scheduler day object `{"control":0..2,"ranges":[…]}`.
+    /// A scheduler day object `{"control":0..2,"ranges":[…]}` (times `hour`, `minute`).
     Schedule,
+    /// The newer scheduler day object: `control` 0..4 (3 AllowFromGrid,
+    /// 4 BlockFromGrid) and times with `hour`, `minute` and `second`.
+    ScheduleV2,
+    /// The load-balancing object `{"amp","dyn","sta","ts"}`: a partial object
+    /// changes only the fields it names.
+    LoadTotal,
+    /// The v2 price list object `{"prices":[{"start","end","marketprice"},…]}`.
+    PriceListV2,
+    /// Any JSON (the firmware's `JsonVariantConst` setters such as `rst`),
+    /// stored as written; the engine decides what it means.
+    AnyVariant,
     /// The sparse array of Wi-Fi configurations.
     Wifis,
     /// The sparse array of RFID cards.

@@ -32,6 +32,8 @@ struct Spec {
     fwv: &'static str,
     hello: Hello,
     order: &'static str,
+    /// See [`Profile::filter_refuses_unknown`].
+    filter_refuses_unknown: bool,
 }
 
 /// The hello of a V3/V4 unit before 60.x (docs/compat.md, "WebSocket").
@@ -56,18 +58,22 @@ static SPECS: &[Spec] = &[
         fwv: "051.4",
         hello: V4,
         order: include_str!("../profiles/051.4.keys"),
+        filter_refuses_unknown: false,
     },
     Spec {
         firmware: fw(56, 2),
         fwv: "56.2",
         hello: V4,
         order: include_str!("../profiles/056.2.keys"),
+        filter_refuses_unknown: false,
     },
     Spec {
         firmware: fw(60, 5),
         fwv: "60.5",
         hello: V4_60,
         order: include_str!("../profiles/060.5.keys"),
+        // 60.3+: go-eCharger-API-v2#312 (60.3), ha-goecharger-api2#66
+        filter_refuses_unknown: true,
     },
 ];
 
@@ -83,6 +89,10 @@ pub struct Profile {
     pub fwv: &'static str,
     /// What the WebSocket `hello` says.
     pub hello: Hello,
+    /// Whether `/api/status?filter=` naming a key this firmware does not
+    /// print (unknown or write-only) is answered with HTTP 400 (the JSON of
+    /// the keys it does print as the body) instead of 200: fw 60.3 and later.
+    pub filter_refuses_unknown: bool,
     /// Position in [`profiles`]: lets per-profile caches be plain vectors.
     pub index: usize,
     defs: Vec<Option<&'static KeyDef>>,
@@ -130,6 +140,7 @@ impl Profile {
             firmware: spec.firmware,
             fwv: spec.fwv,
             hello: spec.hello,
+            filter_refuses_unknown: spec.filter_refuses_unknown,
             index,
             defs,
             order,

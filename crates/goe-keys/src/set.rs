@@ -174,6 +174,9 @@ pub fn validate(
     if !def.access.writable() {
         return Err(SetError::NoSetter);
     }
+    if matches!(def.rule, Rule::AnyVariant) {
+        return Ok(Value::from_json(json));
+    }
     if json.is_null() {
         if matches!(def.rule, Rule::TopicPrefix) {
             return Ok(Value::Null); // the engine restores the default prefix
@@ -471,7 +474,10 @@ fn validate_structured(
     }
     match def.rule {
         Rule::CurrentPresets => current_presets(json),
-        Rule::Schedule => schedule(json),
+        Rule::Schedule => schedule(json, ScheduleShape::V1),
+        Rule::ScheduleV2 => schedule(json, ScheduleShape::V2),
+        Rule::LoadTotal => load_total(json, current.lookup(def.name)),
+        Rule::PriceListV2 => price_list_v2(json),
         Rule::Wifis => sparse_merge(json, current.lookup(def.name), 10, wifi_field),
         Rule::Cards => sparse_merge(json, current.lookup(def.name), 10, card_field),
         Rule::InverterData => inverter_data(json),
@@ -513,11 +519,21 @@ fn current_presets(json: &serde_json::Value) -> Result<Value, SetError> {
     Ok(Value::Array(values))
 }
 
-fn schedule(json: &serde_json::Value) -> Result<Value, SetError> {
+/// The scheduler object of the 2021 table or of newer firmware.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScheduleShape {
+    /// `control` 0..2, times `{hour, minute}`.
+    V1,
+    /// `control` 0..4, times `{hour, minute, second}`.
+    V2,
+}
+
+fn schedule(json: &serde_json::Value, shape: ScheduleShape) -> Result<Value, SetError> {
     let control = json
         .get("control")
         .ok_or_else(|| invalid("control missing"))?;
-    let control = int_in(control, 0, 2, "control")?;
+    let max_control = if shape == ScheduleShape::V2 { 4 } else { 2 };
+    let control = int_in(control, 0, max_control, "control")?;
     let ranges = match json.get("ranges") {
         None => Vec::new(),
         Some(r) => r
@@ -532,10 +548,15 @@ fn schedule(json: &serde_json::Value) -> Result<Value, SetError> {
         let t = t.ok_or_else(|| invalid(format!("{name} missing")))?;
         let hour = int_in(t.get("hour").unwrap_or(&0.into()), 0, 24, "hour")?;
         let minute = int_in(t.get("minute").unwrap_or(&0.into()), 0, 59, "minute")?;
-        Ok(Value::Object(vec![
+        let mut fields = vec![
             ("hour".into(), Value::Int(hour)),
             ("minute".into(), Value::Int(minute)),
-        ]))
+        ];
+        if shape == ScheduleShape::V2 {
+            let second = int_in(t.get("second").unwrap_or(&0.into()), 0, 59, "second")?;
+            fields.push(("second".into(), Value::Int(second)));
+        }
+        Ok(Value::Object(fields))
     };
     let mut out = Vec::with_capacity(2);
     for r in &ranges {
@@ -555,6 +576,48 @@ fn schedule(json: &serde_json::Value) -> Result<Value, SetError> {
         ("control".into(), Value::Int(control)),
         ("ranges".into(), Value::Array(out)),
     ]))
+}
+
+/// The fields of `lot` on newer firmware with their inclusive ranges: `amp`,
+/// `dyn` and `sta` are amps (uint8), `ts` is undocumented (uint16).
+const LOAD_TOTAL_FIELDS: [(&str, i64, i64); 4] = [
+    ("amp", 0, 255),
+    ("dyn", 0, 255),
+    ("sta", 0, 255),
+    ("ts", 0, 65535),
+];
+
+/// `lot` on newer firmware: the given fields replace the current ones, the
+/// others are kept; unknown fields are refused.
+fn load_total(json: &serde_json::Value, current: Option<&Value>) -> Result<Value, SetError> {
+    let obj = json.as_object().ok_or(SetError::WrongType("JsonObject"))?;
+    if let Some(name) = obj
+        .keys()
+        .find(|k| !LOAD_TOTAL_FIELDS.iter().any(|(f, _, _)| f == k))
+    {
+        return Err(invalid(format!("unknown field {name}")));
+    }
+    let mut out = Vec::with_capacity(LOAD_TOTAL_FIELDS.len());
+    for (name, min, max) in LOAD_TOTAL_FIELDS {
+        let value = match obj.get(name) {
+            Some(v) => int_in(v, min, max, name)?,
+            None => current
+                .and_then(|c| c.field(name))
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+        };
+        out.push((name.to_owned(), Value::Int(value)));
+    }
+    Ok(Value::Object(out))
+}
+
+/// The v2 price list (`awpl` on fw 60.x): `{"prices":[…]}` with the v1 entries.
+fn price_list_v2(json: &serde_json::Value) -> Result<Value, SetError> {
+    let prices = json
+        .get("prices")
+        .filter(|p| p.is_array())
+        .ok_or_else(|| invalid("prices must be an array"))?;
+    Ok(Value::Object(vec![("prices".into(), price_list(prices)?)]))
 }
 
 /// The type a field of a sparse-array entry must have; `None` = unknown field.

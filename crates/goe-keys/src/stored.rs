@@ -101,9 +101,13 @@ mod tests {
         let mut lowered = defaults();
         lowered[crate::key_id("ama").unwrap()] = Value::Int(8);
         lowered[crate::key_id("mca").unwrap()] = Value::Int(8);
-        let amp = key("amp").unwrap();
+        // (051.4: amp within mca..the variant's maximum; newer: 6 to 32 A on every variant)
+        let amp = key("amp").unwrap().on(crate::firmware::fw(51, 4)).unwrap();
         assert!(validate_stored(amp, &16.into(), "012345", &lowered).is_ok());
         assert!(validate_stored(amp, &17.into(), "012345", &lowered).is_err());
+        let amp = key("amp").unwrap();
+        assert!(validate_stored(amp, &20.into(), "012345", &lowered).is_ok());
+        assert!(validate_stored(amp, &33.into(), "012345", &lowered).is_err());
         assert!(check("rbc", 7.into()).is_ok());
         assert!(check("fna", "x".repeat(100_000).into()).is_err());
         assert!(check("cid", "blue".into()).is_err());

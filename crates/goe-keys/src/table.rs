@@ -11,6 +11,7 @@ use crate::def::Access::{Read as R, ReadWrite as RW, Write as W};
 use crate::def::Base::*;
 use crate::def::Category::*;
 use crate::def::{KeyDef, Rule, Secret, ValueType};
+use crate::firmware::fw;
 
 const fn t(base: crate::def::Base) -> ValueType {
     ValueType::plain(base)
@@ -19,6 +20,14 @@ const fn t(base: crate::def::Base) -> ValueType {
 const fn o(base: crate::def::Base) -> ValueType {
     ValueType::opt(base)
 }
+
+/// `bac`/`sdp` since 055.2: when the button may change the current / start charging.
+const BUTTON_LOCK: &[(i64, &str)] = &[
+    (0, "AlwaysLock"),
+    (1, "LockWhenCarIsConnected"),
+    (2, "LockWhenCarIsCharging"),
+    (3, "NeverLock"),
+];
 
 /// Every key, in registration order.
 pub static KEYS: &[KeyDef] = &[
@@ -138,8 +147,12 @@ pub static KEYS: &[KeyDef] = &[
         .no_mqtt(),
     KeyDef::new("tof", RW, t(Minutes), Config, "timezone offset in minutes", "60")
         .rule(Rule::Range(-720, 840)),
-    KeyDef::new("tds", RW, t(U8), Config, "timezone daylight saving mode, None=0, EuropeanSummerTime=1, UsDaylightTime=2", "1")
-        .enums(&[(0, "None"), (1, "EuropeanSummerTime"), (2, "UsDaylightTime")]),
+    KeyDef::new("tds", RW, t(U8), Config, "timezone daylight saving mode, None=0, EuropeanSummerTime=1, UsDaylightTime=2, AustralianDaylightTime=3", "1")
+        .enums(&[(0, "None"), (1, "EuropeanSummerTime"), (2, "UsDaylightTime"), (3, "AustralianDaylightTime")])
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("tds", RW, t(U8), Config, "timezone daylight saving mode, None=0, EuropeanSummerTime=1, UsDaylightTime=2", "1")
+            .enums(&[(0, "None"), (1, "EuropeanSummerTime"), (2, "UsDaylightTime")])
+            .until(fw(55, 2))]),
     KeyDef::new("utc", RW, t(Str), Status, "utc time", "\"\"")
         .rule(Rule::UtcTime),
     KeyDef::new("loc", R, t(Str), Status, "local time", "\"\""),
@@ -156,12 +169,23 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("clp", RW, t(Array), Config, "current limit presets, max. 5 entries", "[6,10,12,14,16]")
         .rule(Rule::CurrentPresets),
-    KeyDef::new("bac", RW, t(Bool), Config, "Button allow Current change", "true"),
-    KeyDef::new("sdp", RW, t(Bool), Config, "Button Allow Force change", "false"),
+    KeyDef::new("bac", RW, t(U8), Config, "Button allow Current change (0=AlwaysLock, 1=LockWhenCarIsConnected, 2=LockWhenCarIsCharging, 3=NeverLock)", "1")
+        .enums(BUTTON_LOCK)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("bac", RW, t(Bool), Config, "Button allow Current change", "true").until(fw(55, 2))]),
+    KeyDef::new("sdp", RW, t(U8), Config, "Button Allow Force change (0=AlwaysLock, 1=LockWhenCarIsConnected, 2=LockWhenCarIsCharging, 3=NeverLock)", "0")
+        .enums(BUTTON_LOCK)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("sdp", RW, t(Bool), Config, "Button Allow Force change", "false").until(fw(55, 2))]),
     KeyDef::new("lbp", R, o(Millis), Status, "lastButtonPress in milliseconds", "null"),
     KeyDef::new("amp", RW, t(U8), Config, "requestedCurrent in Ampere, used for display on LED ring and logic calculations", "16")
         .unit("A")
-        .rule(Rule::RequestedCurrent),
+        .rule(Rule::Range(6, 32))
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("amp", RW, t(U8), Config, "requestedCurrent in Ampere, used for display on LED ring and logic calculations", "16")
+            .unit("A")
+            .rule(Rule::RequestedCurrent)
+            .until(fw(55, 2))]),
     KeyDef::new("ffna", R, t(Str), Constant, "factoryFriendlyName", "\"go-eCharger\""),
     KeyDef::new("fna", RW, t(Str), Config, "friendlyName", "\"go-eCharger\"")
         .rule(Rule::StrLen(4, 64)),
@@ -177,27 +201,49 @@ pub static KEYS: &[KeyDef] = &[
         .enums(&[(0, "Normal"), (1, "AutoUnlock"), (2, "AlwaysLock")]),
     KeyDef::new("lck", R, t(U8), Status, "Effective lock setting, as sent to Charge Ctrl (Normal=0, AutoUnlock=1, AlwaysLock=2, ForceUnlock=3)", "0")
         .enums(&[(0, "Normal"), (1, "AutoUnlock"), (2, "AlwaysLock"), (3, "ForceUnlock")]),
-    KeyDef::new("sch_week", RW, t(Object), Config, "scheduler_weekday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
-        .rule(Rule::Schedule),
-    KeyDef::new("sch_satur", RW, t(Object), Config, "scheduler_saturday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
-        .rule(Rule::Schedule),
-    KeyDef::new("sch_sund", RW, t(Object), Config, "scheduler_sunday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
-        .rule(Rule::Schedule),
+    KeyDef::new("sch_week", RW, t(Object), Config, "scheduler_weekday, control enum values: Disabled=0, Allow=1, Block=2, AllowFromGrid=3, BlockFromGrid=4", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}},{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}}]}")
+        .rule(Rule::ScheduleV2)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("sch_week", RW, t(Object), Config, "scheduler_weekday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
+            .rule(Rule::Schedule)
+            .until(fw(55, 2))]),
+    KeyDef::new("sch_satur", RW, t(Object), Config, "scheduler_saturday, control enum values: Disabled=0, Allow=1, Block=2, AllowFromGrid=3, BlockFromGrid=4", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}},{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}}]}")
+        .rule(Rule::ScheduleV2)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("sch_satur", RW, t(Object), Config, "scheduler_saturday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
+            .rule(Rule::Schedule)
+            .until(fw(55, 2))]),
+    KeyDef::new("sch_sund", RW, t(Object), Config, "scheduler_sunday, control enum values: Disabled=0, Allow=1, Block=2, AllowFromGrid=3, BlockFromGrid=4", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}},{\"begin\":{\"hour\":0,\"minute\":0,\"second\":0},\"end\":{\"hour\":0,\"minute\":0,\"second\":0}}]}")
+        .rule(Rule::ScheduleV2)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("sch_sund", RW, t(Object), Config, "scheduler_sunday, control enum values: Disabled=0, Inside=1, Outside=2", "{\"control\":0,\"ranges\":[{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}},{\"begin\":{\"hour\":0,\"minute\":0},\"end\":{\"hour\":0,\"minute\":0}}]}")
+            .rule(Rule::Schedule)
+            .until(fw(55, 2))]),
     KeyDef::new("nmo", RW, t(Bool), Config, "norway_mode / ground check enabled when norway mode is disabled (inverted)", "false"),
-    KeyDef::new("fsp", R, t(Bool), Status, "force_single_phase (shows if currently single phase charge is enforced", "false"),
+    KeyDef::new("fsp", RW, t(Bool), Status, "force_single_phase (the charging logic's result: whether single phase is needed now; a write shows until the next logic second)", "false")
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("fsp", R, t(Bool), Status, "force_single_phase (shows if currently single phase charge is enforced", "false").until(fw(55, 2))]),
     KeyDef::new("lrn", W, t(U8), Other, "set this to 0-9 to learn last read card id", "null")
         .rule(Rule::Range(0, 9)),
     KeyDef::new("del", W, t(U8), Other, "set this to 0-9 to clear card (erases card name, energy and rfid id)", "null")
         .rule(Rule::Range(0, 9)),
-    KeyDef::new("acs", RW, t(U8), Config, "access_control user setting (Open=0, Wait=1)", "0")
-        .enums(&[(0, "Open"), (1, "Wait")]),
+    KeyDef::new("acs", RW, t(U8), Config, "access_control user setting (Open=0, Wait=1, EVCMS=2)", "0")
+        .enums(&[(0, "Open"), (1, "Wait"), (2, "EVCMS")])
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("acs", RW, t(U8), Config, "access_control user setting (Open=0, Wait=1)", "0")
+            .enums(&[(0, "Open"), (1, "Wait")])
+            .until(fw(55, 2))]),
     KeyDef::new("frc", RW, t(U8), Config, "forceState (Neutral=0, Off=1, On=2)", "0")
         .enums(&[(0, "Neutral"), (1, "Off"), (2, "On")]),
     KeyDef::new("rbc", R, t(U32), Status, "reboot_counter", "0")
         .persist(),
     KeyDef::new("rbt", R, t(Millis), Status, "time since boot in milliseconds", "0"),
-    KeyDef::new("car", R, o(U8), Status, "carState, null if internal error (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5)", "1")
-        .enums(&[(0, "Unknown"), (1, "Idle"), (2, "Charging"), (3, "WaitCar"), (4, "Complete"), (5, "Error")]),
+    KeyDef::new("car", R, o(U8), Status, "charge ctrl car state, null if no connection to chargectrl established (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5, Initializing=6)", "6")
+        .enums(&[(0, "Unknown"), (1, "Idle"), (2, "Charging"), (3, "WaitCar"), (4, "Complete"), (5, "Error"), (6, "Initializing")])
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("car", R, o(U8), Status, "carState, null if internal error (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5)", "1")
+            .enums(&[(0, "Unknown"), (1, "Idle"), (2, "Charging"), (3, "WaitCar"), (4, "Complete"), (5, "Error")])
+            .until(fw(55, 2))]),
     KeyDef::new("err", R, o(U8), Status, "error, null if internal error (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5)", "0")
         .enums(&[(0, "None"), (1, "FiAc"), (2, "FiDc"), (3, "Phase"), (4, "Overvolt"), (5, "Overamp"), (6, "Diode"), (7, "PpInvalid"), (8, "GndInvalid"), (9, "ContactorStuck"), (10, "ContactorMiss"), (12, "StatusLockStuckOpen"), (13, "StatusLockStuckLocked"), (14, "FiUnknown"), (15, "Unknown"), (16, "Overtemp"), (17, "NoComm"), (18, "CpInvalid")]),
     KeyDef::new("cbl", R, o(Int), Status, "cable_current_limit in A", "null")
@@ -242,13 +288,27 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("mca", RW, t(U8), Config, "minChargingCurrent", "6")
         .unit("A")
         .rule(Rule::MinCurrent),
-    KeyDef::new("awc", RW, t(U8), Config, "awattar country (Austria=0, Germany=1)", "0")
-        .enums(&[(0, "Austria"), (1, "Germany")]),
+    KeyDef::new("awc", RW, t(U16), Config, "awattar country (Austria=0, Germany=1,...)", "0")
+        .rule(Rule::None)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("awc", RW, t(U8), Config, "awattar country (Austria=0, Germany=1)", "0")
+            .enums(&[(0, "Austria"), (1, "Germany")])
+            .until(fw(55, 2))]),
     KeyDef::new("awp", RW, t(Float), Config, "awattarMaxPrice in ct", "3")
         .unit("ct/kWh"),
     KeyDef::new("awcp", R, o(Object), Status, "awattar current price", "null"),
-    KeyDef::new("awpl", RW, t(Array), Status, "awattar price list, timestamps are measured in unix-time, seconds since 1970", "[]")
-        .rule(Rule::PriceList),
+    KeyDef::new("awpl", W, t(Object), Status, "awattar price list (v2), timestamps are measured in unix-time, seconds since 1970: {\"prices\":[{\"start\":s,\"end\":s,\"marketprice\":ct},…]}", "{\"prices\":[]}")
+        .rule(Rule::PriceListV2)
+        .since(fw(60, 0))
+        .eras(&[
+            KeyDef::new("awpl", W, t(Array), Status, "awattar price list, timestamps are measured in unix-time, seconds since 1970", "[]")
+                .rule(Rule::PriceList)
+                .since(fw(55, 2))
+                .until(fw(60, 0)),
+            KeyDef::new("awpl", RW, t(Array), Status, "awattar price list, timestamps are measured in unix-time, seconds since 1970", "[]")
+                .rule(Rule::PriceList)
+                .until(fw(55, 2)),
+        ]),
     KeyDef::new("frm", RW, t(U8), Config, "PV surplus rounding mode (PreferPowerFromGrid=0, Default=1, PreferPowerToGrid=2)", "1")
         .enums(&[(0, "PreferPowerFromGrid"), (1, "Default"), (2, "PreferPowerToGrid")])
         .newer(),
@@ -302,7 +362,9 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("mmp", R, t(Float), Status, "maximumMeasuredChargingPower (debug)", "0")
         .unit("W"),
     KeyDef::new("tlf", R, t(Bool), Status, "testLadungFinished (debug)", "false"),
-    KeyDef::new("tls", R, t(Bool), Status, "testLadungStarted (debug)", "false"),
+    KeyDef::new("tls", R, o(Millis), Status, "testLadungStarted: when the test charge started (ms since boot), null before", "null")
+        .since(fw(59, 4))
+        .eras(&[KeyDef::new("tls", R, t(Bool), Status, "testLadungStarted (debug)", "false").until(fw(59, 4))]),
     KeyDef::new("atp", R, o(Object), Status, "nextTripPlanData (debug)", "null"),
     KeyDef::new("lpsc", R, o(Millis), Status, "last PV surplus calculation (in ms)", "null")
         .newer(),
@@ -350,7 +412,9 @@ pub static KEYS: &[KeyDef] = &[
         .newer(),
     KeyDef::new("hws", RW, t(Bool), Config, "httpStaReachable, defines if the local webserver should be reachable from the customers WiFi", "true")
         .no_mqtt(),
-    KeyDef::new("hsa", RW, t(Bool), Config, "httpStaAuthentication", "false"),
+    KeyDef::new("hsa", W, t(Bool), Config, "httpStaAuthentication", "false")
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("hsa", RW, t(Bool), Config, "httpStaAuthentication", "false").until(fw(55, 2))]),
     KeyDef::new("var", R, t(U8), Constant, "variant: max Ampere value of unit (11: 11kW/16A, 22: 22kW/32A)", "11"),
     KeyDef::new("loe", RW, t(Bool), Config, "Load balancing enabled", "false"),
     KeyDef::new("log", RW, t(Str), Config, "load_group_id", "\"\"")
@@ -419,9 +483,13 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("loa", R, o(U8), Status, "load balancing ampere", "null")
         .unit("A"),
     KeyDef::new("los", R, o(Str), Status, "load balancing status", "null"),
-    KeyDef::new("lot", RW, t(U32), Config, "load balancing total amp", "32")
-        .unit("A")
-        .rule(Rule::Range(0, 1000)),
+    KeyDef::new("lot", RW, t(Object), Config, "load balancing total amp: {amp: total A (static), dyn: dynamic maximum A, sta: static A, ts: undocumented}; a partial object changes only its fields", "{\"amp\":32,\"dyn\":32,\"sta\":32,\"ts\":3}")
+        .rule(Rule::LoadTotal)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("lot", RW, t(U32), Config, "load balancing total amp", "32")
+            .unit("A")
+            .rule(Rule::Range(0, 1000))
+            .until(fw(55, 2))]),
     KeyDef::new("loty", RW, t(U8), Config, "load balancing type (Static=0, Dynamic=1)", "0")
         .enums(&[(0, "Static"), (1, "Dynamic")]),
     KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries", "[{\"name\":\"User 1\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 2\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 3\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 4\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 5\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 6\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 7\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 8\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 9\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 10\",\"energy\":0,\"cardId\":\"\"}]")
@@ -462,6 +530,9 @@ pub static KEYS: &[KeyDef] = &[
         .no_mqtt(),
     KeyDef::new("qsw", R, t(Size), Status, "queue size webserver/websocket", "0")
         .no_mqtt(),
-    KeyDef::new("rst", W, t(Bool), Other, "restart the charger (send true)", "null")
+    KeyDef::new("rst", W, t(Bool), Other, "Reset the charger and chargectrl (JsonVariantConst: true, 1 or any string; false, 0, null and \"false\" do nothing)", "null")
+        .rule(Rule::AnyVariant)
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("rst", W, t(Bool), Other, "restart the charger (send true)", "null").newer().until(fw(55, 2))])
         .newer(),
 ];

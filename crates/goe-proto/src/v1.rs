@@ -68,7 +68,12 @@ pub fn status(c: &mut Charger, now: SimTime) -> String {
     s("tme", tme(c));
     s("rbc", int(c, "rbc").to_string());
     s("rbt", int(c, "rbt").to_string());
-    s("car", get(c, "car").as_i64().unwrap_or(0).to_string());
+    // v1 has no Initializing (6, newer firmware right after boot): idle
+    let car = match get(c, "car").as_i64() {
+        Some(6) => 1,
+        other => other.unwrap_or(0),
+    };
+    s("car", car.to_string());
     s("amx", int(c, "amp").to_string());
     s("amp", int(c, "amp").to_string());
     s("err", int(c, "err").to_string());
@@ -177,7 +182,8 @@ pub fn status(c: &mut Charger, now: SimTime) -> String {
     s("dto", "0".into());
     s("nmo", int(c, "nmo").to_string());
     s("sch", "AAAAAAAAAAAAAAAA".into());
-    s("sdp", int(c, "sdp").to_string());
+    // v1 `sdp` is 0/1; the newer uint8 lock mode shows 1 unless AlwaysLock (0)
+    s("sdp", i64::from(int(c, "sdp") != 0).to_string());
     let cards: Vec<Value> = match get(c, "cards") {
         Value::Array(a) => a.clone(),
         _ => Vec::new(),
@@ -207,7 +213,11 @@ pub fn status(c: &mut Charger, now: SimTime) -> String {
     }
     let lo = |k: &str, v: i64| (k.to_owned(), v.to_string());
     fields.push(lo("loe", int(c, "loe")));
-    fields.push(lo("lot", int(c, "lot")));
+    // the 2021 number, or `lot.amp` of the newer object
+    fields.push(lo(
+        "lot",
+        goe_engine::loadbalance::lot_amps(get(c, "lot"), false),
+    ));
     fields.push(lo("lom", 0));
     fields.push(lo("lop", int(c, "lop")));
     let mut log = String::new();
@@ -249,7 +259,18 @@ pub fn apply_payload(c: &mut Charger, now: SimTime, payload: &str) -> bool {
         "ast" if n <= 1 => vec![("acs", n.to_string())],
         "ust" => vec![("ust", n.to_string())],
         "lbr" => vec![("lbr", n.to_string())],
-        "lse" | "nmo" | "sdp" => vec![(key, (n != 0).to_string())],
+        "lse" | "nmo" => vec![(key, (n != 0).to_string())],
+        // the 2021 bool, or the newer lock mode: 0 AlwaysLock, 1 → NeverLock (3)
+        "sdp" => {
+            let bool_typed = goe_keys::key_id("sdp")
+                .is_some_and(|kid| c.def(kid).base() == goe_keys::Base::Bool);
+            let v = match (bool_typed, n != 0) {
+                (true, on) => on.to_string(),
+                (false, true) => "3".into(),
+                (false, false) => "0".into(),
+            };
+            vec![("sdp", v)]
+        }
         "tds" => vec![("tds", n.to_string())],
         "tof" => vec![("tof", ((n - 100) * 60).to_string())],
         "dwo" => vec![(

@@ -138,9 +138,19 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     }
     let query = uri.query().unwrap_or("");
     if path == "/api/status" {
-        let filter = parse_filter(query);
+        let profile = device.with_charger(|c, _| c.profile());
+        let filter = parse_filter_on(query, profile);
         return match device.api_status(filter.as_ref()) {
-            Some(body) => json(StatusCode::OK, body),
+            Some(body) => {
+                // 60.3+: the same JSON, but 400 when the filter named keys it does not print
+                let status =
+                    if profile.filter_refuses_unknown && filter_names_unprinted(query, profile) {
+                        StatusCode::BAD_REQUEST
+                    } else {
+                        StatusCode::OK
+                    };
+                json(status, body)
+            }
             None => text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT),
         };
     }
@@ -212,6 +222,11 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
 /// only; `None` means every key (no or empty filter).
 /// A filter that is not UTF-8 once decoded names no key (`{}`).
 pub fn parse_filter(query: &str) -> Option<KeySet> {
+    parse_filter_on(query, goe_keys::default_profile())
+}
+
+/// [`parse_filter`] for a charger of `profile`: the keys it prints.
+pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Option<KeySet> {
     let Ok(raw) = query::first(query, "filter")? else {
         return Some(KeySet::new());
     };
@@ -221,8 +236,8 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
     }
     let mut set = KeySet::new();
     let mut add = |name: &str| {
-        if let Some(id) = goe_keys::key_id(name)
-            && goe_keys::KEYS[id].access.readable()
+        if let Some((id, _)) = profile.key(name)
+            && profile.readable(id)
         {
             set.insert(id);
         }
@@ -239,6 +254,33 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
         raw.split(',').for_each(|s| add(s.trim()));
     }
     Some(set)
+}
+
+/// Whether `filter=` names a key that `profile` does not print (unknown to
+/// this firmware, or write-only like `rst`): fw 60.3+ answers such a filter
+/// with HTTP 400 ([`goe_keys::Profile::filter_refuses_unknown`]).
+pub fn filter_names_unprinted(query: &str, profile: &goe_keys::Profile) -> bool {
+    let Some(Ok(raw)) = query::first(query, "filter") else {
+        return false;
+    };
+    let raw = raw.trim();
+    let unprinted = |name: &str| {
+        let name = name.trim().trim_matches('"');
+        !name.is_empty()
+            && !profile
+                .key(name)
+                .is_some_and(|(kid, _)| profile.readable(kid))
+    };
+    if raw.starts_with('[') {
+        if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+            return list.iter().any(|n| unprinted(n));
+        }
+        return raw
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .any(unprinted);
+    }
+    raw.split(',').any(unprinted)
 }
 
 /// Decoded `key=value` pairs.

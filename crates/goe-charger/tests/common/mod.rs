@@ -495,13 +495,16 @@ impl Api {
             .await
     }
 
-    /// A status query by path; asserts 200 and a JSON object.
+    /// A status query by path; asserts 200 and a JSON object. On fw 60.3+
+    /// (the default 060.5) a filter naming keys the firmware does not print
+    /// is answered 400 with the same JSON (exactly when: `tests/http/types.rs`).
     pub async fn status_query(&self, pq: &str) -> Ordered {
         let r = self.get(pq).await;
-        assert_eq!(
-            r.status, 200,
+        assert!(
+            r.status == 200 || (r.status == 400 && pq.contains("filter=")),
             "GET {pq}: status {} body {}",
-            r.status, r.body
+            r.status,
+            r.body
         );
         r.object(pq)
     }

@@ -104,9 +104,26 @@ pub fn fresh_value(def: &KeyDef, current: &Value, first_branch: &str) -> Write {
         }
         "clp" => return write("[6,8,10,13,16]", json!([6, 8, 10, 13, 16])),
         "map" => return write("[3,1,2]", json!([3, 1, 2])),
+        "awpl" if def.base() == Base::Object => {
+            // fw 60.x: the v2 object, write-only
+            let raw = r#"{"prices":[{"start":1700000000,"end":1700003600,"marketprice":12.5}]}"#;
+            return write(raw, Value::Null);
+        }
         "awpl" => {
             let raw = r#"[{"start":1700000000,"end":1700003600,"marketprice":12.5},{"start":1700003600,"end":1700007200,"marketprice":-0.25}]"#;
-            return write(raw, parsed(raw));
+            let shown = if def.access.readable() {
+                parsed(raw)
+            } else {
+                Value::Null
+            };
+            return write(raw, shown);
+        }
+        "lot" if def.base() == Base::Object => {
+            // newer firmware: a partial object changes only its fields
+            let amp = if current["amp"] == json!(20) { 21 } else { 20 };
+            let mut shown = current.clone();
+            shown["amp"] = json!(amp);
+            return write(format!(r#"{{"amp":{amp}}}"#), shown);
         }
         "sch_week" | "sch_satur" | "sch_sund" => {
             let h = match def.name {
@@ -118,7 +135,14 @@ pub fn fresh_value(def: &KeyDef, current: &Value, first_branch: &str) -> Write {
                 r#"{{"control":1,"ranges":[{{"begin":{{"hour":{h},"minute":30}},"end":{{"hour":{},"minute":0}}}},{{"begin":{{"hour":18,"minute":0}},"end":{{"hour":20,"minute":15}}}}]}}"#,
                 h + 2
             );
-            let shown = parsed(&raw);
+            let mut shown = parsed(&raw);
+            if def.rule == Rule::ScheduleV2 {
+                // newer firmware prints every time with its `second`
+                for r in shown["ranges"].as_array_mut().unwrap() {
+                    r["begin"]["second"] = json!(0);
+                    r["end"]["second"] = json!(0);
+                }
+            }
             return write(raw, shown);
         }
         "wifis" => {
@@ -229,6 +253,10 @@ pub fn wrong_types(def: &KeyDef) -> Vec<(String, String)> {
         JsonKind::Array => &["{}", "7", "\"[]\""],
         JsonKind::Object => &["[]", "7", "\"{}\""],
     };
+    // `rst` on newer firmware takes any JSON (JsonVariantConst): no wrong type
+    if def.rule == Rule::AnyVariant {
+        return Vec::new();
+    }
     let mut out: Vec<(String, String)> =
         raws.iter().map(|r| (r.to_string(), msg.clone())).collect();
     // null is valid for optional keys; `mtp=null` resets the prefix (documented)

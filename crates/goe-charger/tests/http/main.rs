@@ -18,6 +18,7 @@
 //! - [`advance`]: a long `/sim/advance` does not freeze the charger.
 //! - [`raw_request`]: raw `"`, `[`, `{`, `<`, `>`, spaces, UTF-8 in the request
 //!   line answered like their percent-encoded forms; refused heads in httpd's style.
+//! - [`types`]: the types that changed per firmware (`--firmware 060.5/056.2/051.4`).
 //! - [`connections`]: header and idle timeouts, the connection cap with LRU
 //!   purging, memory after a connection storm.
 
@@ -37,3 +38,4 @@ mod set;
 mod status;
 mod store_load;
 mod tiny_disk;
+mod types;

@@ -60,7 +60,12 @@ fn readme_examples_with_raw_quotes_answer_like_percent_encoded() {
             show(&b)
         );
         assert_eq!(a.text(), b.text(), "{what}");
-        assert!(matches!(a.status, Some(200 | 500)), "{what}: {}", show(&a));
+        // (400: a 60.3+ filter naming unprinted keys; same JSON body)
+        assert!(
+            matches!(a.status, Some(200 | 400 | 500)),
+            "{what}: {}",
+            show(&a)
+        );
         assert_eq!(a.header("content-type"), Some("application/json"), "{what}");
     }
     // the README's write is stored

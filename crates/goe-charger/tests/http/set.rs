@@ -230,8 +230,9 @@ async fn spec_examples_of_range_errors() {
     let ch = Charger::fresh();
     let api = ch.api();
     for (k, raw, msg) in [
-        ("amp", "5", "failed: Value 5 exceeds range 6 to 16"),
-        ("amp", "17", "failed: Value 17 exceeds range 6 to 16"),
+        // (060.5: amp 6 to 32 on every variant; 051.4's mca..ama: tests/http/types.rs)
+        ("amp", "5", "failed: Value 5 exceeds range 6 to 32"),
+        ("amp", "33", "failed: Value 33 exceeds range 6 to 32"),
         ("lbr", "256", "failed: Value 256 exceeds range 0 to 255"),
         ("frc", "3", "failed: Value 3 exceeds range 0 to 2"),
         ("lmo", "2", "failed: Value 2 exceeds range 3 to 5"),
@@ -421,7 +422,7 @@ async fn answers_follow_query_order_and_duplicates_collapse() {
     assert_eq!(r.obj.keys(), ["amp", "fna"], "{}", r.body);
     assert_eq!(
         r.get("amp"),
-        Some(&json!("amp: failed: Value 99 exceeds range 6 to 16 (99)"))
+        Some(&json!("amp: failed: Value 99 exceeds range 6 to 32 (99)"))
     );
     assert_eq!(r.get("fna"), Some(&json!(true)));
     let st = api.status_filter("amp,fna").await;

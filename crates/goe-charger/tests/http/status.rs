@@ -297,7 +297,13 @@ async fn uri_longer_than_4096_bytes_is_414() {
     let at_limit = format!("{head}{}", "z".repeat(4096 - head.len()));
     assert_eq!(at_limit.len(), 4096);
     let r = api.get(&at_limit).await;
-    assert_eq!(r.status, 200, "a 4096-byte URI is allowed: {}", r.body);
+    // (400 on 60.3+: the filter names an unknown key; the JSON is answered)
+    assert!(
+        matches!(r.status, 200 | 400),
+        "a 4096-byte URI is allowed: {} {}",
+        r.status,
+        r.body
+    );
     assert_eq!(r.object("4096").keys(), ["alw"]);
     let over = format!("{at_limit}z");
     let r = api.get(&over).await;
