@@ -30,6 +30,8 @@ struct Spec {
     fwv: &'static str,
     hello: Hello,
     order: &'static str,
+    /// See [`Profile::whole_volts`].
+    whole_volts: bool,
 }
 
 const V4: Hello = Hello {
@@ -45,18 +47,21 @@ static SPECS: &[Spec] = &[
         fwv: "051.4",
         hello: V4,
         order: include_str!("../profiles/051.4.keys"),
+        whole_volts: false,
     },
     Spec {
         firmware: fw(56, 2),
         fwv: "56.2",
         hello: V4,
         order: include_str!("../profiles/056.2.keys"),
+        whole_volts: true,
     },
     Spec {
         firmware: fw(60, 5),
         fwv: "60.5",
         hello: V4,
         order: include_str!("../profiles/060.5.keys"),
+        whole_volts: true,
     },
 ];
 
@@ -74,6 +79,11 @@ pub struct Profile {
     pub hello: Hello,
     /// Position in [`profiles`]: lets per-profile caches be plain vectors.
     pub index: usize,
+    /// `nrg` voltages in whole volts around the idle values of the profile's
+    /// `nrg` default, neutral fixed at the default's (every 055.x-060.x
+    /// capture prints `[233,235,231,0,…]`-style integers); `false` keeps the
+    /// 2021 table's 230 V with two decimals.
+    pub whole_volts: bool,
     defs: Vec<Option<&'static KeyDef>>,
     order: Vec<KeyId>,
     /// Per key: its place in `order`.
@@ -119,6 +129,7 @@ impl Profile {
             firmware: spec.firmware,
             fwv: spec.fwv,
             hello: spec.hello,
+            whole_volts: spec.whole_volts,
             index,
             defs,
             order,
