@@ -445,7 +445,7 @@ pub static KEYS: &[KeyDef] = &[
         .rule(Rule::Range(0, 1000)),
     KeyDef::new("loty", RW, t(U8), Config, "load balancing type (Static=0, Dynamic=1)", "0")
         .enums(&[(0, "Static"), (1, "Dynamic")]),
-    KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries; on 60.x the same values as c0n..c9n, c0e..c9e, c0i..c9i", "[{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"{serial}F0\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"}]")
+    KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries; on 60.x the same values as c0n..c9n, c0e..c9e, c0i..c9i", "[{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"factory-card\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"}]")
         .rule(Rule::Cards)
         .secret(Secret::FieldIsSet("cardId"))
         .persist()
@@ -573,7 +573,7 @@ pub static KEYS: &[KeyDef] = &[
         .unit("Wh")
         .newer()
         .since(fw(60, 0)),
-    KeyDef::new("c0i", RW, t(Str), Config, "RFID card 0 id: reads true/false (learned or not), written as the id text; the same value as cards[0].cardId", "\"{serial}F0\"")
+    KeyDef::new("c0i", RW, t(Str), Config, "RFID card 0 id: reads true/false (learned or not), written as the id text; the same value as cards[0].cardId", "\"factory-card\"")
         .rule(Rule::StrLen(0, 32))
         .secret(Secret::IsSet)
         .newer()
