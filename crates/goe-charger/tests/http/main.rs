@@ -18,6 +18,8 @@
 //! - [`advance`]: a long `/sim/advance` does not freeze the charger.
 //! - [`raw_request`]: raw `"`, `[`, `{`, `<`, `>`, spaces, UTF-8 in the request
 //!   line answered like their percent-encoded forms; refused heads in httpd's style.
+//! - [`client_keys`]: keys clients read on newer firmware (#12): per-card
+//!   keys ↔ `cards`, `awcp` never null, the energy split by source, defaults.
 //! - [`connections`]: header and idle timeouts, the connection cap with LRU
 //!   purging, memory after a connection storm.
 
@@ -26,6 +28,7 @@ mod common;
 
 mod advance;
 mod bad_input;
+mod client_keys;
 mod connections;
 mod durability;
 mod filter;
