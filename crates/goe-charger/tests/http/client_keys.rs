@@ -6,7 +6,13 @@
 //! `wh`, and the defaults are the ones real units print.
 
 use crate::common::{Api, Charger};
+use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+#[path = "../push/ws_auth.rs"]
+mod ws_auth;
 
 const START: &str = "2024-06-03T06:00:00Z";
 
@@ -385,5 +391,88 @@ async fn defaults_are_the_ones_real_units_print() {
     assert_eq!(s["wifis"].as_array().map(Vec::len), Some(10));
     for k in ["lcs", "c0n", "whs", "rdbs", "ocppe"] {
         assert!(s.get(k).is_none(), "051.4 has no {k}");
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON text frame (pings skipped), within 20 s.
+async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .expect("a WebSocket frame within 20 s")
+            .expect("the connection stays open")
+            .expect("a frame");
+        match frame {
+            Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// Frames until one of `kind`; returns it and the raw texts of all frames read.
+async fn until(ws: &mut Ws, kind: &str, seen: &mut Vec<String>) -> Value {
+    loop {
+        let v = next_json(ws).await;
+        seen.push(v.to_string());
+        if v["type"] == kind {
+            return v;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_websocket_shows_per_card_keys_like_cards_and_writes_them_both() {
+    let c = on("060.5");
+    let api = c.api();
+    api.set_ok(&[("pass", "\"ws-secret 1\""), ("c2i", "\"04WSCARD77\"")])
+        .await;
+    let key = ws_auth::hashed("ws-secret 1");
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", c.port))
+        .await
+        .expect("WebSocket connect");
+    let mut seen = Vec::new();
+    let challenge = until(&mut ws, "authRequired", &mut seen).await;
+    ws.send(Message::Text(ws_auth::auth_reply(key, &challenge).into()))
+        .await
+        .unwrap();
+    until(&mut ws, "authSuccess", &mut seen).await;
+    let mut full = serde_json::Map::new();
+    loop {
+        let v = until(&mut ws, "fullStatus", &mut seen).await;
+        full.extend(v["status"].as_object().unwrap().clone());
+        if v["partial"] == false {
+            break;
+        }
+    }
+    let full = Value::Object(full);
+    assert_cards_agree(&full, "WebSocket fullStatus");
+    assert_eq!(full["c2i"], true);
+
+    ws.send(Message::Text(
+        ws_auth::secured(key, 1, "c1n", json!("Gina")).into(),
+    ))
+    .await
+    .unwrap();
+    let r = until(&mut ws, "response", &mut seen).await;
+    assert_eq!(r["success"], true, "{r}");
+    // the change reaches WebSocket watchers on both keys
+    let mut delta = serde_json::Map::new();
+    while !(delta.contains_key("c1n") && delta.contains_key("cards")) {
+        let v = until(&mut ws, "deltaStatus", &mut seen).await;
+        delta.extend(v["status"].as_object().unwrap().clone());
+    }
+    assert_eq!(delta["c1n"], "Gina");
+    assert_eq!(delta["cards"][1]["name"], "Gina");
+    let s = status(&api).await;
+    assert_cards_agree(&s, "HTTP after the WebSocket write");
+    for text in &seen {
+        assert!(
+            !text.contains("04WSCARD77"),
+            "the WebSocket shows a card id: {text}"
+        );
     }
 }
