@@ -161,6 +161,8 @@ impl Charger {
             dst: std::cell::Cell::new(DstWindow::default()),
         };
         charger.logic.reset_measurements(&charger.values);
+        // `cards` is what the engine keeps; the per-card keys follow it
+        charger.mirror_cards();
         charger.count_boot(if first_boot { 1 } else { 3 });
         charger.refresh_clock(now);
         charger.tick(now);
@@ -172,6 +174,12 @@ impl Charger {
         let rbc = self.values[k().rbc].as_i64().unwrap_or(0);
         self.put(k().rbc, Value::Int(rbc.saturating_add(1)));
         self.put(k().rr, Value::Int(reset_reason));
+        // the RTC reset reason of both cores: POWERON_RESET=1, SW_CPU_RESET=12
+        let rtc = if reset_reason == 1 { 1 } else { 12 };
+        self.put(
+            k().esr,
+            Value::Array(vec![Value::Int(rtc), Value::Int(rtc)]),
+        );
     }
 
     /// Stores a value, recording the change when it differs from the current one.
@@ -551,6 +559,7 @@ impl Charger {
             "del" => {
                 let slot = value.as_i64().unwrap_or(0) as usize;
                 self.clear_card(slot);
+                self.mirror_cards();
                 outcome.persist = true;
             }
             "delw" => {
@@ -564,6 +573,7 @@ impl Charger {
                 let slot = value.as_i64().unwrap_or(0) as usize;
                 if let Some(id) = self.logic.last_read_card.clone() {
                     self.set_card_id(slot, &id);
+                    self.mirror_cards();
                     outcome.persist = true;
                 }
             }
@@ -587,6 +597,15 @@ impl Charger {
                 // writable since 055.2: forces single phase until written false
                 self.logic.fsp_forced = value == Value::Bool(true);
                 self.put(kid, value);
+            }
+            "cards" => {
+                self.put(kid, value);
+                self.mirror_cards();
+            }
+            name if crate::cards::per_card_key(name).is_some() => {
+                if let Some((slot, field)) = crate::cards::per_card_key(name) {
+                    self.set_per_card_key(slot, field, value);
+                }
             }
             _ => self.put(kid, value),
         }

@@ -7,6 +7,7 @@
 //! deterministic, replayable and able to run faster than real time.
 //!
 //! - [`charger`]: one charger's state and the effects of writes.
+//! - [`cards`]: `cards` and the per-card keys `c0n…c9i` kept equal.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
 //! - [`keyset`]: key filters as bitsets.
 //! - [`loadbalance`]: current sharing inside a group of chargers.
@@ -17,6 +18,7 @@
 //! - [`world`]: the simulated world around the charger (`/sim/` control).
 
 pub mod car;
+pub mod cards;
 pub mod charger;
 pub mod clock;
 pub mod ids;

@@ -128,6 +128,9 @@ pub struct LogicState {
     /// `fsp=true` written (fw 055.2+, where `fsp` is R/W): single phase is
     /// forced like `psm`=1 until `fsp=false` or a restart.
     pub fsp_forced: bool,
+    /// Idle voltages L1, L2, L3, N from the profile's `nrg` default, when the
+    /// profile prints whole volts ([`goe_keys::Profile::whole_volts`]).
+    pub idle_volts: Option<[f64; 4]>,
 }
 
 impl Default for LogicState {
@@ -171,6 +174,7 @@ impl Default for LogicState {
             fsp_forced: false,
             load: None,
             wanted_a: 0,
+            idle_volts: None,
         }
     }
 }
@@ -275,6 +279,9 @@ impl Charger {
     pub(crate) fn begin_session(&mut self, now: SimTime) {
         let rbt = self.since_boot(now);
         self.put(k().wh, Value::Double(0.0));
+        for kid in [k().whs, k().whg, k().whb, k().who] {
+            self.put(kid, Value::Double(0.0));
+        }
         self.put(k().lccfi, Value::Int(rbt));
         self.logic.session_energy_flowed = false;
         self.logic.test_charge_ms = 0;
@@ -305,6 +312,7 @@ impl Charger {
                 let before = energy.as_f64().unwrap_or(0.0);
                 *energy = Value::Int((before + wh).round() as i64);
             }
+            self.mirror_cards();
         }
         self.put(k().frc, Value::Int(0));
         self.put(k().trx, Value::Null);
@@ -611,7 +619,10 @@ impl Charger {
             }
             None => {
                 if self.logic.awcp_shown.take().is_some() {
-                    self.put(k().awcp, Value::Null);
+                    // no slot now: the firmware's idle value (an all-zero
+                    // price object on 053.1+, null on the 2021 table)
+                    let idle = self.factory_value(k().awcp);
+                    self.put(k().awcp, idle);
                 }
                 None
             }
@@ -998,19 +1009,24 @@ impl Charger {
             }
             _ => (0.0, 0, 0.0),
         };
+        let idle = self.idle_volts();
         let mut power = 0.0;
         let mut nrg = [0f64; 16];
         for i in 0..3 {
             let current = if (i as u8) < car_phases { amps } else { 0.0 };
-            let volts = 230.0 + walk[i] - 0.12 * current;
+            let volts = idle.map_or(230.0, |v| v[i]) + walk[i] - 0.12 * current;
             let p = volts * current * pf / 100.0;
-            nrg[i] = round2(volts);
+            nrg[i] = if idle.is_some() {
+                volts.round()
+            } else {
+                round2(volts)
+            };
             nrg[4 + i] = round2(current);
             nrg[7 + i] = round2(p);
             nrg[12 + i] = if current > 0.0 { round2(pf) } else { 0.0 };
             power += p;
         }
-        nrg[3] = round2(un);
+        nrg[3] = idle.map_or(round2(un), |v| v[3]);
         nrg[11] = round2(power);
         self.put_floats(k().nrg, &nrg);
         let closed = self.logic.contactor_phases > 0;
@@ -1023,8 +1039,10 @@ impl Charger {
             true,
         ];
         self.put_bools(k().pha, &pha);
+        let power_before = self.logic.power_w;
         self.logic.power_w = power;
         let energy = power / 3600.0;
+        self.split_by_source(power_before, power);
         self.logic.energy_total_wh += energy;
         if power > 0.0 {
             self.logic.session_energy_flowed = true;
@@ -1158,6 +1176,62 @@ impl Charger {
         }
     }
 
+    /// The idle voltages of profiles that print whole volts (cached).
+    fn idle_volts(&mut self) -> Option<[f64; 4]> {
+        if !self.profile.whole_volts {
+            return None;
+        }
+        if self.logic.idle_volts.is_none() {
+            let default = self.factory_value(k().nrg);
+            let at = |i: usize| {
+                match &default {
+                    Value::Array(items) => items.get(i).and_then(Value::as_f64),
+                    _ => None,
+                }
+                .unwrap_or(if i < 3 { 230.0 } else { 0.0 })
+            };
+            self.logic.idle_volts = Some([at(0), at(1), at(2), at(3)]);
+        }
+        self.logic.idle_volts
+    }
+
+    /// The car's power by source (`ws` solar, `wb` battery, `wg` grid, `wo`
+    /// other) and the session's energy by source (`whs`, `whb`, `whg`, `who`,
+    /// which add up to `wh`). With meter or inverter data the house is served
+    /// first by PV, then by the battery; what PV and battery have left goes to
+    /// the car, the rest of the car's power comes from the grid. Without meter
+    /// data the source is unknown: `ws`/`wg`/`wb` are null, all of it is
+    /// "other" (as syssi's 060.5 capture shows: `wo` 0, the others null).
+    /// `power_before` is the car's power the meter reading of this second saw.
+    fn split_by_source(&mut self, power_before: f64, power: f64) {
+        let metered = self.inverter_data_at.is_some() || self.world.grid.metered;
+        let (solar, battery, grid, other) = if metered {
+            let pv = self.float(k().ppv).max(0.0);
+            let bat = self.float(k().pakku);
+            let house = (self.logic.meter_pgrid + pv + bat - power_before).max(0.0);
+            let split = split_power(power, pv, bat, house);
+            (Some(split[0]), Some(split[1]), Some(split[2]), 0.0)
+        } else {
+            (None, None, None, power)
+        };
+        let shown = |w: Option<f64>| w.map_or(Value::Null, |w| Value::Double(round2(w)));
+        self.put(k().ws, shown(solar));
+        self.put(k().wb, shown(battery));
+        self.put(k().wg, shown(grid));
+        self.put(k().wo, shown(Some(other)));
+        if power > 0.0 {
+            for (kid, w) in [
+                (k().whs, solar),
+                (k().whb, battery),
+                (k().whg, grid),
+                (k().who, Some(other)),
+            ] {
+                let wh = self.float(kid) + w.unwrap_or(0.0) / 3600.0;
+                self.put(kid, Value::Double(wh));
+            }
+        }
+    }
+
     /// Updates `eto` and reports whether it moved far enough to persist.
     fn book_energy(&mut self) -> bool {
         let eto = self.logic.energy_total_wh.floor() as i64;
@@ -1169,6 +1243,20 @@ impl Charger {
         }
         false
     }
+}
+
+/// Splits the car's `power` (W) into [solar, battery, grid] given PV power,
+/// battery power (positive = discharging) and the house's own load: the house
+/// is served first (PV, then battery), the car gets what PV and battery have
+/// left, the grid the rest. The parts are never negative and add up to `power`.
+pub fn split_power(power: f64, pv: f64, battery: f64, house: f64) -> [f64; 3] {
+    let power = power.max(0.0);
+    let pv_left = (pv.max(0.0) - house).max(0.0);
+    let solar = power.min(pv_left);
+    let house_unserved = (house - pv.max(0.0)).max(0.0);
+    let battery_left = (battery.max(0.0) - house_unserved).max(0.0);
+    let from_battery = (power - solar).min(battery_left);
+    [solar, from_battery, power - solar - from_battery]
 }
 
 fn mca_power(mca: i64) -> f64 {

@@ -34,6 +34,8 @@ struct Spec {
     order: &'static str,
     /// See [`Profile::filter_refuses_unknown`].
     filter_refuses_unknown: bool,
+    /// See [`Profile::whole_volts`].
+    whole_volts: bool,
 }
 
 /// The hello of a V3/V4 unit before 60.x (docs/compat.md, "WebSocket").
@@ -59,6 +61,7 @@ static SPECS: &[Spec] = &[
         hello: V4,
         order: include_str!("../profiles/051.4.keys"),
         filter_refuses_unknown: false,
+        whole_volts: false,
     },
     Spec {
         firmware: fw(56, 2),
@@ -66,6 +69,7 @@ static SPECS: &[Spec] = &[
         hello: V4,
         order: include_str!("../profiles/056.2.keys"),
         filter_refuses_unknown: false,
+        whole_volts: true,
     },
     Spec {
         firmware: fw(60, 5),
@@ -74,6 +78,7 @@ static SPECS: &[Spec] = &[
         order: include_str!("../profiles/060.5.keys"),
         // 60.3+: go-eCharger-API-v2#312 (60.3), ha-goecharger-api2#66
         filter_refuses_unknown: true,
+        whole_volts: true,
     },
 ];
 
@@ -95,6 +100,11 @@ pub struct Profile {
     pub filter_refuses_unknown: bool,
     /// Position in [`profiles`]: lets per-profile caches be plain vectors.
     pub index: usize,
+    /// `nrg` voltages in whole volts around the idle values of the profile's
+    /// `nrg` default, neutral fixed at the default's (every 055.x-060.x
+    /// capture prints `[233,235,231,0,…]`-style integers); `false` keeps the
+    /// 2021 table's 230 V with two decimals.
+    pub whole_volts: bool,
     defs: Vec<Option<&'static KeyDef>>,
     order: Vec<KeyId>,
     /// Per key: its place in `order`.
@@ -141,6 +151,7 @@ impl Profile {
             fwv: spec.fwv,
             hello: spec.hello,
             filter_refuses_unknown: spec.filter_refuses_unknown,
+            whole_volts: spec.whole_volts,
             index,
             defs,
             order,

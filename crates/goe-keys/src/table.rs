@@ -60,10 +60,16 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("etop", R, t(U64), Status, "energy_total persisted, measured in Wh, without the extra magic to have live values", "0")
         .unit("Wh")
         .persist(),
-    KeyDef::new("wifis", RW, t(Array), Config, "wifi configurations with ssids and keys, if you only want to change the second entry, send an array with 1 empty and 1 filled wifi config object: [{}, {\"ssid\":\"\",\"key\":\"\"}]", "[{\"ssid\":\"goe-sim\",\"key\":\"virtual\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"}]")
+    KeyDef::new("wifis", RW, t(Array), Config, "wifi configurations with ssids and keys, if you only want to change the second entry, send an array with 1 empty and 1 filled wifi config object: [{}, {\"ssid\":\"\",\"key\":\"\"}]", "[{\"ssid\":\"goe-sim\",\"key\":\"virtual\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"}]")
         .rule(Rule::Wifis)
         .secret(Secret::FieldIsSet("key"))
-        .no_mqtt(),
+        .no_mqtt()
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("wifis", RW, t(Array), Config, "wifi configurations with ssids and keys, if you only want to change the second entry, send an array with 1 empty and 1 filled wifi config object: [{}, {\"ssid\":\"\",\"key\":\"\"}]", "[{\"ssid\":\"goe-sim\",\"key\":\"virtual\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"},{\"ssid\":\"\",\"key\":\"\",\"useStaticIp\":false,\"staticIp\":\"0.0.0.0\",\"staticSubnet\":\"0.0.0.0\",\"staticGateway\":\"0.0.0.0\",\"useStaticDns\":false,\"staticDns0\":\"0.0.0.0\",\"staticDns1\":\"0.0.0.0\",\"staticDns2\":\"0.0.0.0\"}]")
+            .rule(Rule::Wifis)
+            .secret(Secret::FieldIsSet("key"))
+            .no_mqtt()
+            .until(fw(55, 2))]),
     KeyDef::new("delw", W, t(U8), Other, "set this to 0-9 to delete sta config (erases ssid, key, ...)", "null")
         .rule(Rule::Range(0, 9)),
     KeyDef::new("scas", R, t(U8), Status, "wifi scan status (None=0, Scanning=1, Finished=2, Failed=3)", "2")
@@ -77,8 +83,12 @@ pub static KEYS: &[KeyDef] = &[
         .enums(&[(0, "None"), (1, "Scanning"), (2, "Connecting"), (3, "Connected")])
         .no_mqtt(),
     KeyDef::new("ccw", R, o(Object), Status, "Currently connected WiFi", "{\"ssid\":\"goe-sim\",\"encryptionType\":3,\"pairwiseCipher\":4,\"groupCipher\":4,\"b\":true,\"g\":true,\"n\":true,\"lr\":false,\"wps\":false,\"ftmResponder\":false,\"ftmInitiator\":false,\"channel\":6,\"bssid\":\"02:00:00:00:00:01\",\"ip\":\"127.0.0.1\",\"netmask\":\"255.0.0.0\",\"gw\":\"127.0.0.1\",\"ipv6\":[]}"),
-    KeyDef::new("host", R, o(Str), Status, "hostname used on STA interface", "\"go-eCharger-{serial}\"")
-        .no_mqtt(),
+    KeyDef::new("host", R, t(Str), Status, "configured hostname", "\"go-echarger_{serial}\"")
+        .no_mqtt()
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("host", R, o(Str), Status, "hostname used on STA interface", "\"go-eCharger-{serial}\"")
+            .no_mqtt()
+            .until(fw(55, 2))]),
     KeyDef::new("lwcf", R, t(Bool), Status, "last wifi connect failed", "false")
         .no_mqtt(),
     KeyDef::new("rssi", R, o(I8), Status, "RSSI signal strength", "-55")
@@ -279,7 +289,15 @@ pub static KEYS: &[KeyDef] = &[
         .unit("°C"),
     KeyDef::new("amt", R, t(Int), Status, "temperatureCurrentLimit", "32")
         .unit("A"),
-    KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N)", "[231,232,229,1,0,0,0,0,0,0,0,0,0,0,0,0]"),
+    KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N); idle voltages from the default, whole volts", "[233,235,231,0,0,0,0,0,0,0,0,0,0,0,0,0]")
+        .since(fw(60, 0))
+        .eras(&[
+            KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N); idle voltages from the default, whole volts", "[231,234,231,1,0,0,0,0,0,0,0,0,0,0,0,0]")
+                .since(fw(55, 2))
+                .until(fw(60, 0)),
+            KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N)", "[231,232,229,1,0,0,0,0,0,0,0,0,0,0,0,0]")
+                .until(fw(55, 2)),
+        ]),
     KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24)", "15")
         .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (27, "NotChargingBecauseLoadManagementDoesntWant")]),
     KeyDef::new("msi", R, t(U8), Status, "Reason why we allow charging or not right now INTERNAL without cpDisabledRequest", "15")
@@ -296,7 +314,9 @@ pub static KEYS: &[KeyDef] = &[
             .until(fw(55, 2))]),
     KeyDef::new("awp", RW, t(Float), Config, "awattarMaxPrice in ct", "3")
         .unit("ct/kWh"),
-    KeyDef::new("awcp", R, o(Object), Status, "awattar current price", "null"),
+    KeyDef::new("awcp", R, o(Object), Status, "awattar current price: the price list's slot for now, {\"start\":0,\"end\":0,\"marketprice\":0} while there is none (never null)", "{\"start\":0,\"end\":0,\"marketprice\":0}")
+        .since(fw(53, 1))
+        .eras(&[KeyDef::new("awcp", R, o(Object), Status, "awattar current price", "null").until(fw(53, 1))]),
     KeyDef::new("awpl", W, t(Object), Status, "awattar price list (v2), timestamps are measured in unix-time, seconds since 1970: {\"prices\":[{\"start\":s,\"end\":s,\"marketprice\":ct},…]}", "{\"prices\":[]}")
         .rule(Rule::PriceListV2)
         .since(fw(60, 0))
@@ -492,11 +512,18 @@ pub static KEYS: &[KeyDef] = &[
             .until(fw(55, 2))]),
     KeyDef::new("loty", RW, t(U8), Config, "load balancing type (Static=0, Dynamic=1)", "0")
         .enums(&[(0, "Static"), (1, "Dynamic")]),
-    KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries", "[{\"name\":\"User 1\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 2\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 3\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 4\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 5\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 6\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 7\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 8\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 9\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 10\",\"energy\":0,\"cardId\":\"\"}]")
+    KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries; on 60.x the same values as c0n..c9n, c0e..c9e, c0i..c9i", "[{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"factory-card\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"n/a\",\"energy\":0,\"cardId\":\"\"}]")
         .rule(Rule::Cards)
         .secret(Secret::FieldIsSet("cardId"))
         .persist()
-        .newer(),
+        .newer()
+        .since(fw(55, 2))
+        .eras(&[KeyDef::new("cards", RW, t(Array), Config, "RFID cards: 10 entries {\"name\",\"energy\",\"cardId\"}; cardId says whether a card id is learned. Send a sparse array to change single entries", "[{\"name\":\"User 1\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 2\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 3\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 4\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 5\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 6\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 7\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 8\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 9\",\"energy\":0,\"cardId\":\"\"},{\"name\":\"User 10\",\"energy\":0,\"cardId\":\"\"}]")
+            .rule(Rule::Cards)
+            .secret(Secret::FieldIsSet("cardId"))
+            .persist()
+            .newer()
+            .until(fw(55, 2))]),
     KeyDef::new("hai", RW, t(Bool), Config, "HTTP API v2 enabled", "true")
         .newer(),
     KeyDef::new("hla", RW, t(Bool), Config, "legacy HTTP API v1 enabled", "false")
@@ -535,4 +562,271 @@ pub static KEYS: &[KeyDef] = &[
         .since(fw(55, 2))
         .eras(&[KeyDef::new("rst", W, t(Bool), Other, "restart the charger (send true)", "null").newer().until(fw(55, 2))])
         .newer(),
+    // --- #12 newkeys: keys clients read on newer firmware (sources: docs/compat.md "Keys that clients read")
+    KeyDef::new("c0n", RW, t(Str), Config, "RFID card 0 name; the same value as cards[0].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c1n", RW, t(Str), Config, "RFID card 1 name; the same value as cards[1].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c2n", RW, t(Str), Config, "RFID card 2 name; the same value as cards[2].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c3n", RW, t(Str), Config, "RFID card 3 name; the same value as cards[3].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c4n", RW, t(Str), Config, "RFID card 4 name; the same value as cards[4].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c5n", RW, t(Str), Config, "RFID card 5 name; the same value as cards[5].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c6n", RW, t(Str), Config, "RFID card 6 name; the same value as cards[6].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c7n", RW, t(Str), Config, "RFID card 7 name; the same value as cards[7].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c8n", RW, t(Str), Config, "RFID card 8 name; the same value as cards[8].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c9n", RW, t(Str), Config, "RFID card 9 name; the same value as cards[9].name", "\"n/a\"")
+        .rule(Rule::StrLen(0, 32))
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c0e", RW, t(U64), Config, "RFID card 0 energy in Wh; the same value as cards[0].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c1e", RW, t(U64), Config, "RFID card 1 energy in Wh; the same value as cards[1].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c2e", RW, t(U64), Config, "RFID card 2 energy in Wh; the same value as cards[2].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c3e", RW, t(U64), Config, "RFID card 3 energy in Wh; the same value as cards[3].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c4e", RW, t(U64), Config, "RFID card 4 energy in Wh; the same value as cards[4].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c5e", RW, t(U64), Config, "RFID card 5 energy in Wh; the same value as cards[5].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c6e", RW, t(U64), Config, "RFID card 6 energy in Wh; the same value as cards[6].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c7e", RW, t(U64), Config, "RFID card 7 energy in Wh; the same value as cards[7].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c8e", RW, t(U64), Config, "RFID card 8 energy in Wh; the same value as cards[8].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c9e", RW, t(U64), Config, "RFID card 9 energy in Wh; the same value as cards[9].energy", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c0i", RW, t(Str), Config, "RFID card 0 id: reads true/false (learned or not), written as the id text; the same value as cards[0].cardId", "\"factory-card\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c1i", RW, t(Str), Config, "RFID card 1 id: reads true/false (learned or not), written as the id text; the same value as cards[1].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c2i", RW, t(Str), Config, "RFID card 2 id: reads true/false (learned or not), written as the id text; the same value as cards[2].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c3i", RW, t(Str), Config, "RFID card 3 id: reads true/false (learned or not), written as the id text; the same value as cards[3].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c4i", RW, t(Str), Config, "RFID card 4 id: reads true/false (learned or not), written as the id text; the same value as cards[4].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c5i", RW, t(Str), Config, "RFID card 5 id: reads true/false (learned or not), written as the id text; the same value as cards[5].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c6i", RW, t(Str), Config, "RFID card 6 id: reads true/false (learned or not), written as the id text; the same value as cards[6].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c7i", RW, t(Str), Config, "RFID card 7 id: reads true/false (learned or not), written as the id text; the same value as cards[7].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c8i", RW, t(Str), Config, "RFID card 8 id: reads true/false (learned or not), written as the id text; the same value as cards[8].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("c9i", RW, t(Str), Config, "RFID card 9 id: reads true/false (learned or not), written as the id text; the same value as cards[9].cardId", "\"\"")
+        .rule(Rule::StrLen(0, 32))
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 0)),
+    KeyDef::new("lcs", R, t(Millis), Status, "last controller scan timestamp in milliseconds since boot time", "0")
+        .newer()
+        .since(fw(55, 2)),
+    KeyDef::new("ctrls", R, o(Array), Status, "Controllers search result (null: no go-e Controller found)", "null")
+        .newer()
+        .since(fw(55, 2)),
+    KeyDef::new("di1", RW, t(Bool), Config, "digital Input 1-phase", "false")
+        .newer()
+        .since(fw(56, 0)),
+    KeyDef::new("nif", R, t(Str), Status, "Default route (network interface)", "\"st1\"")
+        .newer()
+        .no_mqtt()
+        .since(fw(55, 2)),
+    KeyDef::new("wst", R, t(U8), Status, "WiFi STA status (IDLE_STATUS=0, NO_SSID_AVAIL=1, SCAN_COMPLETED=2, CONNECTED=3, CONNECT_FAILED=4, CONNECTION_LOST=5, DISCONNECTED=6, CONNECTING=7, DISCONNECTING=8, NO_SHIELD=9, WAITING_FOR_IP=10)", "3")
+        .enums(&[(0, "IDLE_STATUS"), (1, "NO_SSID_AVAIL"), (2, "SCAN_COMPLETED"), (3, "CONNECTED"), (4, "CONNECT_FAILED"), (5, "CONNECTION_LOST"), (6, "DISCONNECTED"), (7, "CONNECTING"), (8, "DISCONNECTING"), (9, "NO_SHIELD"), (10, "WAITING_FOR_IP")])
+        .newer()
+        .no_mqtt()
+        .since(fw(55, 2)),
+    KeyDef::new("esr", R, t(Array), Status, "rtc_get_reset_reason for core 0 and 1 (POWERON_RESET=1, SW_CPU_RESET=12, ...)", "[1,1]")
+        .newer()
+        .no_mqtt()
+        .since(fw(60, 0)),
+    KeyDef::new("wda", RW, t(Bool), Config, "disable AccessPoint when cloud is connected", "false")
+        .newer()
+        .no_mqtt()
+        .since(fw(55, 2)),
+    KeyDef::new("ccrv", R, t(Str), Constant, "chargectrl recommended version", "\"2.3\"")
+        .newer()
+        .no_mqtt()
+        .since(fw(60, 0)),
+    KeyDef::new("cmse", R, t(Bool), Config, "controllerMdnsScanEnabled, set to false to completely disable any MDNS searches (debugging)", "true")
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("ocppe", RW, t(Bool), Config, "OCPP enabled (stored only: the virtual charger has no OCPP client)", "false")
+        .newer()
+        .no_mqtt()
+        .since(fw(55, 2)),
+    KeyDef::new("whs", R, t(Double), Status, "energy SOLAR in Wh since car connected", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("whg", R, t(Double), Status, "energy GRID in Wh since car connected", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("whb", R, t(Double), Status, "energy BATTERY in Wh since car connected", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("who", R, t(Double), Status, "energy OTHER in Wh since car connected", "0")
+        .unit("Wh")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("ws", R, o(Double), Status, "power SOLAR in W (the car's power from this source; null without meter data)", "null")
+        .unit("W")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("wg", R, o(Double), Status, "power GRID in W (the car's power from this source; null without meter data)", "null")
+        .unit("W")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("wb", R, o(Double), Status, "power BATTERY in W (the car's power from this source; null without meter data)", "null")
+        .unit("W")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("wo", R, o(Double), Status, "power OTHER in W (the car's power from this source; null without meter data)", "0")
+        .unit("W")
+        .newer()
+        .since(fw(59, 0)),
+    KeyDef::new("rdbs", RW, t(Int), Config, "randomDelayStartScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdbse", RW, o(Millis), Config, "randomDelayStartScheduledChargingEndsAt (set to null to abort current randomDelayStartScheduledCharging)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdes", RW, t(Int), Config, "randomDelayStopScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdese", RW, o(Millis), Config, "randomDelayStopScheduledChargingEndsAt (set to null to abort current randomDelayStopScheduledCharging)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdbf", RW, t(Int), Config, "randomDelayStartFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdbfe", RW, o(Millis), Config, "randomDelayStartFlexibleTariffChargingEndsAt (set to null to abort current randomDelayStartFlexibleTariffCharging)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdef", RW, t(Int), Config, "randomDelayStopFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdefe", RW, o(Millis), Config, "randomDelayStopFlexibleTariffChargingEndsAt (set to null to abort current randomDelayStopFlexibleTariffCharging)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdre", RW, t(Int), Config, "randomDelayReconnection in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdree", RW, o(Millis), Config, "randomDelayReconnectionEndsAt (set to null to abort current randomDelayReconnection)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdpl", RW, t(Int), Config, "randomDelayWhenPluggingCar in seconds (stored; not acted upon by the virtual charger)", "0")
+        .unit("s")
+        .rule(Rule::Range(0, 86400))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
+    KeyDef::new("rdple", RW, o(Millis), Config, "randomDelayWhenPluggingCarEndsAt (set to null to abort current randomDelayWhenPluggingCar)", "null")
+        .rule(Rule::Range(0, 9007199254740991))
+        .newer()
+        .no_mqtt()
+        .since(fw(59, 0)),
 ];

@@ -20,11 +20,18 @@ async fn snapshot(api: &Api) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// A per-card key of 60.x (`c0n`…`c9i`): one value with `cards`.
+fn per_card(key: &str) -> bool {
+    let b = key.as_bytes();
+    b.len() == 3 && b[0] == b'c' && b[1].is_ascii_digit() && matches!(b[2], b'n' | b'e' | b'i')
+}
+
 /// Whether `key` may change after a request that acknowledged `acked`.
 fn may_change(key: &str, acked: &[String]) -> bool {
     let has = |k: &str| acked.iter().any(|a| a == k);
     has(key)
-        || (key == "cards" && (has("del") || has("lrn")))
+        || (key == "cards" && (has("del") || has("lrn") || acked.iter().any(|a| per_card(a))))
+        || (per_card(key) && (has("cards") || has("del") || has("lrn")))
         || (key == "wifis" && has("delw"))
         || (has("rst") && goe_keys::key(key).is_some_and(|d| !d.persisted()))
 }

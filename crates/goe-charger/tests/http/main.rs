@@ -19,6 +19,8 @@
 //! - [`raw_request`]: raw `"`, `[`, `{`, `<`, `>`, spaces, UTF-8 in the request
 //!   line answered like their percent-encoded forms; refused heads in httpd's style.
 //! - [`types`]: the types that changed per firmware (`--firmware 060.5/056.2/051.4`).
+//! - [`client_keys`]: keys clients read on newer firmware (#12): per-card
+//!   keys ↔ `cards`, `awcp` never null, the energy split by source, defaults.
 //! - [`connections`]: header and idle timeouts, the connection cap with LRU
 //!   purging, memory after a connection storm.
 
@@ -27,6 +29,7 @@ mod common;
 
 mod advance;
 mod bad_input;
+mod client_keys;
 mod connections;
 mod durability;
 mod filter;

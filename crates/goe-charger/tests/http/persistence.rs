@@ -32,6 +32,7 @@ async fn write_everything(api: &Api) -> Vec<(&'static str, Expect)> {
         );
         out.push((def.name, w.expect));
     }
+    values::mirror_per_card_keys(&mut out);
     out
 }
 

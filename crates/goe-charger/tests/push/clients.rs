@@ -169,7 +169,10 @@ async fn goecharger_v1_client_reads_and_sets_over_api_v1() {
         api.value("fwv").await.as_ref(),
         "{out}"
     );
-    assert_eq!(st["u_l1"], 230, "{out}");
+    // whole volts (v1 `nrg`), the idle voltage the profile prints (manual clock: unchanged)
+    let nrg = api.value("nrg").await.expect("nrg");
+    let volts = nrg[0].as_f64().expect("nrg[0]").round() as i64;
+    assert_eq!(st["u_l1"], volts, "{out}");
     assert_eq!(st["timezone_offset"], 1, "{out}");
     assert_eq!(out["max_current"]["charger_max_current"], 10, "{out}");
     assert_eq!(out["charge_limit"]["charge_limit"], 5.0, "{out}");
