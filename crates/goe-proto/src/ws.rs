@@ -319,6 +319,7 @@ mod tests {
         assert_eq!(v["manufacturer"], "go-e");
         assert_eq!(v["secured"], true);
         assert_eq!(v["protocol"], 2);
-        assert_eq!(v["hostname"], "go-eCharger-012345");
+        // the `host` of the profile (060.5: `go-echarger_<serial>`)
+        assert_eq!(v["hostname"], "go-echarger_012345");
     }
 }
