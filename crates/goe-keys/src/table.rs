@@ -723,7 +723,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(60, 0)),
-    KeyDef::new("cmse", R, t(Bool), Config, "controllerMdnsScanEnabled, set to false to completely disable any MDNS searches (debugging)", "true")
+    KeyDef::new("cmse", RW, t(Bool), Config, "controllerMdnsScanEnabled, set to false to completely disable any MDNS searches (debugging)", "true")
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),

@@ -323,7 +323,8 @@ mod tests {
         assert_eq!(v["manufacturer"], "go-e");
         assert_eq!(v["secured"], true);
         assert_eq!(v["protocol"], 2);
-        assert_eq!(v["hostname"], c.value("host").unwrap().as_str().unwrap());
+        // the `host` of the profile (060.5: `go-echarger_<serial>`)
+        assert_eq!(v["hostname"], "go-echarger_012345");
     }
 
     #[test]

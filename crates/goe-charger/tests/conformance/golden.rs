@@ -69,9 +69,8 @@ const SAME_FORMAT: &[usize] = &[4, 5];
 /// newer firmware than the 2021 key table, not read or written by any client
 /// we know (docs/compat.md, "Golden comparison").
 const ONLY_IN_056_2: &[&str] = &[
-    "ccd", "csa", "ctrls", "di1", "die", "dii", "dll", "dns", "la1", "la3", "lbl", "lcs", "lrc",
-    "lri", "lrr", "lwf", "men", "msb", "msp", "msr", "pdi", "pgr", "rde", "tsi", "ufa", "ufe",
-    "ufm", "ufs",
+    "ccd", "csa", "die", "dii", "dll", "dns", "la1", "la3", "lbl", "lrc", "lri", "lrr", "lwf",
+    "men", "msb", "msp", "msr", "pdi", "pgr", "rde", "tsi", "ufa", "ufe", "ufm", "ufs",
 ];
 
 /// Lists whose length depends on the environment.

@@ -78,10 +78,7 @@ const SWITCHES: &[&str] = &[
 /// Entity keys of newer firmware (59.x/60.x, OCPP, the go-e Controller) that
 /// the emulated 56.2 key table does not have: HA shows them unavailable, and
 /// never writes them while they have no value.
-const NOT_EMULATED: &[&str] = &[
-    "cmse", "iim", "ips", "mece", "mme", "ocppe", "rdbf", "rdbs", "rdef", "rdes", "rdpl", "rdre",
-    "wda",
-];
+const NOT_EMULATED: &[&str] = &["iim", "ips", "mece", "mme"];
 
 /// One HA status read: 200 (or 400), JSON, only requested keys, every
 /// requested key the table has, in registration order.

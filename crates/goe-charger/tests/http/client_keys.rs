@@ -354,16 +354,12 @@ async fn defaults_are_the_ones_real_units_print() {
     .await;
     let r = api.set(&[("rdbs", "-1")]).await;
     assert_eq!(r.status, 500, "{}", r.body);
-    let r = api.set(&[("cmse", "false")]).await;
-    assert_eq!(
-        r.status, 500,
-        "cmse is read-only in the exports: {}",
-        r.body
-    );
+    // HA's switch writes cmse (the exports' description: "set to false to disable")
+    api.set_ok(&[("cmse", "false")]).await;
     let s = status(&api).await;
     assert_eq!(
-        (&s["rdbs"], &s["rdre"], &s["ocppe"]),
-        (&json!(600), &json!(84000), &json!(true))
+        (&s["rdbs"], &s["rdre"], &s["ocppe"], &s["cmse"]),
+        (&json!(600), &json!(84000), &json!(true), &json!(false))
     );
 
     // 056.2: same host and card names, neutral 1 V, no 60.x keys

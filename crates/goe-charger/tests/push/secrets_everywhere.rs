@@ -159,12 +159,14 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
         ("wak", "wak-http-Zq8pL3xY".to_owned()),
         ("wifis", "wifi-http-Kd93hQ".to_owned()),
         ("cards", "card-http-77a1".to_owned()),
+        ("c3i", "cXi-http-3c3c".to_owned()),
         ("mcu", "mqtt-http-Pw51".to_owned()),
     ];
     let websocket = [
         ("wak", "wak-ws-Hh2kP0qR".to_owned()),
         ("wifis", "wifi-ws-Tt61zQ".to_owned()),
         ("cards", "card-ws-90bc".to_owned()),
+        ("c4i", "cXi-ws-4d4d".to_owned()),
         ("mcu", "mqtt-ws-Pw62".to_owned()),
         ("pass", "right one".to_owned()),
     ];
@@ -172,6 +174,7 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
         ("wak", "wak-mqtt-Jj7mN2sT".to_owned()),
         ("wifis", "wifi-mqtt-Uu42wR".to_owned()),
         ("cards", "card-mqtt-13de".to_owned()),
+        ("c5i", "cXi-mqtt-5e5e".to_owned()),
         ("pass", "early bird".to_owned()),
         ("mcu", "mqtt-mqtt-Pw73".to_owned()),
     ];
