@@ -224,10 +224,11 @@ mod tests {
         assert_eq!(p("ust", "alwayslock"), json!(2));
         assert_eq!(p("car", "charging"), json!(2)); // read-only: the charger will refuse it
         for on in ["on", "true", "yes", "YES", "1"] {
-            assert_eq!(p("bac", on), json!(true), "{on}");
+            // (a bool key; `bac` is a uint8 lock mode since fw 055.2)
+            assert_eq!(p("acp", on), json!(true), "{on}");
         }
         for off in ["off", "false", "no", "0"] {
-            assert_eq!(p("bac", off), json!(false), "{off}");
+            assert_eq!(p("acp", off), json!(false), "{off}");
         }
         assert_eq!(p("amp", "16"), json!(16));
         assert_eq!(p("dwo", "null"), json!(null));
@@ -247,7 +248,7 @@ mod tests {
         assert!(text.contains("eco|awattar (4)"), "{text}");
         let e = parse_value("amp", "abc").unwrap_err().to_string();
         assert!(e.contains("expected an integer"), "{e}");
-        let e = parse_value("bac", "maybe").unwrap_err().to_string();
+        let e = parse_value("acp", "maybe").unwrap_err().to_string();
         assert!(e.contains("on/off"), "{e}");
         let e = parse_value("clp", "[6,").unwrap_err().to_string();
         assert!(e.contains("expected JSON"), "{e}");
@@ -305,6 +306,7 @@ mod tests {
             ]
         );
         let car = goe_keys::key("car").unwrap();
-        assert_eq!(friendly_words(car).len(), 6);
+        // (Unknown … Error, and Initializing since fw 055.2)
+        assert_eq!(friendly_words(car).len(), 7);
     }
 }

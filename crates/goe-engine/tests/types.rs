@@ -134,8 +134,8 @@ fn load_balancing_reads_lot_amp_and_lot_dyn() {
 
 #[test]
 fn scheduler_controls_3_and_4_and_seconds() {
-    // 08:00:00 local on a Monday; a range 07:59:30..08:00:30 contains it,
-    // 08:00:01..09:00:00 does not (the 2021 minute resolution could not say)
+    // 08:00:01 local on a Monday after one step; a range 07:59:30..08:00:30
+    // contains it, 08:00:05..09:00:00 does not (the 2021 minutes could not say)
     let day = |control: i64, b: (i64, i64, i64), e: (i64, i64, i64)| {
         format!(
             r#"{{"control":{control},"ranges":[{{"begin":{{"hour":{},"minute":{},"second":{}}},"end":{{"hour":{},"minute":{},"second":{}}}}}]}}"#,
@@ -149,7 +149,7 @@ fn scheduler_controls_3_and_4_and_seconds() {
         int(&c, "modelStatus")
     };
     let inside = ((7, 59, 30), (8, 0, 30));
-    let after = ((8, 0, 1), (9, 0, 0));
+    let after = ((8, 0, 5), (9, 0, 0));
     // 5 = NotChargingBecauseScheduler
     assert_ne!(
         model(3, inside.0, inside.1),

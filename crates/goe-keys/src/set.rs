@@ -467,6 +467,10 @@ fn validate_structured(
     json: &serde_json::Value,
     current: &dyn Lookup,
 ) -> Result<Value, SetError> {
+    if matches!(def.rule, Rule::LoadTotal) {
+        // `lot`'s JsonVariantConst setter: an object or a number
+        return load_total(json, current.lookup(def.name));
+    }
     let want_array = matches!(def.base(), Base::Array);
     let wrong = SetError::WrongType(type_words(def.base(), def.ty.optional));
     if want_array != json.is_array() || (!want_array && !json.is_object()) {
@@ -476,7 +480,6 @@ fn validate_structured(
         Rule::CurrentPresets => current_presets(json),
         Rule::Schedule => schedule(json, ScheduleShape::V1),
         Rule::ScheduleV2 => schedule(json, ScheduleShape::V2),
-        Rule::LoadTotal => load_total(json, current.lookup(def.name)),
         Rule::PriceListV2 => price_list_v2(json),
         Rule::Wifis => sparse_merge(json, current.lookup(def.name), 10, wifi_field),
         Rule::Cards => sparse_merge(json, current.lookup(def.name), 10, card_field),
@@ -588,8 +591,17 @@ const LOAD_TOTAL_FIELDS: [(&str, i64, i64); 4] = [
 ];
 
 /// `lot` on newer firmware: the given fields replace the current ones, the
-/// others are kept; unknown fields are refused.
+/// others are kept; unknown fields are refused. The setter takes a
+/// `JsonVariantConst` (not a `JsonObject` like `sch_*`): a plain number is
+/// the 2021 meaning, the total, and sets `amp`.
 fn load_total(json: &serde_json::Value, current: Option<&Value>) -> Result<Value, SetError> {
+    let wrapped;
+    let json = if json.is_number() {
+        wrapped = serde_json::json!({ "amp": json });
+        &wrapped
+    } else {
+        json
+    };
     let obj = json.as_object().ok_or(SetError::WrongType("JsonObject"))?;
     if let Some(name) = obj
         .keys()

@@ -61,9 +61,18 @@ fn lot_is_an_object_written_whole_or_in_part_on_the_newer_profiles() {
             write(version, "lot", r#"{"amp":25,"dyn":40,"sta":16,"ts":0}"#),
             Ok(json(r#"{"amp":25,"dyn":40,"sta":16,"ts":0}"#))
         );
+        // a number (JsonVariantConst setter) is the total: lot.amp
         assert_eq!(
-            write(version, "lot", "32"),
-            Err("lot: value must be JsonObject (32)".into())
+            write(version, "lot", "24"),
+            Ok(json(r#"{"amp":24,"dyn":32,"sta":32,"ts":3}"#))
+        );
+        assert_eq!(
+            write(version, "lot", "[1]"),
+            Err("lot: value must be JsonObject ([1])".into())
+        );
+        assert_eq!(
+            write(version, "lot", "true"),
+            Err("lot: value must be JsonObject (true)".into())
         );
         assert_eq!(
             write(version, "lot", r#"{"amp":300}"#),

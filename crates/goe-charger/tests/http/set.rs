@@ -250,7 +250,8 @@ async fn spec_examples_of_range_errors() {
         ("fna", "7", "value must be string"),
         ("dwo", "\"x\"", "value must be null or number"),
         ("amp", "true", "value must be integer"),
-        ("bac", "\"x\"", "value must be boolean"),
+        // (a bool key: `bac` is a uint8 lock mode since fw 055.2)
+        ("acp", "\"x\"", "value must be boolean"),
         ("clp", "{}", "value must be JsonArray"),
         ("sch_week", "[]", "value must be JsonObject"),
         ("ids", "[]", "value must be null or JsonObject"),
@@ -258,7 +259,12 @@ async fn spec_examples_of_range_errors() {
         let r = api.set(&[(k, raw)]).await;
         check_error(&r, k, raw, Some(msg)).unwrap();
     }
-    // amp's range follows mca and ama
+    // 060.5: amp 6 to 32 whatever ama says (ama limits acu, not the setting)
+    api.set_ok(&[("ama", "12"), ("mca", "8"), ("amp", "13")])
+        .await;
+    // 051.4: amp's range follows mca and ama
+    let ch = Charger::fresh_with(&["--firmware", "051.4"]);
+    let api = ch.api();
     api.set_ok(&[("ama", "12"), ("mca", "8")]).await;
     let r = api.set(&[("amp", "13")]).await;
     check_error(

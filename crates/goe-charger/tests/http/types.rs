@@ -71,9 +71,15 @@ async fn lot_is_an_object_written_in_part_on_the_newer_firmware() {
             Some(json!({"amp":20,"dyn":40,"sta":32,"ts":3})),
             "{version}: a partial object changes only its fields"
         );
+        // a number is the total (fleet files and old clients write `lot=32`)
+        api.set_ok(&[("lot", "24")]).await;
         assert_eq!(
-            refused(&api, "lot", "20").await,
-            "lot: value must be JsonObject (20)"
+            value(&api, "lot").await,
+            Some(json!({"amp":24,"dyn":40,"sta":32,"ts":3}))
+        );
+        assert_eq!(
+            refused(&api, "lot", "[20]").await,
+            "lot: value must be JsonObject ([20])"
         );
     }
     let ch = on("051.4");
