@@ -628,7 +628,11 @@ pub static KEYS: &[KeyDef] = &[
         .no_mqtt(),
     KeyDef::new("dns", R, t(Object), Status, "dns servers", "{\"dns0\":\"127.0.0.1\",\"dns1\":\"0.0.0.0\",\"dns2\":\"0.0.0.0\"}")
         .newer()
-        .since(fw(52, 0)),
+        .since(fw(55, 6))
+        .eras(&[KeyDef::new("dns", R, t(Object), Status, "dns server", "{\"dns\":\"127.0.0.1\"}")
+            .newer()
+            .since(fw(52, 0))
+            .until(fw(55, 6))]),
     KeyDef::new("tzt", RW, t(Str), Config, "timezone type, freetext string for app selection", "\"Europe/Vienna\"")
         .newer()
         .since(fw(55, 0))

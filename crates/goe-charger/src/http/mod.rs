@@ -221,8 +221,11 @@ pub fn parse_filter(query: &str) -> Option<KeySet> {
     }
     let mut set = KeySet::new();
     let mut add = |name: &str| {
+        // readable on some firmware; the status leaves out what the profile lacks
         if let Some(id) = goe_keys::key_id(name)
-            && goe_keys::KEYS[id].access.readable()
+            && goe_keys::KEYS[id]
+                .definitions()
+                .any(|d| d.access.readable())
         {
             set.insert(id);
         }
