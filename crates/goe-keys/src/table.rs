@@ -154,8 +154,7 @@ pub static KEYS: &[KeyDef] = &[
         .until(fw(55, 0)),
     KeyDef::new("pass", W, t(Str), Config, "userPassword", "null")
         .rule(Rule::StrLen(0, 64))
-        .secret(Secret::IsSet)
-        .until(fw(55, 0)),
+        .secret(Secret::IsSet),
     KeyDef::new("tse", RW, t(Bool), Config, "time server enabled (NTP)", "true")
         .until(fw(55, 0)),
     KeyDef::new("ts", R, t(Str), Config, "time server", "\"europe.pool.ntp.org\"")
