@@ -35,6 +35,7 @@ key_ids! {
     spl3 = "spl3", psm = "psm", cus = "cus", fhz = "fhz", avgfhz = "avgfhz", cards = "cards",
     pgt = "pgt", sh = "sh", psh = "psh", rr = "rr", ocu = "ocu", ocm = "ocm", loa = "loa", loe = "loe", lom = "lom", los = "los",
     lof = "lof", lop = "lop", log = "log",
+    tab = "tab", lto = "lto",
 }
 
 /// The resolved ids.

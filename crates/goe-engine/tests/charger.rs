@@ -23,6 +23,22 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
 }
 
 #[test]
+fn tab_rbt_and_lto_give_the_local_time_on_60() {
+    // 060.5: tab (boot time, UTC ms) + rbt + lto (local offset) = local time
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
+    let s = status(&mut c, T0.plus_ms(1500), None);
+    assert_eq!(s["tab"], T0.millis());
+    assert_eq!(s["lto"], 7_200_000, "CEST in September");
+    assert_eq!(s["rbt"], 1500);
+    // a clock set moves the boot time with it
+    c.set(T0.plus_ms(1500), "utc", "\"2030-01-01T00:00:00.000\"")
+        .unwrap();
+    let s = status(&mut c, T0.plus_ms(3500), None);
+    assert_eq!(s["tab"], 1_893_456_000_000i64 + 2000 - 3500);
+    assert_eq!(s["lto"], 3_600_000, "CET in January");
+}
+
+#[test]
 fn boot_from_stored_values_increments_rbc_and_keeps_config() {
     let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     c.set(T0, "amp", "10").unwrap();
