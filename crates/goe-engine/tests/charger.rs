@@ -22,6 +22,42 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
     assert_eq!(s["sse"], "012345");
 }
 
+/// The 2021 firmware's full status is byte for byte what the charger printed
+/// before firmware profiles existed (issue #12): `golden/status-051.4.json`
+/// was printed by the build before #12's key data (commit f620136), with
+/// `fwv` "051.4". `UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn the_051_4_status_is_the_2021_status_byte_for_byte() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/status-051.4.json"
+    );
+    let old = goe_keys::profile("051.4").unwrap();
+    let mut c = Charger::boot_on(old, "012345", None, T0, 1).unwrap();
+    let mut s = String::new();
+    c.write_status(T0.plus_ms(1500), None, &mut s);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &s).unwrap();
+    }
+    let want = std::fs::read_to_string(path).unwrap();
+    if s != want {
+        let at = s
+            .bytes()
+            .zip(want.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let around = |t: &str| {
+            let b = t.as_bytes();
+            String::from_utf8_lossy(&b[at.saturating_sub(60)..(at + 60).min(b.len())]).into_owned()
+        };
+        panic!(
+            "051.4 status differs at byte {at}: ours …{}… golden …{}…",
+            around(&s),
+            around(&want)
+        );
+    }
+}
+
 #[test]
 fn tab_rbt_and_lto_give_the_local_time_on_60() {
     // 060.5: tab (boot time, UTC ms) + rbt + lto (local offset) = local time
