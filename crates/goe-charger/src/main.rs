@@ -69,6 +69,10 @@ struct ScenarioArgs {
     /// Extra custom car profiles (`[[car]]` tables).
     #[arg(long, value_name = "FILE")]
     cars: Option<PathBuf>,
+    /// The firmware to run (overrides the scenario's `firmware`; default:
+    /// the scenario's, else today's 060.5).
+    #[arg(long, value_name = "VERSION", value_parser = parse_firmware)]
+    firmware: Option<&'static goe_keys::Profile>,
 }
 
 /// The daemon's options (the default command).
@@ -419,6 +423,7 @@ fn run_scenario(args: &ScenarioArgs) -> ExitCode {
     };
     let options = RunOptions {
         seed: args.seed,
+        firmware: args.firmware,
         profiles,
         progress: std::io::stderr().is_terminal().then(simulated_time_bar),
     };

@@ -10,6 +10,7 @@
 //! name = "pv surplus"
 //! start = "2024-06-03T00:00:00+02:00"   # RFC 3339; default 2024-06-03T00:00:00Z (a Monday)
 //! seed = 1                               # default 0; `--seed` overrides
+//! firmware = "056.2"                     # default: today's (060.5); `--firmware` overrides
 //! duration = "24h"                       # or end = "+1d00:00"; default: the last event
 //!
 //! [config]                               # API writes before the run, in file order
@@ -75,6 +76,9 @@ pub struct Scenario {
     pub start: SimTime,
     /// Seed of the simulation.
     pub seed: u64,
+    /// The firmware the charger runs (`firmware = "056.2"`, validated);
+    /// `None`: the default firmware.
+    pub firmware: Option<String>,
     /// API writes applied before the run: key and JSON text, in file order.
     pub config: Vec<(String, String)>,
     /// Custom car profiles.
@@ -269,6 +273,7 @@ struct RawScenario {
     description: Option<String>,
     start: Option<String>,
     seed: Option<u64>,
+    firmware: Option<String>,
     #[allow(dead_code)]
     speed: Option<f64>,
     #[serde(default)]
@@ -329,6 +334,15 @@ impl Scenario {
         let raw: RawScenario = toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?;
         let start_text = raw.start.as_deref().unwrap_or(DEFAULT_START);
         let start = parse_rfc3339(start_text).map_err(|e| format!("start: {e}"))?;
+        let firmware = match &raw.firmware {
+            Some(v) => Some(
+                goe_keys::profile(v)
+                    .map_err(|e| format!("firmware: {e}"))?
+                    .firmware
+                    .to_string(),
+            ),
+            None => None,
+        };
         let config = raw
             .config
             .iter()
@@ -363,6 +377,7 @@ impl Scenario {
             description: raw.description,
             start,
             seed: raw.seed.unwrap_or(0),
+            firmware,
             config,
             cars: raw.cars,
             events,
@@ -700,6 +715,8 @@ fn parse_expectation(path: &str, value: &toml::Value) -> Result<Expectation, Str
 pub struct RunOptions {
     /// Overrides the scenario's seed (`--seed`).
     pub seed: Option<u64>,
+    /// Overrides the scenario's firmware (`--firmware`).
+    pub firmware: Option<&'static goe_keys::Profile>,
     /// Extra custom profiles (`--cars`).
     pub profiles: Profiles,
     /// A bar over the simulated duration: the run sets its length to the
@@ -1065,7 +1082,18 @@ pub fn run_with(
         setup(&mut run, "the key table lacks alw/acu/cll/nrg".into());
         return run.report;
     };
-    let mut charger = match Charger::boot(SCENARIO_SERIAL, None, start, seed) {
+    let profile = match (options.firmware, &scenario.firmware) {
+        (Some(p), _) => p,
+        (None, Some(v)) => match goe_keys::profile(v) {
+            Ok(p) => p,
+            Err(e) => {
+                setup(&mut run, format!("firmware: {e}"));
+                return run.report;
+            }
+        },
+        (None, None) => goe_keys::default_profile(),
+    };
+    let mut charger = match Charger::boot_on(profile, SCENARIO_SERIAL, None, start, seed) {
         Ok(c) => c,
         Err(e) => {
             setup(&mut run, format!("boot: {e}"));
@@ -1455,6 +1483,27 @@ mod tests {
         );
         assert!(matches!(exp[0].check, Check::OneOf(_)));
         assert!(exp[3].check.holds(Some(&serde_json::json!(15.0))));
+    }
+
+    #[test]
+    fn the_firmware_field_picks_the_profile() {
+        // rfb is a key of the 2021 firmware only
+        let text =
+            "name = \"fw\"\nfirmware = \"51.4\"\n[[event]]\nafter = 1\nexpect = { rfb = 0 }\n";
+        let s = Scenario::parse(text).unwrap();
+        assert_eq!(s.firmware.as_deref(), Some("051.4"));
+        assert!(run(&s, &RunOptions::default()).passed());
+        // --firmware overrides the file; today's firmware has no rfb
+        let newer = RunOptions {
+            firmware: Some(goe_keys::default_profile()),
+            ..RunOptions::default()
+        };
+        assert!(!run(&s, &newer).passed());
+        let plain = Scenario::parse(&text.replace("firmware = \"51.4\"\n", "")).unwrap();
+        assert_eq!(plain.firmware, None);
+        assert!(!run(&plain, &RunOptions::default()).passed());
+        let err = Scenario::parse(&text.replace("51.4", "57.0")).unwrap_err();
+        assert!(err.contains("firmware") && err.contains("060.5"), "{err}");
     }
 
     #[test]

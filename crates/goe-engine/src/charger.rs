@@ -373,7 +373,7 @@ impl Charger {
         now.millis() + self.clock_adjust_ms
     }
 
-    /// Brings the time-derived keys (`rbt`, `utc`, `loc`, `inva`) to `now`.
+    /// Brings the time-derived keys (`rbt`, `utc`, `loc`, `tab`, `lto`, `inva`) to `now`.
     pub fn refresh_clock(&mut self, now: SimTime) {
         self.generation += 1;
         let rbt = self.since_boot(now);
@@ -382,6 +382,9 @@ impl Charger {
         self.put_text(k().utc, |out| write_utc(wall, out));
         let offset = self.local_offset_minutes(wall);
         self.put_text(k().loc, |out| write_loc_at_offset(wall, offset, out));
+        // 60.x: boot time in UTC and the local offset (tab + rbt + lto = local time)
+        self.put(k().tab, Value::Int(wall - rbt));
+        self.put(k().lto, Value::Int(offset * 60_000));
         if let Some(at) = self.inverter_data_at {
             self.put(k().inva, Value::Int(now.millis() - at.millis()));
         }

@@ -22,6 +22,58 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
     assert_eq!(s["sse"], "012345");
 }
 
+/// The 2021 firmware's full status is byte for byte what the charger printed
+/// before firmware profiles existed (issue #12): `golden/status-051.4.json`
+/// was printed by the build before #12's key data (commit f620136), with
+/// `fwv` "051.4". `UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn the_051_4_status_is_the_2021_status_byte_for_byte() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/golden/status-051.4.json"
+    );
+    let old = goe_keys::profile("051.4").unwrap();
+    let mut c = Charger::boot_on(old, "012345", None, T0, 1).unwrap();
+    let mut s = String::new();
+    c.write_status(T0.plus_ms(1500), None, &mut s);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &s).unwrap();
+    }
+    let want = std::fs::read_to_string(path).unwrap();
+    if s != want {
+        let at = s
+            .bytes()
+            .zip(want.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        let around = |t: &str| {
+            let b = t.as_bytes();
+            String::from_utf8_lossy(&b[at.saturating_sub(60)..(at + 60).min(b.len())]).into_owned()
+        };
+        panic!(
+            "051.4 status differs at byte {at}: ours …{}… golden …{}…",
+            around(&s),
+            around(&want)
+        );
+    }
+}
+
+#[test]
+fn tab_rbt_and_lto_give_the_local_time_on_60() {
+    // 060.5: tab (boot time, UTC ms) + rbt + lto (local offset) = local time
+    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
+    let s = status(&mut c, T0.plus_ms(1500), None);
+    assert_eq!(s["tab"], T0.millis());
+    assert_eq!(s["lto"], 7_200_000, "CEST in September");
+    assert_eq!(s["rbt"], 1500);
+    // a clock set moves the boot time with it
+    c.set(T0.plus_ms(1500), "utc", "\"2030-01-01T00:00:00.000\"")
+        .unwrap();
+    let s = status(&mut c, T0.plus_ms(3500), None);
+    assert_eq!(s["tab"], 1_893_456_000_000i64 + 2000 - 3500);
+    assert_eq!(s["lto"], 3_600_000, "CET in January");
+}
+
 #[test]
 fn boot_from_stored_values_increments_rbc_and_keeps_config() {
     let mut c = Charger::boot("012345", None, T0, 1).unwrap();
@@ -38,16 +90,24 @@ fn boot_from_stored_values_increments_rbc_and_keeps_config() {
 
 #[test]
 fn restart_keeps_configuration() {
-    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
-    let out = c.set(T0, "rst", "true").unwrap();
-    assert!(out.restart);
-    c.set(T0, "amp", "12").unwrap();
+    // every firmware; the 2021 firmware also prints the reset reason `rr`
+    // (software reset = 3), which the newer ones no longer have
+    for profile in goe_keys::profiles() {
+        let mut c = Charger::boot_on(profile, "012345", None, T0, 1).unwrap();
+        let out = c.set(T0, "rst", "true").unwrap();
+        assert!(out.restart);
+        c.set(T0, "amp", "12").unwrap();
+        c.restart(T0.plus_ms(10_000));
+        let s = status(&mut c, T0.plus_ms(10_250), None);
+        assert_eq!(s["rbc"], 2, "{}", profile.firmware);
+        assert_eq!(s["rbt"], 250, "{}", profile.firmware);
+        assert_eq!(s["amp"], 12, "{}", profile.firmware);
+    }
+    let old = goe_keys::profile("051.4").unwrap();
+    let mut c = Charger::boot_on(old, "012345", None, T0, 1).unwrap();
+    c.set(T0, "rst", "true").unwrap();
     c.restart(T0.plus_ms(10_000));
-    let s = status(&mut c, T0.plus_ms(10_250), None);
-    assert_eq!(s["rbc"], 2);
-    assert_eq!(s["rbt"], 250);
-    assert_eq!(s["amp"], 12);
-    assert_eq!(s["rr"], 3);
+    assert_eq!(status(&mut c, T0.plus_ms(10_250), None)["rr"], 3);
 }
 
 #[test]
@@ -92,7 +152,9 @@ fn utc_can_be_set_and_keeps_running() {
 
 #[test]
 fn password_is_stored_hashed_and_never_shown() {
-    let mut c = Charger::boot("012345", None, T0, 1).unwrap();
+    // `pass` is a key of the 2021 firmware (the newer key exports lack it)
+    let old = goe_keys::profile("051.4").unwrap();
+    let mut c = Charger::boot_on(old, "012345", None, T0, 1).unwrap();
     c.set(T0, "pass", "\"topsecret\"").unwrap();
     let mut s = String::new();
     c.write_status(T0, None, &mut s);
@@ -183,8 +245,8 @@ fn changes_are_tracked_per_consumer() {
     assert!(!changed.contains(&"amp") && !changed.contains(&"fna"));
     // the earlier consumer still sees everything since its own generation
     assert!(name(&c.changes_since(g0)).contains(&"amp"));
-    // write-only keys are never reported
+    // write-only keys are never reported (ocppao: a write-only setting of 060.5)
     let g3 = c.generation();
-    c.set(T0, "pass", "\"x\"").unwrap();
+    c.set(T0, "ocppao", "true").unwrap();
     assert!(c.changes_since(g3).is_empty());
 }

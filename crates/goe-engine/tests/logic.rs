@@ -624,7 +624,9 @@ fn load_balancing_group_never_exceeds_its_total() {
     let mut group: Vec<Sim> = (0..4)
         .map(|i| {
             let mut s = Sim::at(MONDAY_6_UTC, i);
-            s.c = Charger::boot(&format!("00000{i}"), None, s.now, i).unwrap();
+            // the 2021 firmware: the members list `lom` is one of its keys
+            let fw2021 = goe_keys::profile("051.4").unwrap();
+            s.c = Charger::boot_on(fw2021, &format!("00000{i}"), None, s.now, i).unwrap();
             s.set("loe", "true")
                 .set("log", "\"garage\"")
                 .set("lop", &format!("{}", 50 + i));
@@ -666,7 +668,16 @@ fn load_balancing_group_never_exceeds_its_total() {
 
 #[test]
 fn lost_coordinator_falls_back_to_lof() {
+    // the 2021 firmware: the status text `los` is one of its keys
     let mut s = Sim::new();
+    s.c = Charger::boot_on(
+        goe_keys::profile("051.4").unwrap(),
+        "012345",
+        None,
+        s.now,
+        1,
+    )
+    .unwrap();
     s.set("loe", "true")
         .set("lof", "8")
         .plug("ev-3p-11kw", 20.0)

@@ -182,8 +182,15 @@ fn check_message(msg: &str) -> Result<(), String> {
             min.parse().map_err(|_| format!("bad minimum {min}"))?,
             max.parse().map_err(|_| format!("bad maximum {max}"))?,
         );
-        let value: f64 = value.parse().map_err(|_| format!("bad value {value}"))?;
-        if min > max || (value >= min as f64 && value <= max as f64) {
+        // integers compare exactly (an f64 cannot tell i64::MAX from 2^63)
+        let inside = match value.parse::<i128>() {
+            Ok(v) => v >= i128::from(min) && v <= i128::from(max),
+            Err(_) => {
+                let v: f64 = value.parse().map_err(|_| format!("bad value {value}"))?;
+                v >= min as f64 && v <= max as f64
+            }
+        };
+        if min > max || inside {
             return Err(format!("{value} is inside {min} to {max}"));
         }
         Ok(())

@@ -190,6 +190,16 @@ impl Charger {
         c
     }
 
+    /// Like [`Charger::fresh`] on firmware `version` (`--firmware`).
+    pub fn fresh_on(version: &str) -> Charger {
+        Charger::fresh_with(&["--firmware", version])
+    }
+
+    /// Like [`Charger::start_in`] on firmware `version` (`--firmware`).
+    pub fn start_on(dir: &Path, version: &str) -> Charger {
+        Charger::start_with(dir, &["--firmware", version])
+    }
+
     /// A charger on an existing (or new) data directory that the test owns.
     pub fn start_in(dir: &Path) -> Charger {
         Charger::start_with(dir, &[])
@@ -319,22 +329,44 @@ impl Shared {
     }
 }
 
-/// The shared read-only charger (fresh data directory, default serial).
-/// Tests using it must not change any state.
+/// The firmware of the 2021 key table: tests that enumerate that table (every
+/// key's set round trip, its secrets, its print order) run on it explicitly.
+pub const FW_2021: &str = "051.4";
+
+/// The shared read-only charger (fresh data directory, default serial,
+/// default firmware). Tests using it must not change any state.
 pub fn shared() -> &'static Shared {
     static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
+    SHARED.get_or_init(|| start_shared(&[]))
+}
+
+/// The shared read-only charger of firmware `version` (one per version, like
+/// [`shared`]).
+pub fn shared_on(version: &str) -> &'static Shared {
+    static ON: OnceLock<Mutex<Vec<(String, &'static Shared)>>> = OnceLock::new();
+    let mut all = ON.get_or_init(Default::default).lock().unwrap();
+    if let Some((_, s)) = all.iter().find(|(v, _)| v == version) {
+        return s;
+    }
+    let s: &'static Shared = Box::leak(Box::new(start_shared(&["--firmware", version])));
+    all.push((version.to_owned(), s));
+    s
+}
+
+fn start_shared(extra: &[&str]) -> Shared {
+    {
         let dir = tempfile::tempdir().expect("tempdir").keep();
-        let script = r#""$0" --listen 127.0.0.1:0 --data-dir "$1" </dev/null & p=$!
+        let script = r#"d=$1; shift; "$0" --listen 127.0.0.1:0 --data-dir "$d" "$@" </dev/null & p=$!
 read -r _ignored || true
 kill -9 "$p" 2>/dev/null
 wait "$p" 2>/dev/null
-rm -rf "$1""#;
+rm -rf "$d""#;
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(script)
             .arg(BIN)
             .arg(&dir)
+            .args(extra)
             .stdin(Stdio::piped());
         // spawn_and_wait pipes stdout/stderr; stdin is taken afterwards
         match spawn_and_wait(cmd) {
@@ -352,7 +384,7 @@ rm -rf "$1""#;
                 f.reason, f.status, f.stdout, f.stderr
             ),
         }
-    })
+    }
 }
 
 /// An HTTP response, fully read.

@@ -412,14 +412,23 @@ pub fn out_of_range(def: &KeyDef) -> Vec<(String, Option<String>)> {
     out
 }
 
-/// The R/W keys, in table order.
-pub fn read_write() -> impl Iterator<Item = &'static KeyDef> {
-    KEYS.iter().filter(|k| k.access == Access::ReadWrite)
+/// The 2021 table's definitions (firmware [`super::FW_2021`]), in table order:
+/// the tests that enumerate every key run a charger of that firmware.
+pub fn table_2021() -> impl Iterator<Item = &'static KeyDef> {
+    let profile = goe_keys::profile(super::FW_2021).expect("the 2021 profile");
+    KEYS.iter()
+        .enumerate()
+        .filter_map(move |(kid, _)| profile.def(kid))
 }
 
-/// Write-only keys.
+/// The R/W keys of the 2021 table, in table order.
+pub fn read_write() -> impl Iterator<Item = &'static KeyDef> {
+    table_2021().filter(|k| k.access == Access::ReadWrite)
+}
+
+/// Write-only keys of the 2021 table.
 pub fn write_only() -> impl Iterator<Item = &'static KeyDef> {
-    KEYS.iter().filter(|k| k.access == Access::Write)
+    table_2021().filter(|k| k.access == Access::Write)
 }
 
 /// The value a key shows right after a factory-fresh boot (from the table).

@@ -448,7 +448,7 @@ fn check_full(state: State, ours: &Ordered) {
     // must be one of ours and be MQTT-visible
     for k in &cap_keys {
         if let Some(d) = goe_keys::key(k)
-            && !d.mqtt
+            && !d.publishes_on(goe_keys::fw(56, 2))
         {
             problems.push(format!(
                 "{state:?}: {k} is in an MQTT capture but hidden from our MQTT"

@@ -2,7 +2,7 @@
 //! order; unknown and write-only keys silently left out; URL encoding; the
 //! empty filter; the legacy JSON-array form; evcc's real request.
 
-use crate::common::{Ordered, enc, json, shared};
+use crate::common::{FW_2021, Ordered, enc, json, shared, shared_on};
 use crate::status::{key_list_diff, readable_names};
 use goe_keys::KEYS;
 
@@ -18,17 +18,24 @@ fn assert_keys(st: &Ordered, want: &[&str], what: &str) {
 
 #[tokio::test]
 async fn filter_output_follows_table_order() {
-    let api = shared().api();
+    let api = shared_on(FW_2021).api();
     assert_keys(
         &api.status_filter("amp,alw,rfb").await,
         &["rfb", "alw", "amp"],
         "amp,alw,rfb",
     );
-    // every readable key, asked for in reverse order
-    let mut rev = readable_names();
-    rev.reverse();
-    let st = api.status_filter(&rev.join(",")).await;
-    assert_keys(&st, &readable_names(), "all keys reversed");
+    // every readable key, asked for in reverse order: the profile's order
+    for p in goe_keys::profiles() {
+        let api = shared_on(&p.firmware.to_string()).api();
+        let mut rev = readable_names(p);
+        rev.reverse();
+        let st = api.status_filter(&rev.join(",")).await;
+        assert_keys(
+            &st,
+            &readable_names(p),
+            &format!("{}: all keys reversed", p.firmware),
+        );
+    }
 }
 
 #[tokio::test]
@@ -88,8 +95,8 @@ async fn filter_is_url_decoded() {
     );
     // the whole filter percent-encoded
     assert_keys(
-        &api.status_filter(&enc("rfb,amp")).await,
-        &["rfb", "amp"],
+        &api.status_filter(&enc("acu,amp")).await,
+        &["acu", "amp"],
         "encoded",
     );
 }
@@ -106,7 +113,8 @@ async fn empty_filter_means_all_keys() {
 
 #[tokio::test]
 async fn legacy_json_array_filter() {
-    let api = shared().api();
+    // the screenshot is of a fw 051 unit
+    let api = shared_on(FW_2021).api();
     // the official screenshot: filter=["rfb","alw","acu","adi","amp"]
     let capture = Ordered::parse(FIXTURE_LEGACY).unwrap();
     let st = api
@@ -131,11 +139,22 @@ async fn duplicate_filter_entries_appear_once() {
 
 #[tokio::test]
 async fn filtered_values_equal_unfiltered_values() {
-    let api = shared().api();
-    let keys = [
+    for p in goe_keys::profiles() {
+        let api = shared_on(&p.firmware.to_string()).api();
+        filtered_equal_unfiltered(&api, p).await;
+    }
+}
+
+async fn filtered_equal_unfiltered(api: &crate::common::Api, profile: &goe_keys::Profile) {
+    // the secrets wak/facwak exist on the 2021 firmware only
+    let keys: Vec<&str> = [
         "sse", "fwv", "amp", "fna", "cid", "clp", "wifis", "cards", "nrg", "pha", "cll", "wak",
         "facwak",
-    ];
+    ]
+    .into_iter()
+    .filter(|k| profile.key(k).is_some())
+    .collect();
+    assert!(keys.len() >= 11, "{}: {keys:?}", profile.firmware);
     let all = api.status().await;
     let st = api.status_filter(&keys.join(",")).await;
     for k in keys {

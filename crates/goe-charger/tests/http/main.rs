@@ -11,6 +11,8 @@
 //! - [`persistence`]: graceful restarts, `kill -9` during write bursts, corrupt store.
 //! - [`secrets`]: secrets never leave the charger.
 //! - [`fixtures`]: type/shape/float-format compatibility with real captures.
+//! - [`captures`]: every real v2 capture against the charger of its closest
+//!   firmware profile (key set, kinds and shapes, MQTT publication set, order).
 //! - [`bad_input`]: malformed requests and a seeded fuzz loop.
 //! - [`durability`]: every write path refuses on a full disk (tiny tmpfs).
 //! - [`store_load`]: invalid `config.json` values, the data-directory lock,
@@ -29,6 +31,7 @@ mod common;
 
 mod advance;
 mod bad_input;
+mod captures;
 mod client_keys;
 mod connections;
 mod durability;
@@ -40,5 +43,9 @@ mod secrets;
 mod set;
 mod status;
 mod store_load;
+/// The MQTT helpers of the push tests (a private mosquitto, a subscriber),
+/// used by [`captures`].
+#[path = "../push/support.rs"]
+mod support;
 mod tiny_disk;
 mod types;

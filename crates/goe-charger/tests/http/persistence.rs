@@ -3,13 +3,14 @@
 //! `kill -9` in the middle of a write burst, and a corrupt store.
 
 use crate::common::values::{self, Expect, read_write};
-use crate::common::{Api, Charger, Lcg, SERIAL, json_eq};
+use crate::common::{Api, Charger, FW_2021, Lcg, SERIAL, json_eq};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-/// Writes a fresh value to every R/W key; returns the expectations.
+/// Writes a fresh value to every R/W key of the 2021 table (the charger runs
+/// firmware [`FW_2021`]); returns the expectations.
 async fn write_everything(api: &Api) -> Vec<(&'static str, Expect)> {
     let st = api.status().await;
     let branch = st
@@ -66,11 +67,11 @@ async fn check_after_restart(api: &Api, written: &[(&'static str, Expect)]) -> V
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ch = Charger::start_in(dir.path());
+    let mut ch = Charger::start_on(dir.path(), FW_2021);
     let written = write_everything(&ch.api()).await;
     ch.api().set_ok(&[("pass", "\"pw-before-kill\"")]).await;
     ch.kill9();
-    let ch = Charger::start_in(dir.path());
+    let ch = Charger::start_on(dir.path(), FW_2021);
     let api = ch.api();
     let failures = check_after_restart(&api, &written).await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -80,7 +81,7 @@ async fn acknowledged_writes_survive_kill_9() {
 #[tokio::test]
 async fn graceful_shutdown_on_sigterm_and_sigint() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ch = Charger::start_in(dir.path());
+    let mut ch = Charger::start_on(dir.path(), FW_2021);
     let written = write_everything(&ch.api()).await;
     let status = ch.terminate();
     assert!(
@@ -88,7 +89,7 @@ async fn graceful_shutdown_on_sigterm_and_sigint() {
         "SIGTERM must end the charger cleanly, got {status:?}; stderr:\n{}",
         ch.stderr()
     );
-    let mut ch = Charger::start_in(dir.path());
+    let mut ch = Charger::start_on(dir.path(), FW_2021);
     let failures = check_after_restart(&ch.api(), &written).await;
     assert!(
         failures.is_empty(),
@@ -103,7 +104,7 @@ async fn graceful_shutdown_on_sigterm_and_sigint() {
         "SIGINT must end the charger cleanly, got {status:?}; stderr:\n{}",
         ch.stderr()
     );
-    let ch = Charger::start_in(dir.path());
+    let ch = Charger::start_on(dir.path(), FW_2021);
     let st = ch.api().status_filter("rbc,fna").await;
     assert_eq!(st.get("rbc"), Some(&json!(3)));
     assert_eq!(st.get("fna"), Some(&json!("after-sigterm")));

@@ -73,9 +73,10 @@ fn readme_examples_with_raw_quotes_answer_like_percent_encoded() {
     assert_eq!(r.text(), r#"{"amp":true,"fna":true}"#, "{}", show(&r));
     assert_eq!(value(port, "fna"), Value::from("garage"));
     assert_eq!(value(port, "amp"), Value::from(10));
+    // (rfb is a key of the 2021 firmware: the default one leaves it out)
     let r = get(port, b"/api/status?filter=[\"rfb\",\"alw\",\"amp\"]");
     let obj = crate::common::Ordered::parse(&r.text()).unwrap();
-    assert_eq!(obj.keys(), ["rfb", "alw", "amp"]);
+    assert_eq!(obj.keys(), ["alw", "amp"]);
     // a raw space, `#` and UTF-8 are literal characters of the value
     let r = raw::send(
         port,

@@ -1,10 +1,12 @@
 //! `GET /api/set`: a round trip for every writable key, wrong types,
 //! out-of-range values, read-only and unknown keys, invalid JSON, partial
 //! failure, answer order and duplicates, write-only commands and `rst`.
+//! The tests that enumerate every key do so for the 2021 table and run a
+//! charger of its firmware ([`FW_2021`]); the others run the default firmware.
 
 use crate::common::values::{self, read_write, write_only};
-use crate::common::{Api, Charger, Ordered, SetResp};
-use goe_keys::{Access, Base, KEYS, KeyDef};
+use crate::common::{Api, Charger, FW_2021, Ordered, SetResp};
+use goe_keys::{Access, Base, KeyDef};
 use serde_json::{Value, json};
 
 /// Checks that `r` is a failed set of exactly `key` with `message`
@@ -92,7 +94,7 @@ fn first_branch(st: &Ordered) -> String {
 
 #[tokio::test]
 async fn every_read_write_key_round_trips() {
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let st = api.status().await;
     let branch = first_branch(&st);
@@ -136,7 +138,7 @@ async fn every_read_write_key_round_trips() {
 
 #[tokio::test]
 async fn bool_keys_accept_0_and_1() {
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let mut failures = Vec::new();
     for def in read_write().filter(|d| d.base() == Base::Bool) {
@@ -167,12 +169,12 @@ async fn bool_keys_accept_0_and_1() {
 /// The writable keys (R/W and W) whose errors are tested; `rst` only with
 /// invalid values (a valid one restarts the charger).
 fn all_writable() -> impl Iterator<Item = &'static KeyDef> {
-    KEYS.iter().filter(|k| k.access.writable())
+    values::table_2021().filter(|k| k.access.writable())
 }
 
 #[tokio::test]
 async fn wrong_json_types_are_rejected() {
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let before = config_snapshot(&api).await;
     let mut failures = Vec::new();
@@ -200,7 +202,7 @@ async fn wrong_json_types_are_rejected() {
 #[tokio::test]
 async fn out_of_range_values_are_rejected() {
     // fresh charger: mca=6, ama=16, var=11, so amp/mca/ama allow 6..16
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let before = config_snapshot(&api).await;
     let mut failures = Vec::new();
@@ -288,7 +290,7 @@ async fn spec_examples_of_range_errors() {
 
 #[tokio::test]
 async fn read_only_keys_are_rejected() {
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let st = api.status().await;
     for (k, raw) in [("alw", "true"), ("car", "2")] {
@@ -305,7 +307,7 @@ async fn read_only_keys_are_rejected() {
     assert_eq!(after.get("car"), st.get("car"), "car unchanged");
     // every read-only key, with values of any type
     let mut failures = Vec::new();
-    for def in KEYS.iter().filter(|k| k.access == Access::Read) {
+    for def in values::table_2021().filter(|k| k.access == Access::Read) {
         for raw in ["1", "\"x\""] {
             let r = api.set(&[(def.name, raw)]).await;
             if let Err(e) = check_error(
@@ -465,7 +467,7 @@ async fn empty_set_answers_empty_object() {
 
 #[tokio::test]
 async fn write_only_keys_are_accepted_and_never_shown() {
-    let ch = Charger::fresh();
+    let ch = Charger::fresh_on(FW_2021);
     let api = ch.api();
     let st = api.status().await;
     let branch = first_branch(&st);

@@ -6,12 +6,9 @@ use crate::common::{self, Charger, SERIAL, parse_time_ms, shared};
 use goe_keys::{Access, JsonKind, KEYS, KeyDef, Secret};
 use serde_json::Value;
 
-/// Names of the keys a status shows, in table order.
-pub fn readable_names() -> Vec<&'static str> {
-    KEYS.iter()
-        .filter(|k| k.access.readable())
-        .map(|k| k.name)
-        .collect()
+/// Names of the keys a status of `profile` shows, in its print order.
+pub fn readable_names(profile: &goe_keys::Profile) -> Vec<&'static str> {
+    profile.readable_keys().map(|(_, d)| d.name).collect()
 }
 
 /// Explains how two key lists differ (for assertion messages).
@@ -81,17 +78,44 @@ pub fn kind_problem(def: &KeyDef, raw: &str, v: &Value) -> Option<String> {
 
 #[tokio::test]
 async fn unfiltered_status_lists_every_readable_key_in_table_order() {
-    let st = shared().api().status().await;
-    let got = st.keys();
-    let want = readable_names();
-    assert_eq!(got, want, "{}", key_list_diff(&got, &want));
-    // spelled out separately, so a failure names the rule that broke
-    for def in KEYS {
-        match def.access {
-            Access::Write => assert!(!st.has(def.name), "write-only {} must not appear", def.name),
-            _ if def.in_seed => assert!(st.has(def.name), "seed key {} missing", def.name),
-            _ => assert!(st.has(def.name), "key {} missing", def.name),
+    // every profile, in its order (051.4: the table order); the default
+    // firmware through the charger started without --firmware
+    let mut chargers = vec![(goe_keys::default_profile(), shared())];
+    for p in goe_keys::profiles() {
+        chargers.push((p, common::shared_on(&p.firmware.to_string())));
+    }
+    for (profile, charger) in chargers {
+        let st = charger.api().status().await;
+        let fw = profile.firmware;
+        let got = st.keys();
+        let want = readable_names(profile);
+        assert_eq!(got, want, "{fw}: {}", key_list_diff(&got, &want));
+        // spelled out separately, so a failure names the rule that broke
+        for (_, def) in profile.keys() {
+            match def.access {
+                Access::Write => {
+                    assert!(
+                        !st.has(def.name),
+                        "{fw}: write-only {} must not appear",
+                        def.name
+                    )
+                }
+                _ if def.in_seed => {
+                    assert!(st.has(def.name), "{fw}: seed key {} missing", def.name)
+                }
+                _ => assert!(st.has(def.name), "{fw}: key {} missing", def.name),
+            }
         }
+        let absent: Vec<&str> = KEYS
+            .iter()
+            .enumerate()
+            .filter(|&(kid, k)| profile.def(kid).is_none() && st.has(k.name))
+            .map(|(_, k)| k.name)
+            .collect();
+        assert!(
+            absent.is_empty(),
+            "{fw}: keys of other firmware printed: {absent:?}"
+        );
     }
 }
 
@@ -193,13 +217,19 @@ async fn fresh_charger_boot_counters_and_serial() {
 #[tokio::test]
 async fn serial_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let ch = Charger::start_with(dir.path(), &["--serial", "654321"]);
-    let st = ch.api().status().await;
-    assert_eq!(st.get("sse"), Some(&Value::from("654321")));
-    for k in ["host", "fwan"] {
-        let def = goe_keys::key(k).unwrap();
-        let want = common::values::default_shown(def, "654321");
-        assert_eq!(st.get(k), Some(&want), "{k} derives from the serial");
+    for (fw, keys) in [
+        (goe_keys::DEFAULT_FIRMWARE, &["host"][..]),
+        (common::FW_2021, &["host", "fwan"][..]),
+    ] {
+        let ch = Charger::start_with(dir.path(), &["--serial", "654321", "--firmware", fw]);
+        let st = ch.api().status().await;
+        assert_eq!(st.get("sse"), Some(&Value::from("654321")), "{fw}");
+        let profile = goe_keys::profile(fw).unwrap();
+        for k in keys {
+            let (_, def) = profile.key(k).unwrap();
+            let want = common::values::default_shown(def, "654321");
+            assert_eq!(st.get(k), Some(&want), "{fw}: {k} derives from the serial");
+        }
     }
 }
 

@@ -79,7 +79,7 @@ async fn run_client(python: PathBuf, script: &str, args: Vec<String>) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wattpilot_client_authenticates_reads_and_sets_over_the_websocket() {
     let python = wattpilot();
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     api.set_ok(&[("pass", "\"Wattpilot-pw 1\"")]).await;
     let host = format!("127.0.0.1:{}", charger.port);
@@ -106,7 +106,7 @@ async fn wattpilot_client_authenticates_reads_and_sets_over_the_websocket() {
         "{out}"
     );
     assert_eq!(out["amp_before"], 16, "{out}");
-    let readable = readable_keys().len() as u64;
+    let readable = readable_keys(crate::common::FW_2021).len() as u64;
     assert_eq!(
         out["props"], readable,
         "every readable key reached the client: {out}"

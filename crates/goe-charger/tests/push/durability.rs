@@ -19,7 +19,7 @@ async fn mqtt_set_is_refused_on_a_full_disk() {
     let mut live = Sub::connect(broker.port, "test-durability", &["#"]).await;
     let url = broker.url();
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let ch = disk.start("mqtt", &args);
     read_dump(&mut live, PREFIX).await;
     let set = format!("{PREFIX}amp/set");

@@ -15,7 +15,7 @@ async fn charger_with_broker() -> (Broker, Sub, Charger, Vec<Msg>) {
     let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
     let url = broker.url();
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let charger = Charger::fresh_with(&args);
     let dump = read_dump(&mut live, PREFIX).await;
     (broker, live, charger, dump)
@@ -47,9 +47,10 @@ async fn first_dump_is_retained_in_order_and_equals_the_status_then_only_changes
         topics, want,
         "the first dump must publish each MQTT-visible key once, in registration order"
     );
-    for def in goe_keys::KEYS.iter().filter(|d| d.mqtt) {
+    let profile = goe_keys::profile(MQTT_FW).unwrap();
+    for (kid, def) in profile.keys().filter(|&(kid, _)| profile.publishes(kid)) {
         assert!(
-            def.access.readable(),
+            def.access.readable() && profile.readable(kid),
             "{} is MQTT-visible but not readable",
             def.name
         );
@@ -192,7 +193,9 @@ async fn set_topics_apply_like_api_set_and_answer_on_result() {
 async fn mcr_refuses_writes_and_mtp_moves_the_topics() {
     let broker = Broker::start();
     let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
-    let charger = Charger::fresh_with(&MANUAL);
+    let mut args = MANUAL.to_vec();
+    args.extend(["--firmware", MQTT_FW]);
+    let charger = Charger::fresh_with(&args);
     let api = charger.api();
     assert_eq!(
         api.value("mcr").await,
@@ -316,7 +319,7 @@ async fn a_broker_down_at_start_up_never_stops_the_charger() {
     let port = free_port();
     let url = format!("mqtt://127.0.0.1:{port}");
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let charger = Charger::fresh_with(&args);
     let api = charger.api();
     let s = poll(WAIT, || async {
@@ -379,7 +382,7 @@ async fn an_oversized_set_is_refused_on_result_and_the_session_stays() {
     .await;
     let url = broker.url();
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let charger = Charger::fresh_with(&args);
     let api = charger.api();
     // mcc=true in the dump: the charger's /set subscription is in place
@@ -437,7 +440,7 @@ async fn a_set_that_is_not_utf8_is_refused_and_stores_nothing() {
     .await;
     let url = broker.url();
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let charger = Charger::fresh_with(&args);
     let api = charger.api();
     live.wait_payload(&topic("mcc", ""), "true").await;

@@ -36,7 +36,7 @@ impl Traced {
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(MANUAL)
-            .args(["--mqtt", broker_url])
+            .args(["--firmware", MQTT_FW, "--mqtt", broker_url])
             .env("RUST_LOG", "trace")
             .env_remove("NO_COLOR")
             .stdin(Stdio::null())

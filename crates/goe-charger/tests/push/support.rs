@@ -115,21 +115,44 @@ pub fn venv_python(var: &str, name: &str, requirement: &str) -> PathBuf {
     p
 }
 
-/// Readable keys in registration order (what `/api/status` and `fullStatus` show).
-pub fn readable_keys() -> Vec<&'static str> {
-    goe_keys::KEYS
-        .iter()
-        .filter(|k| k.access.readable())
-        .map(|k| k.name)
+/// [`MANUAL`] on the 2021 firmware: for the WebSocket tests that watch
+/// their sessions through `wccw` (webserver connected WebSocket clients), a
+/// 2021 key that the newer firmware no longer prints.
+pub const MANUAL_2021: [&str; 8] = [
+    "--clock",
+    "manual",
+    "--start",
+    START,
+    "--seed",
+    "1",
+    "--firmware",
+    crate::common::FW_2021,
+];
+
+/// Readable keys of firmware `version` in its print order (what
+/// `/api/status` and `fullStatus` show).
+pub fn readable_keys(version: &str) -> Vec<&'static str> {
+    goe_keys::profile(version)
+        .expect("a known firmware")
+        .readable_keys()
+        .map(|(_, d)| d.name)
         .collect()
 }
 
-/// MQTT-visible keys in registration order (what the retained dump publishes).
+/// The firmware of the MQTT tests' chargers: 051.4, the firmware that
+/// publishes `mcc` (connected) and `mcs` through which these tests watch the
+/// session; real 056.2/060.5 units publish neither (their captures lack
+/// them), and their publication sets are checked by `http::captures`.
+pub const MQTT_FW: &str = crate::common::FW_2021;
+
+/// MQTT-visible keys of [`MQTT_FW`] in its print order (what the retained
+/// dump publishes).
 pub fn mqtt_keys() -> Vec<&'static str> {
-    goe_keys::KEYS
-        .iter()
-        .filter(|k| k.mqtt)
-        .map(|k| k.name)
+    let profile = goe_keys::profile(MQTT_FW).expect("the MQTT tests' firmware");
+    profile
+        .readable_keys()
+        .filter(|&(kid, _)| profile.publishes(kid))
+        .map(|(_, d)| d.name)
         .collect()
 }
 

@@ -144,7 +144,7 @@ async fn wccw(api: &crate::common::Api, want: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hello_authentication_full_status_delta_status_and_wccw() {
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     let status = api.status().await;
 
@@ -193,7 +193,10 @@ async fn hello_authentication_full_status_delta_status_and_wccw() {
         }
     }
     assert!(frames > 1, "fullStatus comes in chunks");
-    let want: Vec<String> = readable_keys().iter().map(|k| k.to_string()).collect();
+    let want: Vec<String> = readable_keys(crate::common::FW_2021)
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
     assert_eq!(
         keys, want,
         "fullStatus keys: each readable key once, in registration order"
@@ -334,7 +337,7 @@ async fn secured_set_value_is_applied_and_bad_or_unwrapped_writes_are_refused() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_gets_auth_error_then_the_connection_closes() {
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     api.set_ok(&[("pass", "\"right one\"")]).await;
     // the empty password no longer works once one is set; nor does any other
@@ -369,7 +372,7 @@ async fn a_wrong_password_gets_auth_error_then_the_connection_closes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_sent_or_applied_before_authentication() {
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     api.set_ok(&[("pass", "\"early bird\"")]).await;
     let key = hashed("early bird", SERIAL);

@@ -306,7 +306,7 @@ async fn an_oversized_message_after_authentication_closes_only_that_connection()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changing_pass_over_api_set_or_secured_msg_closes_the_old_sessions() {
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     api.set_ok(&[("pass", "\"ws-secret 1\"")]).await;
     let mut a = login(charger.port, "ws-secret 1", HOST_A).await;
@@ -357,7 +357,7 @@ async fn changing_pass_over_mqtt_closes_the_old_sessions() {
     let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
     let url = broker.url();
     let mut args = MANUAL.to_vec();
-    args.extend(["--mqtt", url.as_str()]);
+    args.extend(["--firmware", MQTT_FW, "--mqtt", url.as_str()]);
     let charger = Charger::fresh_with(&args);
     read_dump(&mut live, PREFIX).await;
     let mut a = login(charger.port, "", HOST_A).await;
@@ -412,7 +412,7 @@ async fn a_replayed_secured_msg_is_refused_and_not_applied_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_passwords_are_limited_per_connection() {
-    let charger = Charger::fresh_with(&MANUAL);
+    let charger = Charger::fresh_with(&MANUAL_2021);
     let api = charger.api();
     api.set_ok(&[("pass", "\"right one\"")]).await;
     // a wrong and then the right answer on one connection: one attempt only,

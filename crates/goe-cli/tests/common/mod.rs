@@ -26,7 +26,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// A charger of the default firmware.
     pub fn start() -> Server {
+        Server::start_on(goe_keys::default_profile())
+    }
+
+    /// A charger of firmware `profile`.
+    pub fn start_on(profile: &'static goe_keys::Profile) -> Server {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let data = dir.path().to_owned();
         let (addr_tx, addr_rx) = mpsc::channel();
@@ -38,7 +44,8 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let device = goe_charger::device::Device::open(
+                let device = goe_charger::device::Device::open_on(
+                    profile,
                     &data,
                     None,
                     goe_charger::clock::SimClock::real_time(),
