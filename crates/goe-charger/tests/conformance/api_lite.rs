@@ -8,12 +8,13 @@
 //! answer's `response[key] is True`, and maps HTTP 404 to "HTTP API v2 not
 //! enabled".
 
-use crate::harness::{API_LITE, Driver, Sim, State, active_phases, int, nrg, num, opt_int};
+use crate::harness::{
+    API_LITE, Driver, Fw, Sim, State, active_phases, int, nrg, num, opt_int, per_firmware,
+};
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn api_lite_reads_everything_and_every_set_reaches_the_logic() {
-    let sim = Sim::manual();
+async fn api_lite_reads_everything_and_every_set_reaches_the_logic(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     let mut d = Driver::start(&API_LITE, "api_lite_driver.py", &sim.host());
 
@@ -257,9 +258,8 @@ async fn api_lite_reads_everything_and_every_set_reaches_the_logic() {
     assert!(e.error.contains("too big for charger"), "{}", e.error);
 }
 
-#[tokio::test]
-async fn api_lite_reports_a_disabled_api_v2() {
-    let sim = Sim::manual();
+async fn api_lite_reports_a_disabled_api_v2(fw: Fw) {
+    let sim = Sim::manual(fw);
     let mut d = Driver::start(&API_LITE, "api_lite_driver.py", &sim.host());
     d.call("get_status_minimum", json!([]));
     sim.set(&[("hai", "false")]).await;
@@ -273,3 +273,8 @@ async fn api_lite_reports_a_disabled_api_v2() {
         e.error
     );
 }
+
+per_firmware!(
+    api_lite_reads_everything_and_every_set_reaches_the_logic,
+    api_lite_reports_a_disabled_api_v2,
+);

@@ -13,7 +13,7 @@
 //!
 //! Every driver answer carries the request lines the client sent.
 
-use crate::harness::{Driver, GOECHARGERV2, Sim, State, int, nrg, opt_int};
+use crate::harness::{Driver, Fw, GOECHARGERV2, Sim, State, int, nrg, opt_int, per_firmware};
 use serde_json::{Value, json};
 
 /// Calls a setter and returns (mapped result, request lines).
@@ -35,9 +35,8 @@ fn sent(lines: &[String], want: &str) {
     );
 }
 
-#[tokio::test]
-async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
-    let sim = Sim::manual();
+async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     let mut d = Driver::start(&GOECHARGERV2, "goechargerv2_driver.py", &sim.host());
 
@@ -50,7 +49,7 @@ async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
     assert_eq!(st["charger_force_charging"], json!("neutral"), "{st}");
     assert_eq!(st["phases_number_connected"], json!(3), "{st}");
     assert_eq!(st["cable_max_current"], json!(32), "{st}");
-    assert_eq!(st["firmware"], json!("56.2"), "{st}");
+    assert_eq!(st["firmware"], json!(fw.fwv), "{st}");
     assert_eq!(st["serial_number"], json!("012345"), "{st}");
     assert_eq!(st["transaction"], Value::Null, "{st}");
     assert!(
@@ -171,3 +170,5 @@ async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
         assert_eq!((r.status, r.body.as_str()), (500, answer), "{query}");
     }
 }
+
+per_firmware!(goechargerv2_reads_the_full_status_and_its_sets_work_as_sent,);

@@ -6,7 +6,7 @@
 //! logs a failed poll instead of stopping, so any ERROR or traceback in its
 //! log fails the test with that text.
 
-use crate::harness::{GOE_PROMETHEUS, Output, START, Sim, no_proxy};
+use crate::harness::{Fw, GOE_PROMETHEUS, Output, START, Sim, no_proxy, per_firmware};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -156,9 +156,8 @@ async fn scrape(http: &reqwest::Client, port: u16) -> Option<Samples> {
     Some(parse(&r.text().await.ok()?))
 }
 
-#[tokio::test]
-async fn goe_prometheus_exports_a_minute_of_accelerated_charging() {
-    let sim = Sim::start(&["--speed", "60", "--start", START, "--seed", "1"]);
+async fn goe_prometheus_exports_a_minute_of_accelerated_charging(fw: Fw) {
+    let sim = Sim::start(fw, &["--speed", "60", "--start", START, "--seed", "1"]);
     sim.set(&[("amp", "6")]).await;
     sim.plug("ev-3p-11kw", 30.0).await;
     let http = reqwest::Client::builder()
@@ -285,3 +284,5 @@ async fn goe_prometheus_exports_a_minute_of_accelerated_charging() {
     );
     assert_eq!(sample(s, "charging_power_total_W", ""), 0.0);
 }
+
+per_firmware!(goe_prometheus_exports_a_minute_of_accelerated_charging,);
