@@ -291,9 +291,11 @@ pub struct KeyDef {
     pub persist_extra: bool,
     /// Whether the key is in the 2021 seed table (`false`: added from newer firmware).
     pub in_seed: bool,
-    /// Whether the key is published over MQTT (readable keys minus Wi-Fi lists
-    /// and ESP internals, as in the real units' MQTT traffic).
-    pub mqtt: bool,
+    /// The firmware versions in which this definition is published over MQTT
+    /// (within [`KeyDef::fw`]; only readable keys are ever published). Real
+    /// MQTT captures decide it per firmware generation: see
+    /// [`KeyDef::publishes_on`] and docs/compat.md "Key sets and order".
+    pub mqtt: FwRange,
     /// The firmware versions in which this definition applies.
     pub fw: FwRange,
     /// The key's other definitions, for firmware outside [`KeyDef::fw`]
@@ -325,7 +327,11 @@ impl KeyDef {
             secret: Secret::No,
             persist_extra: false,
             in_seed: true,
-            mqtt: access.readable(),
+            mqtt: if access.readable() {
+                FwRange::ALL
+            } else {
+                FwRange::NONE
+            },
             fw: FwRange::ALL,
             eras: &[],
         }
@@ -363,10 +369,28 @@ impl KeyDef {
         std::iter::once(self).chain(self.eras.iter())
     }
 
-    /// Keeps the key off MQTT.
+    /// Keeps the key off MQTT on every firmware.
     pub const fn no_mqtt(mut self) -> Self {
-        self.mqtt = false;
+        self.mqtt = FwRange::NONE;
         self
+    }
+
+    /// Published over MQTT only before firmware `version`.
+    pub const fn mqtt_until(mut self, version: Firmware) -> Self {
+        self.mqtt.until = Some(version);
+        self
+    }
+
+    /// Published over MQTT only from firmware `version` on.
+    pub const fn mqtt_since(mut self, version: Firmware) -> Self {
+        self.mqtt.since = version;
+        self
+    }
+
+    /// Whether a unit of firmware `version` publishes this definition over
+    /// MQTT (readable, and `version` within [`KeyDef::mqtt`]).
+    pub const fn publishes_on(&self, version: Firmware) -> bool {
+        self.access.readable() && self.mqtt.contains(version)
     }
 
     /// Adds enum names; for integer keys the contiguous range of the names becomes the rule.

@@ -19,7 +19,8 @@ pub fn keys_markdown() -> String {
     let _ = writeln!(
         md,
         "{} keys: {} from the 2021 seed table, {} from newer firmware (marked *newer*). \
-         Listed in firmware registration order, which is the order of every status output. \
+         Listed in table order, which is the print order of the 2021 profile `051.4`; \
+         the newer profiles print in the order of `crates/goe-keys/profiles/<version>.keys`. \
          *Persisted* keys survive restarts. `W` keys never appear in any output; \
          secrets are shown only as `true`/`false` (\"is set\").\n",
         KEYS.len(),
@@ -29,7 +30,9 @@ pub fn keys_markdown() -> String {
     md.push_str(
         "The *firmware* column says in which firmware versions a key exists \
          (`≥ 055.2`: from 055.2 on; `< 056.0`: before 056.0); a key whose type, \
-         access or default changed has one row per definition. The profiles \
+         access or default changed has one row per definition. The *MQTT* column \
+         says in which versions (within the firmware range) a unit publishes the key \
+         over MQTT (`all`, `none`, or a range), as real MQTT captures show it. The profiles \
          (`goe-charger --firmware`) are ",
     );
     let versions: Vec<String> = crate::profile::profiles()
@@ -38,8 +41,10 @@ pub fn keys_markdown() -> String {
         .collect();
     md.push_str(&versions.join(", "));
     md.push_str(".\n\n");
-    md.push_str("| key | firmware | access | type | category | unit | default | description |\n");
-    md.push_str("|---|---|---|---|---|---|---|---|\n");
+    md.push_str(
+        "| key | firmware | MQTT | access | type | category | unit | default | description |\n",
+    );
+    md.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for key in KEYS {
         for def in key.definitions() {
             row(&mut md, def);
@@ -82,9 +87,14 @@ fn row(md: &mut String, def: &KeyDef) {
     };
     let _ = writeln!(
         md,
-        "| `{}` | {} | {} | {} | {} | {} | {} | {} |",
+        "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
         def.name,
         def.fw,
+        if def.access.readable() {
+            def.mqtt
+        } else {
+            crate::firmware::FwRange::NONE
+        },
         def.access.as_str(),
         escape(&def.ty.to_string()),
         def.category.as_str(),

@@ -74,6 +74,12 @@ impl FwRange {
         until: None,
     };
 
+    /// No firmware version (a key never published over MQTT).
+    pub const NONE: FwRange = FwRange {
+        since: Firmware::MIN,
+        until: Some(Firmware::MIN),
+    };
+
     /// Whether the range contains `version`.
     pub const fn contains(&self, version: Firmware) -> bool {
         version.within(self.since, self.until)
@@ -83,6 +89,9 @@ impl FwRange {
 impl fmt::Display for FwRange {
     /// `all`, `≥ 055.2`, `< 055.2` or `055.2 – < 060.0`, as `docs/KEYS.md` shows it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == FwRange::NONE {
+            return f.write_str("none");
+        }
         match (self.since == Firmware::MIN, self.until) {
             (true, None) => f.write_str("all"),
             (false, None) => write!(f, "≥ {}", self.since),

@@ -147,6 +147,12 @@ impl Profile {
         self.def(kid).is_some_and(|d| d.access.readable())
     }
 
+    /// Whether a unit of this firmware publishes the key over MQTT (its
+    /// definition here is readable and its MQTT range contains this version).
+    pub fn publishes(&self, kid: KeyId) -> bool {
+        self.def(kid).is_some_and(|d| d.publishes_on(self.firmware))
+    }
+
     /// Every key of this firmware in print order, with its definition
     /// (write-only keys included; they are never printed).
     pub fn keys(&self) -> impl Iterator<Item = (KeyId, &'static KeyDef)> + '_ {

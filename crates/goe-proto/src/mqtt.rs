@@ -56,8 +56,8 @@ pub fn oversized_result_payload(size: usize) -> String {
 /// The keys a unit of this firmware publishes over MQTT.
 pub fn visible_keys(profile: &Profile) -> KeySet {
     let mut set = KeySet::new();
-    for (kid, def) in profile.readable_keys() {
-        if def.mqtt {
+    for (kid, _) in profile.readable_keys() {
+        if profile.publishes(kid) {
             set.insert(kid);
         }
     }
@@ -74,7 +74,7 @@ pub fn publications(
 ) -> Vec<(String, String)> {
     charger.refresh_clock(now);
     let profile = charger.profile();
-    let visible = |kid: KeyId| keys.contains(kid) && profile.def(kid).is_some_and(|d| d.mqtt);
+    let visible = |kid: KeyId| keys.contains(kid) && profile.publishes(kid);
     let mut out = Vec::new();
     let mut emit = |kid: KeyId, name: &str| {
         let mut payload = String::new();

@@ -472,7 +472,7 @@ fn check_full(fw: Fw, state: State, ours: &Ordered) {
     // must be MQTT-visible on this firmware
     for k in &cap_keys {
         if let Some((_, d)) = fw.key(k)
-            && !d.mqtt
+            && !d.publishes_on(fw.firmware)
         {
             problems.push(format!(
                 "{state:?}: {k} is in the MQTT capture {name} but hidden from our MQTT"

@@ -124,12 +124,14 @@ pub fn readable_keys() -> Vec<&'static str> {
         .collect()
 }
 
-/// MQTT-visible keys in registration order (what the retained dump publishes).
+/// MQTT-visible keys of the default firmware in its print order (what the
+/// retained dump publishes).
 pub fn mqtt_keys() -> Vec<&'static str> {
-    goe_keys::KEYS
-        .iter()
-        .filter(|k| k.mqtt)
-        .map(|k| k.name)
+    let profile = goe_keys::default_profile();
+    profile
+        .readable_keys()
+        .filter(|&(kid, _)| profile.publishes(kid))
+        .map(|(_, d)| d.name)
         .collect()
 }
 
