@@ -75,6 +75,16 @@ pub fn print_order<'a>(fw: Fw, keys: &[&'a str]) -> Vec<&'a str> {
     shown.into_iter().map(|(_, k)| k).collect()
 }
 
+/// The `amp` values firmware `fw` accepts whatever `ama` says (issue #12:
+/// 6–32 A on 055.2+, like real units; `ama`, the cable and the adapter limit
+/// the current through `acu`, never the accepted setting).
+pub fn amp_accepts(fw: Fw) -> (i64, i64) {
+    match fw.key("amp").expect("amp").1.rule {
+        goe_keys::def::Rule::Range(lo, hi) => (lo, hi),
+        r => panic!("fw {}: amp has no fixed range ({r:?})", fw.firmware),
+    }
+}
+
 /// Where simulated time starts (a Monday morning, 08:00 local).
 pub const START: &str = "2024-06-03T06:00:00Z";
 
