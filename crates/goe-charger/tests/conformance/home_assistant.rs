@@ -302,6 +302,22 @@ async fn home_assistant_filter_sets_are_answered_in_every_state(fw: Fw) {
             fw.firmware, ver.raw
         );
 
+        // HA's `available_cards_idx` (the trx select's options): from
+        // `cards[].cardId`, or from `c0i…c9i` on 60.x without `cards`; on a
+        // profile that prints both they name the same cards
+        if prints(fw, "c0i") {
+            let cards = ver.get("cards").and_then(Value::as_array).unwrap();
+            for (i, card) in cards.iter().enumerate() {
+                assert_eq!(
+                    ver.get(&format!("c{i}i")),
+                    Some(&card["cardId"]),
+                    "fw {}: c{i}i vs cards[{i}].cardId: {}",
+                    fw.firmware,
+                    ver.raw
+                );
+            }
+        }
+
         let min_filter = format!("{MIN_STATES}{IDS_ADDON}{TIMES_ADDON}");
         let min = read(fw, api, &min_filter).await;
         note(&min_filter, &min);
