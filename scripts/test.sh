@@ -9,6 +9,8 @@
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #
 # The venvs are reused when the pinned version is installed, so reruns are fast.
+# The client conformance suite runs every client test on the 060.5 and 056.2
+# firmware profiles (cargo test below: <test>::fw_060_5 and <test>::fw_056_2).
 # Anything that cannot be installed stops the run with a message saying what.
 set -euo pipefail
 cd "$(dirname "$0")/.."

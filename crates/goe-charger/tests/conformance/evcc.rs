@@ -18,7 +18,7 @@
 //!   `eto`/`wh` monotone; `Identify` = `cards[trx-1].name`.
 
 use crate::common::{Api, Ordered};
-use crate::harness::{Sim, State, active_phases, int, nrg, num};
+use crate::harness::{Fw, Sim, State, active_phases, int, nrg, num, per_firmware, print_order};
 use serde_json::Value;
 
 const PROBE: &str = "/api/status?filter=alw";
@@ -138,7 +138,8 @@ fn decode(st: &Ordered) -> Result<Evcc, String> {
 }
 
 /// The probe and poll must be 2xx JSON; returns evcc's view of the poll.
-async fn poll(api: &Api) -> Evcc {
+async fn poll(sim: &Sim) -> Evcc {
+    let api = &sim.api;
     for q in [POLL, POLL_NEW] {
         let r = api.get(q).await;
         assert_eq!(r.status, 200, "{q}: {}", r.body);
@@ -153,13 +154,9 @@ async fn poll(api: &Api) -> Evcc {
         let mut want_sorted = want.clone();
         want_sorted.sort();
         assert_eq!(got, want_sorted, "{q}: every key answered");
-        if q == POLL {
-            // registration order, as the real unit (evcc PR #1609 capture)
-            assert_eq!(
-                st.keys(),
-                ["alw", "eto", "car", "wh", "trx", "nrg", "cards"]
-            );
-        }
+        // the firmware's print order (fw 051.4, evcc PR #1609 capture:
+        // alw eto car wh trx nrg cards)
+        assert_eq!(st.keys(), print_order(sim.fw, &want), "{q}: print order");
     }
     let st = api.status_query(POLL).await;
     decode(&st).unwrap_or_else(|e| panic!("evcc would fail: {e}\nbody: {}", st.raw))
@@ -181,17 +178,16 @@ async fn write(api: &Api, q: &str) {
     assert!(v.is_object(), "{q}: {}", r.body);
 }
 
-#[tokio::test]
-async fn evcc_detects_api_v2_and_its_poll_decodes_in_every_state() {
+async fn evcc_detects_api_v2_and_its_poll_decodes_in_every_state(fw: Fw) {
     for state in [State::Idle, State::Charging, State::Complete] {
-        let sim = Sim::manual();
+        let sim = Sim::manual(fw);
         sim.reach(state).await;
         let r = sim.api.get(PROBE).await;
         assert_eq!(r.status, 200, "{}", r.body);
         let probe = r.object(PROBE);
         assert_eq!(probe.keys(), ["alw"]);
         assert!(probe.get("alw").unwrap().is_boolean(), "{}", r.body);
-        let e = poll(&sim.api).await;
+        let e = poll(&sim).await;
         match state {
             State::Idle => assert_eq!((e.status, e.power), ('A', 0.0), "{e:?}"),
             State::Charging => {
@@ -207,12 +203,11 @@ async fn evcc_detects_api_v2_and_its_poll_decodes_in_every_state() {
     }
 }
 
-#[tokio::test]
-async fn evcc_control_loop_stays_consistent() {
-    let sim = Sim::manual();
+async fn evcc_control_loop_stays_consistent(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     let api = &sim.api;
-    let mut last = poll(api).await;
+    let mut last = poll(&sim).await;
 
     // disable / enable: alw follows frc (evcc tolerates 60 s; the charger
     // answers at its next logic second)
@@ -221,7 +216,7 @@ async fn evcc_control_loop_stays_consistent() {
         s.get("alw") == Some(&Value::Bool(false)) && nrg(s)[11] == 0.0
     })
     .await;
-    let e = poll(api).await;
+    let e = poll(&sim).await;
     assert!(!e.enabled && e.status == 'B', "{e:?}");
     write(api, "frc=2").await;
     sim.until(2, 1, "alw", "alw true after frc=2", |s| {
@@ -249,7 +244,7 @@ async fn evcc_control_loop_stays_consistent() {
             int(s, "psm") == psm && active_phases(s) == phases
         })
         .await;
-        let e = poll(api).await;
+        let e = poll(&sim).await;
         assert!(e.power > 0.0, "charging again after the switch: {e:?}");
         let active = e.currents.iter().filter(|a| **a > 1.0).count();
         assert_eq!(active, phases, "{e:?}");
@@ -260,45 +255,43 @@ async fn evcc_control_loop_stays_consistent() {
     assert_eq!(api.value("su").await, Some(Value::Bool(true)));
 
     // counters are monotone across all of it
-    let e = poll(api).await;
+    let e = poll(&sim).await;
     assert!(e.total_kwh >= last.total_kwh && e.charged_kwh >= last.charged_kwh);
     last = e;
     sim.advance(60).await;
-    let e = poll(api).await;
+    let e = poll(&sim).await;
     assert!(e.total_kwh >= last.total_kwh && e.charged_kwh > last.charged_kwh);
     let eto = num(&sim.status("eto").await, "eto");
     assert!((eto / 1e3 - e.total_kwh).abs() < 1e-9);
 }
 
-#[tokio::test]
-async fn evcc_identifies_the_rfid_card() {
-    let sim = Sim::manual();
+async fn evcc_identifies_the_rfid_card(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.set(&[("acs", "1"), ("amp", "6")]).await;
     // a card learned in slot 0
     sim.set(&[("cards", r#"[{"name":"Alice","cardId":"04A1B2C3"}]"#)])
         .await;
     sim.plug("ev-3p-11kw", 40.0).await;
     sim.advance(2).await;
-    let e = poll(&sim.api).await;
+    let e = poll(&sim).await;
     assert_eq!((e.status, e.enabled, e.identify.as_str()), ('B', false, ""));
     sim.sim("/sim/rfid?card=0").await;
     sim.until(5, 1, "car,trx", "authorized by the card", |s| {
         int(s, "car") == 2 && s.get("trx") == Some(&Value::from(1))
     })
     .await;
-    let e = poll(&sim.api).await;
+    let e = poll(&sim).await;
     assert_eq!(e.identify, "Alice", "{e:?}");
     sim.advance(120).await;
     sim.sim("/sim/unplug").await;
     sim.advance(1).await;
     // the card's energy was booked: still an integer for Go's Card.Energy
-    let e = poll(&sim.api).await;
+    let e = poll(&sim).await;
     assert_eq!(e.status, 'A');
 }
 
-#[tokio::test]
-async fn evcc_falls_back_to_api_v1_when_v2_is_off() {
-    let sim = Sim::manual();
+async fn evcc_falls_back_to_api_v1_when_v2_is_off(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     sim.set(&[("hla", "true")]).await;
     sim.set(&[("hai", "false")]).await;
@@ -321,3 +314,10 @@ async fn evcc_falls_back_to_api_v1_when_v2_is_off() {
     let v1 = sim.api.get("/status").await.object("/status");
     assert_eq!(v1.get("alw"), Some(&Value::from("0")), "{}", v1.raw);
 }
+
+per_firmware!(
+    evcc_detects_api_v2_and_its_poll_decodes_in_every_state,
+    evcc_control_loop_stays_consistent,
+    evcc_identifies_the_rfid_card,
+    evcc_falls_back_to_api_v1_when_v2_is_off,
+);

@@ -13,7 +13,9 @@
 //!
 //! Every driver answer carries the request lines the client sent.
 
-use crate::harness::{Driver, GOECHARGERV2, Sim, State, int, nrg, opt_int};
+use crate::harness::{
+    Driver, Fw, GOECHARGERV2, Sim, State, amp_accepts, int, nrg, opt_int, per_firmware,
+};
 use serde_json::{Value, json};
 
 /// Calls a setter and returns (mapped result, request lines).
@@ -35,9 +37,8 @@ fn sent(lines: &[String], want: &str) {
     );
 }
 
-#[tokio::test]
-async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
-    let sim = Sim::manual();
+async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     let mut d = Driver::start(&GOECHARGERV2, "goechargerv2_driver.py", &sim.host());
 
@@ -50,7 +51,7 @@ async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
     assert_eq!(st["charger_force_charging"], json!("neutral"), "{st}");
     assert_eq!(st["phases_number_connected"], json!(3), "{st}");
     assert_eq!(st["cable_max_current"], json!(32), "{st}");
-    assert_eq!(st["firmware"], json!("56.2"), "{st}");
+    assert_eq!(st["firmware"], json!(fw.fwv), "{st}");
     assert_eq!(st["serial_number"], json!("012345"), "{st}");
     assert_eq!(st["transaction"], Value::Null, "{st}");
     assert!(
@@ -129,18 +130,34 @@ async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
     let (_, lines) = traced(&mut d, "set_access_control", json!([0]));
     sent(&lines, "GET /api/set?acs=0 HTTP/1.1 200");
 
-    // ---- a refused set: the charger's error text reaches the client's
-    // mapper, which cannot convert it (its ValueError, like on a real unit)
+    // ---- 40 is clamped by the client to 32, which real units of 055.2+
+    // accept (amp 6–32 A); ama (16) limits the current, not the setting
+    let (lo, hi) = amp_accepts(fw);
+    assert_eq!(hi, 32, "fw {}", fw.firmware);
+    let (_, lines) = traced(&mut d, "set_max_current", json!([40]));
+    sent(&lines, "GET /api/set?amp=32 HTTP/1.1 200");
+    assert_eq!(sim.api.value("amp").await, Some(json!(32)));
+    sim.until(3, 1, "acu", "ama limits the current", |s| {
+        opt_int(s, "acu") == Some(16)
+    })
+    .await;
+
+    // ---- a refused set (below 0 the client sends amp=0): the charger's
+    // error text reaches the client's mapper, which cannot convert it (its
+    // ValueError, like on a real unit)
     let e = d
-        .try_call("set_max_current", json!([40]))
-        .expect_err("amp=32 (clamped from 40) exceeds this 16 A unit");
+        .try_call("set_max_current", json!([-1]))
+        .expect_err("amp=0 is refused");
     assert!(
         e.error.starts_with("ValueError: invalid literal for int()")
-            && e.error
-                .contains("amp: failed: Value 32 exceeds range 6 to 16 (32)"),
+            && e.error.contains(&format!(
+                "amp: failed: Value 0 exceeds range {lo} to {hi} (0)"
+            )),
         "{}",
         e.error
     );
+    assert_eq!(sim.api.value("amp").await, Some(json!(32)));
+    traced(&mut d, "set_max_current", json!([12]));
     assert_eq!(sim.api.value("amp").await, Some(json!(12)));
 
     // ---- what str(value) does to strings and bools: unquoted, InvalidInput
@@ -171,3 +188,5 @@ async fn goechargerv2_reads_the_full_status_and_its_sets_work_as_sent() {
         assert_eq!((r.status, r.body.as_str()), (500, answer), "{query}");
     }
 }
+
+per_firmware!(goechargerv2_reads_the_full_status_and_its_sets_work_as_sent,);

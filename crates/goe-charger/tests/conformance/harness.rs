@@ -1,6 +1,11 @@
 //! Machinery of the conformance suite: the clients' virtual environments,
-//! Python drivers speaking JSON lines (see `py/rpc.py`), and a charger on a
-//! manual simulated clock with helpers to reach the states clients meet.
+//! Python drivers speaking JSON lines (see `py/rpc.py`), and a charger of one
+//! firmware profile on a manual simulated clock with helpers to reach the
+//! states clients meet.
+//!
+//! Every client test runs once per firmware of [`FIRMWARES`]: written with
+//! [`per_firmware!`], a test `name` becomes `name::fw_060_5` and
+//! `name::fw_056_2`, so a failure names the firmware it failed on.
 
 use crate::common::{Api, Charger, Ordered};
 use serde_json::{Value, json};
@@ -10,6 +15,75 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The firmware profiles every client suite runs against (issue #12): today's
+/// firmware (the default) and the last one before the 60.x line.
+pub const FIRMWARES: [&str; 2] = ["060.5", "056.2"];
+
+/// The profile a test instance runs on (what its expectations follow: `fwv`,
+/// the key set and order, types).
+pub type Fw = &'static goe_keys::Profile;
+
+/// The profile of a version of [`FIRMWARES`].
+pub fn firmware(version: &str) -> Fw {
+    goe_keys::profile(version).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Instantiates async client tests once per firmware of [`FIRMWARES`]:
+///
+/// ```ignore
+/// /// What it checks.
+/// async fn client_does_this(fw: Fw) { let sim = Sim::manual(fw); … }
+///
+/// per_firmware!(client_does_this, …);
+/// ```
+///
+/// adds a module `client_does_this` beside the function with the tests
+/// `fw_060_5` and `fw_056_2`, each running it with that profile.
+macro_rules! per_firmware {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn fw_060_5() {
+                super::$name($crate::harness::firmware($crate::harness::FIRMWARES[0])).await
+            }
+
+            #[tokio::test]
+            async fn fw_056_2() {
+                super::$name($crate::harness::firmware($crate::harness::FIRMWARES[1])).await
+            }
+        }
+    )+};
+}
+pub(crate) use per_firmware;
+
+/// Whether `key` is printed by firmware `fw` (exists there and is readable).
+pub fn prints(fw: Fw, key: &str) -> bool {
+    fw.key(key).is_some_and(|(_, d)| d.access.readable())
+}
+
+/// The keys of `keys` that firmware `fw` prints, in its print order: what a
+/// filtered status of `keys` shows.
+pub fn print_order<'a>(fw: Fw, keys: &[&'a str]) -> Vec<&'a str> {
+    let mut shown: Vec<(usize, &str)> = keys
+        .iter()
+        .filter(|k| prints(fw, k))
+        .map(|k| (fw.key(k).and_then(|(kid, _)| fw.position(kid)).unwrap(), *k))
+        .collect();
+    shown.sort();
+    shown.dedup();
+    shown.into_iter().map(|(_, k)| k).collect()
+}
+
+/// The `amp` values firmware `fw` accepts whatever `ama` says (issue #12:
+/// 6–32 A on 055.2+, like real units; `ama`, the cable and the adapter limit
+/// the current through `acu`, never the accepted setting).
+pub fn amp_accepts(fw: Fw) -> (i64, i64) {
+    match fw.key("amp").expect("amp").1.rule {
+        goe_keys::def::Rule::Range(lo, hi) => (lo, hi),
+        r => panic!("fw {}: amp has no fixed range ({r:?})", fw.firmware),
+    }
+}
 
 /// Where simulated time starts (a Monday morning, 08:00 local).
 pub const START: &str = "2024-06-03T06:00:00Z";
@@ -375,6 +449,8 @@ impl Drop for Driver {
 /// A charger with the logic running on a manual clock (or with given flags),
 /// in its own temporary data directory.
 pub struct Sim {
+    /// The firmware it runs (`--firmware`).
+    pub fw: Fw,
     /// The process.
     pub ch: Charger,
     /// An HTTP client for it.
@@ -395,15 +471,19 @@ pub enum State {
 }
 
 impl Sim {
-    /// `--clock manual --start START --seed 1`: time moves only when advanced.
-    pub fn manual() -> Sim {
-        Sim::start(&["--clock", "manual", "--start", START, "--seed", "1"])
+    /// `--firmware FW --clock manual --start START --seed 1`: time moves only
+    /// when advanced.
+    pub fn manual(fw: Fw) -> Sim {
+        Sim::start(fw, &["--clock", "manual", "--start", START, "--seed", "1"])
     }
 
-    /// A charger with these flags.
-    pub fn start(args: &[&str]) -> Sim {
+    /// A charger of firmware `fw` with these flags.
+    pub fn start(fw: Fw, args: &[&str]) -> Sim {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let ch = Charger::start_with(tmp.path(), args);
+        let version = fw.firmware.to_string();
+        let mut all = vec!["--firmware", version.as_str()];
+        all.extend_from_slice(args);
+        let ch = Charger::start_with(tmp.path(), &all);
         let api = ch.api();
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -411,6 +491,7 @@ impl Sim {
             .build()
             .expect("reqwest client");
         Sim {
+            fw,
             ch,
             api,
             http,

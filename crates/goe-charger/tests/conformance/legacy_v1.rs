@@ -4,12 +4,11 @@
 //! the charger says 404 like a real unit and the client falls back to its
 //! "unknown" defaults.
 
-use crate::harness::{Driver, GOECHARGER_V1, Sim, State, int, nrg, opt_int};
+use crate::harness::{Driver, Fw, GOECHARGER_V1, Sim, State, int, nrg, opt_int, per_firmware};
 use serde_json::json;
 
-#[tokio::test]
-async fn goecharger_v1_reads_and_writes_through_api_v1() {
-    let sim = Sim::manual();
+async fn goecharger_v1_reads_and_writes_through_api_v1(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.reach(State::Charging).await;
     let mut d = Driver::start(&GOECHARGER_V1, "goecharger_v1_driver.py", &sim.host());
 
@@ -96,3 +95,5 @@ async fn goecharger_v1_reads_and_writes_through_api_v1() {
     d.call("setStandbyColor", json!([0x00FF00]));
     assert_eq!(sim.api.value("cid").await, Some(json!("#00FF00")));
 }
+
+per_firmware!(goecharger_v1_reads_and_writes_through_api_v1,);

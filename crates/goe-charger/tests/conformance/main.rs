@@ -22,6 +22,11 @@
 //! - [`golden`]: live states against real captures (keys, JSON shapes,
 //!   ArduinoJson number formatting).
 //!
+//! Every test runs once per firmware profile of [`harness::FIRMWARES`]
+//! (`060.5`, the default, and `056.2`): `<suite>::<test>::fw_060_5` and
+//! `…::fw_056_2`, so a failure names its firmware; expectations (`fwv`, key
+//! set and order, types) follow the profile (`goe_keys::profile`).
+//!
 //! [`harness`] starts chargers and Python drivers; a client's failure fails
 //! the test with the client's own error and traceback.
 

@@ -5,8 +5,17 @@
 //! scrapes it until more than a simulated minute has passed. The exporter
 //! logs a failed poll instead of stopping, so any ERROR or traceback in its
 //! log fails the test with that text.
+//!
+//! goe 0.2.2 reads the time-server keys `tse` and `tsss` in every poll, which
+//! real units stopped printing with fw 055 (issue #12): against the 056.2
+//! and 060.5 profiles every poll fails as it would against a real unit
+//! (`KeyError: 'tse'`, on 60.3+ `HTTP Error 400`), which the test checks;
+//! the accelerated minute runs on 051.4, the 2021 table the client was
+//! written for.
 
-use crate::harness::{GOE_PROMETHEUS, Output, START, Sim, no_proxy};
+use crate::harness::{
+    Fw, GOE_PROMETHEUS, Output, START, Sim, firmware, no_proxy, per_firmware, prints,
+};
 use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -156,9 +165,8 @@ async fn scrape(http: &reqwest::Client, port: u16) -> Option<Samples> {
     Some(parse(&r.text().await.ok()?))
 }
 
-#[tokio::test]
-async fn goe_prometheus_exports_a_minute_of_accelerated_charging() {
-    let sim = Sim::start(&["--speed", "60", "--start", START, "--seed", "1"]);
+async fn goe_prometheus_exports_a_minute_of_accelerated_charging(fw: Fw) {
+    let sim = Sim::start(fw, &["--speed", "60", "--start", START, "--seed", "1"]);
     sim.set(&[("amp", "6")]).await;
     sim.plug("ev-3p-11kw", 30.0).await;
     let http = reqwest::Client::builder()
@@ -167,6 +175,25 @@ async fn goe_prometheus_exports_a_minute_of_accelerated_charging() {
         .build()
         .unwrap();
     let mut exp = Exporter::start(&sim.host(), &http).await;
+    if !(prints(fw, "tse") && prints(fw, "tsss")) {
+        // the real unit's answer to goe's Time keys, in the exporter's log
+        let want = if fw.firmware >= goe_keys::fw(60, 3) {
+            " - ERROR - HTTP Error 400: Bad Request"
+        } else {
+            " - ERROR - 'tse'"
+        };
+        let guard = Instant::now() + Duration::from_secs(30);
+        while !exp.stderr.text().contains(want) {
+            assert!(
+                Instant::now() < guard,
+                "fw {}: goe-prometheus should log {want:?} like against a real unit:\n{}",
+                fw.firmware,
+                exp.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        return;
+    }
 
     // a hang guard, not a timing assertion: 60 simulated seconds take one
     // real second at --speed 60
@@ -284,4 +311,12 @@ async fn goe_prometheus_exports_a_minute_of_accelerated_charging() {
         1.0
     );
     assert_eq!(sample(s, "charging_power_total_W", ""), 0.0);
+}
+
+per_firmware!(goe_prometheus_exports_a_minute_of_accelerated_charging,);
+
+/// The accelerated minute on the 2021 key table the client was written for.
+#[tokio::test]
+async fn goe_prometheus_exports_a_minute_of_accelerated_charging_on_051_4() {
+    goe_prometheus_exports_a_minute_of_accelerated_charging(firmware("051.4")).await
 }

@@ -6,14 +6,13 @@
 //! raises there, which it only logs — the driver returns such logged errors
 //! and the test fails on them.
 
-use crate::harness::{Driver, Sim, State, WATTPILOT, int, opt_int};
+use crate::harness::{Driver, Fw, Sim, State, WATTPILOT, amp_accepts, int, opt_int, per_firmware};
 use serde_json::json;
 
 const PASSWORD: &str = "conformance-pw";
 
-#[tokio::test]
-async fn wattpilot_connects_authenticates_reads_and_sets() {
-    let sim = Sim::manual();
+async fn wattpilot_connects_authenticates_reads_and_sets(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.set(&[("pass", &format!("\"{PASSWORD}\""))]).await;
     sim.reach(State::Charging).await;
     let mut d = Driver::start(&WATTPILOT, "wattpilot_driver.py", &sim.host());
@@ -23,7 +22,10 @@ async fn wattpilot_connects_authenticates_reads_and_sets() {
     assert_eq!(c["connected"], json!(true), "{c}");
     assert_eq!(c["serial"], json!("012345"), "{c}");
     assert_eq!(c["manufacturer"], json!("go-e"), "{c}");
-    assert_eq!(c["protocol"], json!(2), "{c}");
+    // the hello follows the firmware profile
+    assert_eq!(c["protocol"], json!(fw.hello.protocol), "{c}");
+    assert_eq!(c["devicetype"], json!(fw.hello.devicetype), "{c}");
+    assert_eq!(c["version"], json!(fw.fwv), "{c}");
     assert_eq!(c["secured"], json!(true), "{c}");
     let types: Vec<&str> = c["messages"]
         .as_array()
@@ -54,7 +56,7 @@ async fn wattpilot_connects_authenticates_reads_and_sets() {
         "err 0 in its table: {p}"
     );
     assert_eq!(p["AccessState"], json!("Open"), "{p}");
-    assert_eq!(p["firmware"], json!("56.2"), "{p}");
+    assert_eq!(p["firmware"], json!(fw.fwv), "{p}");
     assert_eq!(p["cableType"], json!(32), "{p}");
     for a in ["amps1", "amps2", "amps3"] {
         let v = p[a].as_f64().unwrap();
@@ -102,12 +104,13 @@ async fn wattpilot_connects_authenticates_reads_and_sets() {
     let mode = d.call("set_mode", json!([3]));
     assert_eq!(mode, json!("Default"));
     // a write the charger refuses: `response` with success false and the text
+    let (lo, hi) = amp_accepts(fw);
     let r = d.try_call("send_update", json!(["amp", 40]));
     let e = r.expect_err("amp 40 is refused; the library logs the failure");
     assert!(
-        e.logged
-            .iter()
-            .any(|l| l.contains("amp: failed: Value 40 exceeds range 6 to 16 (40)")),
+        e.logged.iter().any(|l| l.contains(&format!(
+            "amp: failed: Value 40 exceeds range {lo} to {hi} (40)"
+        ))),
         "{e:?}"
     );
     assert_eq!(sim.api.value("amp").await, Some(json!(10)));
@@ -117,9 +120,8 @@ async fn wattpilot_connects_authenticates_reads_and_sets() {
     assert_eq!(sim.api.value("fna").await, Some(json!("wattpilot garage")));
 }
 
-#[tokio::test]
-async fn wattpilot_wrong_password_is_refused() {
-    let sim = Sim::manual();
+async fn wattpilot_wrong_password_is_refused(fw: Fw) {
+    let sim = Sim::manual(fw);
     sim.set(&[("pass", &format!("\"{PASSWORD}\""))]).await;
     let mut d = Driver::start(&WATTPILOT, "wattpilot_driver.py", &sim.host());
     let e = d
@@ -132,3 +134,8 @@ async fn wattpilot_wrong_password_is_refused() {
         "{e:?}"
     );
 }
+
+per_firmware!(
+    wattpilot_connects_authenticates_reads_and_sets,
+    wattpilot_wrong_password_is_refused,
+);

@@ -11,25 +11,33 @@ HOST = sys.argv[1]
 client = GoEChargerClient.local(HOST)
 
 
-def components():
-    """Every component in one request (`get_many`, as the CLI does)."""
-    comps = list(client.supported_components())
+def components(skip=()):
+    """Every component (but `skip`) in one request (`get_many`, as the CLI does)."""
+    comps = [c for c in client.supported_components() if c.name() not in skip]
     return {c.name(): parsed for c, parsed in zip(comps, client.get_many(comps))}
 
 
-def getters():
-    """Every component through its own getter (one request each)."""
-    return {
-        "meta": client.get_meta(),
-        "time": client.get_time(),
-        "config": client.get_config(),
-        "charging_status": client.get_status(),
-        "stats": client.get_stats(),
+def getters(skip=()):
+    """Every component (but `skip`) through its own getter (one request each)."""
+    each = {
+        "meta": client.get_meta,
+        "time": client.get_time,
+        "config": client.get_config,
+        "charging_status": client.get_status,
+        "stats": client.get_stats,
     }
+    return {name: get() for name, get in each.items() if name not in skip}
+
+
+def get_time():
+    return client.get_time()
 
 
 def query(keys):
     return LocalJsonClient(HOST).query(keys=keys)
 
 
-serve({"components": components, "getters": getters, "query": query}, ["goe"])
+serve(
+    {"components": components, "getters": getters, "get_time": get_time, "query": query},
+    ["goe"],
+)
