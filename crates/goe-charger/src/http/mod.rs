@@ -364,8 +364,12 @@ mod tests {
     fn encoded_legacy_unknown_and_write_only() {
         let set = parse_filter("filter=alw%2Cacu,nope,pass,rst").unwrap();
         assert_eq!(names(&set), ["alw", "acu"]);
-        let set = parse_filter("filter=[\"rfb\",\"alw\"]").unwrap();
+        // `rfb` exists on the 2021 firmware only
+        let fw2021 = goe_keys::profile("051.4").unwrap();
+        let set = parse_filter_on("filter=[\"rfb\",\"alw\"]", fw2021).unwrap();
         assert_eq!(names(&set), ["rfb", "alw"]);
+        let set = parse_filter("filter=[\"rfb\",\"alw\"]").unwrap();
+        assert_eq!(names(&set), ["alw"]);
         let set = parse_filter("filter=%5B%22amp%22%5D").unwrap();
         assert_eq!(names(&set), ["amp"]);
         assert!(parse_filter("filter=").is_none());
