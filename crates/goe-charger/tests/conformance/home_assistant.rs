@@ -332,6 +332,6 @@ async fn home_assistant_reads_error_answers_by_content_length() {
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(
         v,
-        json!({"amp": "amp: failed: Value 99 exceeds range 6 to 16 (99)", "fna": true})
+        json!({"amp": "amp: failed: Value 99 exceeds range 6 to 32 (99)", "fna": true})
     );
 }

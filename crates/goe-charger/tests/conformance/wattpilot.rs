@@ -107,7 +107,7 @@ async fn wattpilot_connects_authenticates_reads_and_sets() {
     assert!(
         e.logged
             .iter()
-            .any(|l| l.contains("amp: failed: Value 40 exceeds range 6 to 16 (40)")),
+            .any(|l| l.contains("amp: failed: Value 40 exceeds range 6 to 32 (40)")),
         "{e:?}"
     );
     assert_eq!(sim.api.value("amp").await, Some(json!(10)));

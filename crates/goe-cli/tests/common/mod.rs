@@ -55,21 +55,12 @@ impl Server {
             });
         });
         let addr = addr_rx.recv_timeout(HANG_GUARD).expect("server start");
-        let server = Server {
+        Server {
             addr,
             stop: Some(stop),
             thread: Some(thread),
             _dir: dir,
-        };
-        // fw 055.2+ shows `car` 6 (Initializing) in the boot second: the
-        // tests read a settled charger
-        for _ in 0..100 {
-            if server.goe(&["get", "--json", "car"]).stdout.trim() != "6" {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        server
     }
 
     pub fn host(&self) -> String {
