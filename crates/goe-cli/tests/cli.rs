@@ -79,14 +79,21 @@ fn get_prints_names_units_and_json() {
 #[test]
 fn set_accepts_json_and_friendly_values() {
     let server = Server::start();
-    let run = server.goe(&["set", "amp=10", "frc=on", "lmo=eco", "psm=1p", "bac=off"]);
+    let run = server.goe(&[
+        "set",
+        "amp=10",
+        "frc=on",
+        "lmo=eco",
+        "psm=1p",
+        "bac=neverlock",
+    ]);
     insta::assert_snapshot!("set_ok", run.ok());
     let json = server
         .goe(&["--json", "status", "amp", "frc", "lmo", "psm", "bac"])
         .json();
     assert_eq!(
         json.to_string(),
-        r#"{"amp":10,"frc":2,"lmo":4,"psm":1,"bac":false}"#
+        r#"{"amp":10,"frc":2,"lmo":4,"psm":1,"bac":3}"#
     );
     // strings: quoted JSON (URL-encoded with its space) or bare text
     server.goe(&["set", "fna=\"a bc\""]).ok();
@@ -161,7 +168,7 @@ fn read_only_and_out_of_range_show_the_chargers_message() {
     run.code(1);
     assert!(
         run.stdout
-            .contains("amp: failed: Value 40 exceeds range 6 to 16 (40)"),
+            .contains("amp: failed: Value 40 exceeds range 6 to 32 (40)"),
         "{}",
         run.stdout
     );

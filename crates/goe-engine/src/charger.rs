@@ -126,7 +126,16 @@ impl Charger {
                 if !def.persisted() {
                     continue;
                 }
-                values.set(kid, load_stored(def, json)?);
+                let value = match load_stored(def, json) {
+                    Ok(v) => v,
+                    // a value an older firmware stored in that firmware's type
+                    // (`bac: true`, `lot: 32`): taken over in the newer type
+                    Err(e) => {
+                        goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup)
+                            .map_err(|_| e)?
+                    }
+                };
+                values.set(kid, value);
             }
             // Then the API's rules (one rule source for writes and loads),
             // each key against its own limits (`goe_keys::stored`).
@@ -332,6 +341,8 @@ impl Charger {
         self.logic = LogicState::default();
         self.logic.reset_measurements(&self.values);
         self.logic.energy_total_wh = energy_wh;
+        // clients connected across the reboot see the charge controller start
+        self.logic.restarted = true;
         if let Some(car) = &mut self.world.car {
             car.current_a = 0.0;
             car.wake_delay_s = 0;

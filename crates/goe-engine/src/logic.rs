@@ -131,6 +131,9 @@ pub struct LogicState {
     /// Idle voltages L1, L2, L3, N from the profile's `nrg` default, when the
     /// profile prints whole volts ([`goe_keys::Profile::whole_volts`]).
     pub idle_volts: Option<[f64; 4]>,
+    /// This boot is an in-process restart (`rst`): `car` shows
+    /// Initializing (6) in its first second where the firmware has it.
+    pub restarted: bool,
 }
 
 impl Default for LogicState {
@@ -172,6 +175,7 @@ impl Default for LogicState {
             cll_shown: None,
             awcp_shown: None,
             fsp_forced: false,
+            restarted: false,
             load: None,
             wanted_a: 0,
             idle_volts: None,
@@ -1106,8 +1110,11 @@ impl Charger {
     fn write_car_state(&mut self, rbt: i64) {
         let fault = self.world.fault;
         // Firmware whose `car` knows Initializing (6) shows it in the first
-        // second after boot, before the charge controller's first data.
-        let initializing = rbt < INITIALIZING_MS && self.def(k().car).enum_name(6).is_some();
+        // second after a restart, before the charge controller's first data.
+        // (A started process is a unit whose API came up after its boot.)
+        let initializing = self.logic.restarted
+            && rbt < INITIALIZING_MS
+            && self.def(k().car).enum_name(6).is_some();
         let state: Option<i64> = match &self.world.car {
             _ if initializing => Some(6),
             _ if fault == 17 => None,
@@ -1284,6 +1291,6 @@ fn price_list(awpl: &Value) -> Option<&[Value]> {
     }
 }
 
-/// How long after boot `car` shows Initializing (6) where the firmware has
-/// it: the boot tick only (no evidence of the real duration; docs/compat.md).
+/// How long after a restart `car` shows Initializing (6) where the firmware
+/// has it: the boot tick only (no evidence of the real duration; docs/compat.md).
 const INITIALIZING_MS: i64 = 1000;

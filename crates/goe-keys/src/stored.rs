@@ -48,7 +48,25 @@ pub fn validate_stored(
     if !as_firmware.access.writable() {
         as_firmware.access = Access::ReadWrite;
     }
+    let json = &migrated(def, json);
     set::validate(&as_firmware, json, &OwnLimits(current))
+}
+
+/// A value an older firmware stored for a key whose type changed since, in
+/// the newer type (a firmware update keeps the configuration): a bool of a
+/// key that is now an integer range (`bac`, `sdp` before 055.2) becomes the
+/// range's top for `true` (the 2021 "allowed": NeverLock) and its bottom for
+/// `false` (AlwaysLock). (`lot`'s old number is valid as it is.)
+fn migrated(def: &KeyDef, json: &serde_json::Value) -> serde_json::Value {
+    let was_bool = def.eras.iter().any(|e| e.base() == crate::def::Base::Bool);
+    match (json, def.rule) {
+        (serde_json::Value::Bool(b), crate::def::Rule::Range(min, max))
+            if was_bool && def.base().int_range().is_some() =>
+        {
+            serde_json::Value::from(if *b { max } else { min })
+        }
+        _ => json.clone(),
+    }
 }
 
 /// The charger's values without the ones other keys' limits depend on
@@ -86,6 +104,25 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{}: {e} ({json})", def.name));
             }
         }
+    }
+
+    #[test]
+    fn an_older_firmwares_bool_becomes_the_newer_lock_mode() {
+        let current = defaults();
+        let bac = key("bac").unwrap();
+        assert_eq!(
+            validate_stored(bac, &true.into(), "012345", &current),
+            Ok(Value::Int(3))
+        );
+        assert_eq!(
+            validate_stored(bac, &false.into(), "012345", &current),
+            Ok(Value::Int(0))
+        );
+        let old = bac.on(crate::firmware::fw(51, 4)).unwrap();
+        assert_eq!(
+            validate_stored(old, &true.into(), "012345", &current),
+            Ok(Value::Bool(true))
+        );
     }
 
     #[test]

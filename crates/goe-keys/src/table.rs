@@ -295,7 +295,7 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("rbc", R, t(U32), Status, "reboot_counter", "0")
         .persist(),
     KeyDef::new("rbt", R, t(Millis), Status, "time since boot in milliseconds", "0"),
-    KeyDef::new("car", R, o(U8), Status, "charge ctrl car state, null if no connection to chargectrl established (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5, Initializing=6)", "6")
+    KeyDef::new("car", R, o(U8), Status, "charge ctrl car state, null if no connection to chargectrl established (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5, Initializing=6)", "1")
         .enums(&[(0, "Unknown"), (1, "Idle"), (2, "Charging"), (3, "WaitCar"), (4, "Complete"), (5, "Error"), (6, "Initializing")])
         .since(fw(55, 2))
         .eras(&[KeyDef::new("car", R, o(U8), Status, "carState, null if internal error (Unknown/Error=0, Idle=1, Charging=2, WaitCar=3, Complete=4, Error=5)", "1")

@@ -153,7 +153,7 @@ async fn set_topics_apply_like_api_set_and_answer_on_result() {
     let cases: [(&str, &str, &str); 6] = [
         ("amp", "10", "success"),
         ("fna", "0", "value must be string 0"),
-        ("amp", "40", "failed: Value 40 exceeds range 6 to 16 40"),
+        ("amp", "40", "failed: Value 40 exceeds range 6 to 32 40"),
         ("alw", "true", "tried to set api key without setter true"),
         (
             "fna",

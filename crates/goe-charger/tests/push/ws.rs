@@ -274,7 +274,7 @@ async fn secured_set_value_is_applied_and_bad_or_unwrapped_writes_are_refused() 
         "{r}"
     );
     let message = r["message"].as_str().expect("message");
-    assert!(message.contains("exceeds range 6 to 16"), "{r}");
+    assert!(message.contains("exceeds range 6 to 32"), "{r}");
     send(&mut ws, secured(&key, 4, "fna", json!(0))).await;
     let (r, _) = recv_until(&mut ws, "response").await;
     assert_eq!(r["success"], false, "{r}");
