@@ -947,13 +947,20 @@ pub fn migrate_stored(
     let mut dropped = Vec::new();
     for (name, json) in stored {
         match profile.key(name) {
-            Some((kid, def)) if def.persisted() => match load_stored(def, json) {
-                Ok(value) => {
-                    values.set(kid, value);
-                    kept.insert(name.clone(), json.clone());
+            Some((kid, def)) if def.persisted() => {
+                // in this firmware's type, or an older firmware's value taken
+                // over in it (`bac: true`), as `boot_on` loads it
+                let value = load_stored(def, json).or_else(|_| {
+                    goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup)
+                });
+                match value {
+                    Ok(value) => {
+                        kept.insert(name.clone(), value.to_serde_exact());
+                        values.set(kid, value);
+                    }
+                    Err(_) => dropped.push(name.clone()),
                 }
-                Err(_) => dropped.push(name.clone()),
-            },
+            }
             _ => dropped.push(name.clone()),
         }
     }
