@@ -133,6 +133,8 @@ pub struct Device {
     clock: Arc<SimClock>,
     seed: u64,
     profiles: Profiles,
+    /// The firmware this charger is (fixed for its life): read without the lock.
+    firmware: &'static goe_keys::Profile,
     /// This process's claim on the data directory (`None` inside a fleet,
     /// whose root is claimed by the [`crate::fleet::Fleet`]).
     _dir_lock: Option<goe_store::DirLock>,
@@ -321,6 +323,7 @@ impl Device {
             clock,
             seed,
             profiles: Profiles::builtin(),
+            firmware,
             _dir_lock: None,
         })
     }
@@ -334,6 +337,11 @@ impl Device {
     /// The car profiles `/sim/plug` accepts.
     pub fn profiles(&self) -> &Profiles {
         &self.profiles
+    }
+
+    /// The firmware profile this charger runs (`--firmware`).
+    pub fn firmware(&self) -> &'static goe_keys::Profile {
+        self.firmware
     }
 
     /// The seed the charger was booted with.

@@ -138,7 +138,7 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     }
     let query = uri.query().unwrap_or("");
     if path == "/api/status" {
-        let profile = device.with_charger(|c, _| c.profile());
+        let profile = device.firmware();
         let filter = parse_filter_on(query, profile);
         return match device.api_status(filter.as_ref()) {
             Some(body) => {
