@@ -241,8 +241,9 @@ async fn api_lite_reads_everything_and_every_set_reaches_the_logic() {
     assert!(
         e.error
             .starts_with("GoeChargerError: Error setting 'ampere'")
+                // (fw 055.2+: amp 6 to 32 whatever ama says; ama limits acu)
             && e.error
-                .contains("amp: failed: Value 5 exceeds range 6 to 14 (5)"),
+                .contains("amp: failed: Value 5 exceeds range 6 to 32 (5)"),
         "the client reports the charger's error text: {}",
         e.error
     );
