@@ -5,7 +5,7 @@
 //! A key the generators do not understand (a new rule, a new structured key)
 //! makes the tests panic, so the suite cannot silently skip new keys.
 
-use goe_keys::{Access, Base, JsonKind, KEYS, KeyDef, Rule, Secret};
+use goe_keys::{Access, Base, JsonKind, KEYS, KeyDef, Profile, Rule, Secret};
 use serde_json::{Value, json};
 
 /// What the status must show after a successful write.
@@ -431,8 +431,14 @@ pub fn write_only() -> impl Iterator<Item = &'static KeyDef> {
     table_2021().filter(|k| k.access == Access::Write)
 }
 
-/// The value a key shows right after a factory-fresh boot (from the table).
-pub fn default_shown(def: &KeyDef, serial: &str) -> Value {
-    let v = goe_keys::default_value(def, serial);
+/// The value key `name` shows right after a factory-fresh boot of a charger
+/// running `profile`: that firmware's definition and default (a key whose
+/// type changed, like `awpl`, has another factory value on older firmware
+/// than the table's main, newest definition).
+pub fn default_shown(profile: &Profile, name: &str, serial: &str) -> Value {
+    let (kid, def) = profile
+        .key(name)
+        .unwrap_or_else(|| panic!("{name} does not exist on firmware {}", profile.fwv));
+    let v = profile.default_value(kid, serial);
     super::json::lenient(&goe_keys::render::shown(def, &v)).unwrap()
 }
