@@ -455,8 +455,9 @@ impl WsClient {
     /// Writes `value` to `key` as a signed `securedMsg` and waits for the
     /// charger's `response`: the key's new value on success,
     /// [`ClientError::PartialFailure`] with the charger's message if it refused
-    /// (e.g. `amp: failed: Value 40 exceeds range 6 to 16 (40)`). Status updates
-    /// arriving meanwhile are kept for [`WsClient::next`]. Not cancel-safe.
+    /// (e.g. `amp: failed: Value 40 exceeds range 6 to 32 (40)` on 060.5).
+    /// Status updates arriving meanwhile are kept for [`WsClient::next`].
+    /// Not cancel-safe.
     pub async fn set(
         &mut self,
         key: &str,

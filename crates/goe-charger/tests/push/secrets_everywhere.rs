@@ -4,7 +4,9 @@
 //! WebSocket `securedMsg` and MQTT `/set`; then every output is searched
 //! for each of them: stdout, the stderr log, `/api/status`, the WebSocket
 //! frames (`fullStatus`, responses), every retained MQTT topic and every
-//! message the broker delivered.
+//! message the broker delivered. Once per firmware profile: each has its own
+//! secret keys (`wak` up to 055, the per-card ids `c0i`..`c9i` from 060) and
+//! its own MQTT publication set.
 
 use super::ws_auth::{HASHED, auth_reply, hashed, secured};
 use crate::common::{BIN, Captured, SERIAL, enc};
@@ -30,13 +32,13 @@ struct Traced {
 }
 
 impl Traced {
-    fn start(broker_url: &str) -> Traced {
+    fn start(firmware: &str, broker_url: &str) -> Traced {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(BIN)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(MANUAL)
-            .args(["--firmware", MQTT_FW, "--mqtt", broker_url])
+            .args(["--firmware", firmware, "--mqtt", broker_url])
             .env("RUST_LOG", "trace")
             .env_remove("NO_COLOR")
             .stdin(Stdio::null())
@@ -145,15 +147,56 @@ fn spellings(secret: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_appears_in_any_output_at_log_level_trace() {
+    // the default firmware: per-card ids c0i..c9i, no wak
+    no_secret_in_any_output(goe_keys::DEFAULT_FIRMWARE).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_appears_in_any_output_at_log_level_trace_on_056_2() {
+    no_secret_in_any_output("056.2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_appears_in_any_output_at_log_level_trace_on_051_4() {
+    // the 2021 firmware: wak, and MQTT publishes mcu, mcc and the 2021 internals
+    no_secret_in_any_output(crate::common::FW_2021).await;
+}
+
+/// A write the charger refuses, of a secret key `profile` has: too short or
+/// too long for the key's length rule; its text contains "short".
+fn refused_secret(profile: &goe_keys::Profile) -> (&'static str, String) {
+    profile
+        .keys()
+        .find_map(|(_, def)| match (def.secret, def.rule) {
+            (goe_keys::Secret::IsSet, goe_keys::Rule::StrLen(min, max))
+                if def.access.writable() =>
+            {
+                let text = if min > "short".len() {
+                    "short".to_owned()
+                } else {
+                    format!("short-{}", "x".repeat(max))
+                };
+                Some((def.name, json!(text).to_string()))
+            }
+            _ => None,
+        })
+        .expect("a secret key with a length rule")
+}
+
+/// Every secret of firmware `firmware`'s keys, written over `/api/set`,
+/// the WebSocket and MQTT, appears in no output.
+async fn no_secret_in_any_output(firmware: &str) {
+    let profile = goe_keys::profile(firmware).unwrap();
     let broker = Broker::start();
     let prefix = format!("go-eCharger/{SERIAL}/");
     let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
-    let charger = Traced::start(&broker.url());
+    let charger = Traced::start(firmware, &broker.url());
     let api = crate::common::Api::new(charger.port);
     let broker_url = |user: &str, pw: &str| format!("mqtt://{user}:{pw}@127.0.0.1:{}", broker.port);
-    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+    wait_full_dump(&mut live, &prefix, firmware).await;
 
-    // every secret, by channel
+    // every secret, by channel (the keys this firmware has: wak up to 055,
+    // the per-card ids c0i..c9i from 060)
     let http = [
         ("pass", "ws-secret 1".to_owned()),
         ("wak", "wak-http-Zq8pL3xY".to_owned()),
@@ -178,6 +221,28 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
         ("pass", "early bird".to_owned()),
         ("mcu", "mqtt-mqtt-Pw73".to_owned()),
     ];
+    let has = |(key, _): &(&str, String)| profile.key(key).is_some();
+    let http: Vec<_> = http.into_iter().filter(has).collect();
+    let websocket: Vec<_> = websocket.into_iter().filter(has).collect();
+    let mqtt: Vec<_> = mqtt.into_iter().filter(has).collect();
+    // every writable secret of this firmware is written (c3i..c5i stand for
+    // the per-card ids)
+    let written: Vec<&str> = http
+        .iter()
+        .chain(&websocket)
+        .chain(&mqtt)
+        .map(|(k, _)| *k)
+        .collect();
+    for (_, def) in profile.keys() {
+        let card_id = def.name.len() == 3 && def.name.starts_with('c') && def.name.ends_with('i');
+        if def.access.writable() && !matches!(def.secret, goe_keys::Secret::No) {
+            assert!(
+                written.contains(&def.name) || card_id,
+                "{} is a secret of {firmware} that this test does not write",
+                def.name
+            );
+        }
+    }
     // the JSON value that writes `secret` to `key`
     let value_of = |key: &str, secret: &str, user: &str| -> Value {
         match key {
@@ -194,9 +259,12 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
         api.set_ok(&[(key, raw.as_str())]).await;
     }
     // a refused write of a secret echoes nothing either
-    let refused = api.set(&[("wak", "\"short\""), ("mcu", "7")]).await;
+    let (key, raw) = refused_secret(profile);
+    let refused = api.set(&[(key, raw.as_str()), ("mcu", "7")]).await;
+    assert_eq!(refused.status, 500, "{key}={raw}: {}", refused.body);
     assert!(!refused.body.contains("short"), "{}", refused.body);
-    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+    // the connection with the new mcu is subscribed once its dump is out
+    wait_full_dump(&mut live, &prefix, firmware).await;
 
     // WebSocket securedMsg (the last one changes the password)
     let (mut ws, mut frames) = ws_login(charger.port, "ws-secret 1").await;
@@ -207,7 +275,7 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
         frames.extend(ws_set(&mut ws, "ws-secret 1", 100 + i as u64, key, value).await);
     }
     drop(ws);
-    live.wait_payload(&format!("{prefix}mcc"), "true").await;
+    wait_full_dump(&mut live, &prefix, firmware).await;
 
     // MQTT /set (the last one reconnects to the same broker as another user)
     for (key, secret) in &mqtt {
@@ -244,11 +312,10 @@ async fn no_secret_appears_in_any_output_at_log_level_trace() {
     let status = api.get("/api/status").await.body;
     live.drain_quiet(Duration::from_millis(500)).await;
     let mut retained = Sub::connect(broker.port, "test-retained", &["#"]).await;
-    // mcu is retained (waited for with the helpers' deadline, not a quiet
-    // spell), then everything else the broker keeps
-    retained
-        .wait_for(&format!("{prefix}mcu"), |_| true, "the retained mcu")
-        .await;
+    // every published key (mcu too where the firmware publishes it) is
+    // retained (waited for with the helpers' deadline, not a quiet spell),
+    // then everything else the broker keeps
+    retained.wait_all_keys_of(&prefix, firmware).await;
     retained.drain_quiet(Duration::from_millis(800)).await;
     let stored = retained.seen.clone();
     // (the `/set`s are this test's own publications, not the charger's)

@@ -148,7 +148,12 @@ pub const MQTT_FW: &str = crate::common::FW_2021;
 /// MQTT-visible keys of [`MQTT_FW`] in its print order (what the retained
 /// dump publishes).
 pub fn mqtt_keys() -> Vec<&'static str> {
-    let profile = goe_keys::profile(MQTT_FW).expect("the MQTT tests' firmware");
+    mqtt_keys_of(MQTT_FW)
+}
+
+/// MQTT-visible keys of firmware `version` in its print order.
+pub fn mqtt_keys_of(version: &str) -> Vec<&'static str> {
+    let profile = goe_keys::profile(version).expect("a known firmware");
     profile
         .readable_keys()
         .filter(|&(kid, _)| profile.publishes(kid))
@@ -482,7 +487,13 @@ impl Sub {
     /// Waits (up to [`WAIT`]) until every MQTT-visible key under `prefix` was
     /// seen, live or retained, in any order.
     pub async fn wait_all_keys(&mut self, prefix: &str) {
-        let keys = mqtt_keys();
+        self.wait_all_keys_of(prefix, MQTT_FW).await;
+    }
+
+    /// Waits (up to [`WAIT`]) until every MQTT-visible key of firmware
+    /// `version` under `prefix` was seen, live or retained, in any order.
+    pub async fn wait_all_keys_of(&mut self, prefix: &str, version: &str) {
+        let keys = mqtt_keys_of(version);
         let end = Instant::now() + WAIT;
         loop {
             let missing: Vec<&str> = keys
@@ -560,6 +571,45 @@ pub async fn read_dump(sub: &mut Sub, prefix: &str) -> Vec<Msg> {
             if done {
                 return dump;
             }
+        }
+    }
+}
+
+/// Waits (up to [`WAIT`]) for a complete retained dump of firmware `version`
+/// under `prefix` on `sub`: every MQTT-visible key once, in print order, with
+/// nothing in between (one connection's first publications, so its `/set`
+/// subscription is in place). Runs that are not a whole dump (deltas of the
+/// first or last key) are passed over. Works on firmware that does not
+/// publish `mcc`.
+pub async fn wait_full_dump(sub: &mut Sub, prefix: &str, version: &str) {
+    let want: Vec<String> = mqtt_keys_of(version)
+        .iter()
+        .map(|k| format!("{prefix}{k}"))
+        .collect();
+    let mut run: Vec<String> = Vec::new();
+    let end = Instant::now() + WAIT;
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let Some(m) = sub.next(left).await else {
+            panic!(
+                "no complete MQTT dump of {version} under {prefix} within {WAIT:?}; last \
+                 messages: {:#?}",
+                sub.seen.iter().rev().take(15).collect::<Vec<_>>()
+            );
+        };
+        if !m.topic.starts_with(prefix) {
+            continue;
+        }
+        if m.topic == want[0] {
+            run.clear();
+        }
+        if want.get(run.len()) == Some(&m.topic) {
+            run.push(m.topic);
+            if run.len() == want.len() {
+                return;
+            }
+        } else {
+            run.clear();
         }
     }
 }
