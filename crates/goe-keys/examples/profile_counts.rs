@@ -6,7 +6,10 @@ fn main() {
     for p in goe_keys::profiles() {
         let all = p.keys().count();
         let printed = p.readable_keys().count();
-        let mqtt = p.readable_keys().filter(|(kid, _)| p.publishes(*kid)).count();
+        let mqtt = p
+            .readable_keys()
+            .filter(|(kid, _)| p.publishes(*kid))
+            .count();
         let write_only: Vec<&str> = p
             .keys()
             .filter(|(_, d)| !d.access.readable())
