@@ -11,7 +11,7 @@
 //! - [`render`]: how values leave the charger (secrets masked).
 //! - [`docs`]: the generated `docs/KEYS.md`.
 //! - [`firmware`]: firmware versions and the ranges in which keys exist.
-//! - [`profile`]: the table resolved for one firmware version (`--firmware`).
+//! - [`mod@profile`]: the table resolved for one firmware version (`--firmware`).
 
 pub mod def;
 pub mod docs;
