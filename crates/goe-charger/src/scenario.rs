@@ -32,15 +32,29 @@
 //! after = "2h"                           # relative to the start
 //! within = "10m"                         # optional: the expectation must hold by then
 //! expect = { car = 2, amp = { min = 6, max = 16 }, "nrg[11]" = { min = 1000 } }
+//!
+//! [[event]]
+//! at = "09:00"
+//! inverter = { every = "5s" }            # send `ids` from the meter every 5 s
+//!
+//! [[event]]
+//! at = "09:20"
+//! during = "10m"                         # the expectation holds at every second
+//! expect = { acu = { min = 10, max = 11 } }
 //! ```
 //!
 //! Actions (at most one per event): `plug = { car, soc }` (or `plug = true`),
 //! `unplug = true`, `rfid = <slot>`, `button = true`, `grid = { pv, house,
 //! battery }`, `fault = <err>`, `temperature = <°C>`, `legacy-access = 0|2|3|"off"`,
-//! `set = { key = value, … }`. The action runs first, then `expect` is checked
+//! `set = { key = value, … }`, `inverter = { every = "5s" }` (from then on,
+//! every period, write `ids` as a home-energy bridge does: `pGrid` = house +
+//! the charger's power now − PV − battery, `pPv`, `pAkku`; `inverter = false`
+//! stops). The action runs first, then `expect` is checked
 //! against `/api/status` as a client would read it; the logic reacts to an
 //! action at the next simulated second. Checks: a scalar, array or object means
-//! JSON equality (numbers compare by value); `{ min, max }` a numeric range;
+//! JSON equality (numbers compare by value); `during = "10m"` instead of
+//! `within` requires the expectation at every simulated second from the event
+//! for that long; `{ min, max }` a numeric range;
 //! `{ in = [..] }` one of several values; `{ json = "…" }` a raw JSON value.
 //! Keys take index and field suffixes: `nrg[11]`, `cll.requestedCurrent`.
 
@@ -128,6 +142,8 @@ pub struct Event {
     pub when: When,
     /// Expectations must hold at some second within this many ms (else at once).
     pub within: Option<i64>,
+    /// Expectations must hold at every second for this many ms from the event.
+    pub during: Option<i64>,
     /// Free text shown in the timeline.
     pub note: Option<String>,
     /// What happens.
@@ -169,6 +185,8 @@ pub enum Action {
     LegacyAccess(Option<u8>),
     /// API writes: key and JSON text, in order.
     Set(Vec<(String, String)>),
+    /// Send `ids` from the simulated meter every this many ms (`None`: stop).
+    Inverter(Option<i64>),
 }
 
 /// One assertion on a key.
@@ -292,6 +310,7 @@ struct RawEvent {
     at: Option<String>,
     after: Option<toml::Value>,
     within: Option<toml::Value>,
+    during: Option<toml::Value>,
     note: Option<String>,
     plug: Option<toml::Value>,
     unplug: Option<bool>,
@@ -303,6 +322,7 @@ struct RawEvent {
     #[serde(rename = "legacy-access", alias = "legacy_access")]
     legacy_access: Option<toml::Value>,
     set: Option<toml::Table>,
+    inverter: Option<toml::Value>,
     expect: Option<toml::Table>,
 }
 
@@ -413,6 +433,14 @@ fn parse_event(number: usize, raw: &RawEvent) -> Result<Event, String> {
         .as_ref()
         .map(|w| parse_duration(w).map_err(|e| format!("within: {e}")))
         .transpose()?;
+    let during = raw
+        .during
+        .as_ref()
+        .map(|w| parse_duration(w).map_err(|e| format!("during: {e}")))
+        .transpose()?;
+    if within.is_some() && during.is_some() {
+        return Err("give either within or during, not both".into());
+    }
     let mut actions = Vec::new();
     if let Some(plug) = &raw.plug {
         actions.push(match plug {
@@ -491,6 +519,21 @@ fn parse_event(number: usize, raw: &RawEvent) -> Result<Event, String> {
             .collect::<Result<Vec<_>, _>>()?;
         actions.push(Action::Set(pairs));
     }
+    if let Some(inverter) = &raw.inverter {
+        let bad = || "inverter must be { every = \"5s\" } or false".to_owned();
+        actions.push(match inverter {
+            toml::Value::Boolean(false) => Action::Inverter(None),
+            toml::Value::Table(t) if t.len() == 1 => {
+                let every = t.get("every").ok_or_else(bad)?;
+                let ms = parse_duration(every).map_err(|e| format!("inverter every: {e}"))?;
+                if !(1000..=3_600_000).contains(&ms) || ms % 1000 != 0 {
+                    return Err("inverter every must be whole seconds from 1 s to 1 h".into());
+                }
+                Action::Inverter(Some(ms))
+            }
+            _ => return Err(bad()),
+        });
+    }
     if actions.len() > 1 {
         return Err("has more than one action; use one event per action".into());
     }
@@ -510,10 +553,14 @@ fn parse_event(number: usize, raw: &RawEvent) -> Result<Event, String> {
     if within.is_some() && expect.is_empty() {
         return Err("within needs an expect table".into());
     }
+    if during.is_some() && expect.is_empty() {
+        return Err("during needs an expect table".into());
+    }
     Ok(Event {
         number,
         when,
         within,
+        during,
         note: raw.note.clone(),
         action: actions.pop(),
         expect,
@@ -1014,7 +1061,37 @@ fn describe(action: &Action) -> String {
                 .collect();
             format!("set {}", parts.join(" "))
         }
+        Action::Inverter(Some(ms)) => format!("inverter data (ids) every {}", format_duration(*ms)),
+        Action::Inverter(None) => "inverter data (ids) off".into(),
     }
+}
+
+/// An expectation that must hold at every second until `until` (`during`).
+struct Holding {
+    event: usize,
+    expectation: Expectation,
+    since: SimTime,
+    until: SimTime,
+}
+
+/// `ids` sent from the simulated meter every `every` ms, next at `next`.
+#[derive(Debug, Clone, Copy)]
+struct Inverter {
+    every: i64,
+    next: SimTime,
+}
+
+/// Writes `ids` as a home-energy bridge does: what the meter sees now.
+fn send_inverter_data(charger: &mut Charger, now: SimTime) -> Result<(), String> {
+    let state = charger.sim_state(now);
+    let g = state.grid;
+    let pgrid = g.house_w + state.power_w - g.pv_w - g.battery_w;
+    let json = serde_json::json!({ "pGrid": pgrid, "pPv": g.pv_w, "pAkku": g.battery_w });
+    let text = json.to_string();
+    charger
+        .set(now, "ids", &text)
+        .map(|_| ())
+        .map_err(|e| e.http_text("ids", &text))
 }
 
 /// An expectation waiting for its `within` window.
@@ -1129,7 +1206,7 @@ pub fn run_with(
         End::After(ms) => start.plus_ms(ms),
         End::LastEvent => timed
             .iter()
-            .map(|(at, e)| at.plus_ms(e.within.unwrap_or(0)))
+            .map(|(at, e)| at.plus_ms(e.within.or(e.during).unwrap_or(0)))
             .max()
             .unwrap_or(start),
     };
@@ -1187,6 +1264,8 @@ pub fn run_with(
     let mut now = start;
     let mut next_event = 0;
     let mut pending: Vec<Pending> = Vec::new();
+    let mut holding: Vec<Holding> = Vec::new();
+    let mut inverter: Option<Inverter> = None;
     let _ = charger.step(now); // no store: nothing to persist
     let mut previous_offer = offered_current(&charger, ids);
     loop {
@@ -1237,12 +1316,51 @@ pub fn run_with(
             }
         }
         pending = still;
+        // expectations that must hold at every second
+        let mut still = Vec::with_capacity(holding.len());
+        for h in holding.drain(..) {
+            let got = observed(&mut charger, now, &h.expectation);
+            if !h.expectation.check.holds(got.as_ref()) {
+                run.report.checks += 1;
+                let expected = h.expectation.check.to_string();
+                let got = show(got.as_ref());
+                run.fail(
+                    label.clone(),
+                    FailureKind::Expectation {
+                        key: h.expectation.path.clone(),
+                        expected: expected.clone(),
+                        got: got.clone(),
+                    },
+                    format!(
+                        "event {}: {} expected {expected} during {} from {}, got {got} at {label}",
+                        h.event,
+                        h.expectation.path,
+                        format_duration(h.until.millis() - h.since.millis()),
+                        clock.label(h.since)
+                    ),
+                );
+            } else if now >= h.until {
+                run.report.checks += 1;
+                run.line(format!(
+                    "{label:>12}    {} held for {} (event {})",
+                    h.expectation.path,
+                    format_duration(h.until.millis() - h.since.millis()),
+                    h.event
+                ));
+            } else {
+                still.push(h);
+            }
+        }
+        holding = still;
         // events due now
         while let Some(&(at, event)) = timed.get(next_event) {
             if at > now {
                 break;
             }
             next_event += 1;
+            if let Some(Action::Inverter(every)) = event.action {
+                inverter = every.map(|every| Inverter { every, next: now });
+            }
             process_event(
                 &mut run,
                 &mut charger,
@@ -1251,7 +1369,21 @@ pub fn run_with(
                 &label,
                 event,
                 &mut pending,
+                &mut holding,
             );
+        }
+        if let Some(inv) = inverter.as_mut()
+            && now >= inv.next
+        {
+            inv.next = now.plus_ms(inv.every);
+            if let Err(e) = send_inverter_data(&mut charger, now) {
+                run.fail(
+                    label.clone(),
+                    FailureKind::Action,
+                    format!("ids refused: {e}"),
+                );
+                inverter = None;
+            }
         }
         if now >= end {
             break;
@@ -1267,6 +1399,24 @@ pub fn run_with(
     }
     if let Some(bar) = progress {
         bar.set_position(run.report.seconds.unsigned_abs());
+    }
+    for h in holding.drain(..) {
+        run.report.checks += 1;
+        let label = clock.label(now);
+        run.fail(
+            label.clone(),
+            FailureKind::Expectation {
+                key: h.expectation.path.clone(),
+                expected: h.expectation.check.to_string(),
+                got: "<run ended>".into(),
+            },
+            format!(
+                "event {}: {} had to hold until {}, but the run ended at {label}",
+                h.event,
+                h.expectation.path,
+                clock.label(h.until)
+            ),
+        );
     }
     for p in pending.drain(..) {
         run.report.checks += 1;
@@ -1295,6 +1445,7 @@ pub fn run_with(
     run.report
 }
 
+#[allow(clippy::too_many_arguments)] // the run loop's state, passed apart
 fn process_event(
     run: &mut Run<'_>,
     charger: &mut Charger,
@@ -1303,6 +1454,7 @@ fn process_event(
     label: &str,
     event: &Event,
     pending: &mut Vec<Pending>,
+    holding: &mut Vec<Holding>,
 ) {
     if let Some(note) = &event.note {
         run.line(format!("{label:>12}  # {note}"));
@@ -1322,6 +1474,21 @@ fn process_event(
     }
     for exp in &event.expect {
         let got = observed(charger, now, exp);
+        if let Some(during) = event.during {
+            run.line(format!(
+                "{label:>12}  expect {} {} during {}",
+                exp.path,
+                exp.check,
+                format_duration(during)
+            ));
+            holding.push(Holding {
+                event: event.number,
+                expectation: exp.clone(),
+                since: now,
+                until: now.plus_ms(during),
+            });
+            continue;
+        }
         if let Some(within) = event.within {
             if exp.check.holds(got.as_ref()) {
                 run.report.checks += 1;
@@ -1398,6 +1565,8 @@ fn apply(
         Action::Fault(err) => sim(charger.inject_fault(now, *err)),
         Action::Temperature(c) => sim(charger.set_ambient(now, *c)),
         Action::LegacyAccess(ast) => sim(charger.set_legacy_access(now, *ast)),
+        // the run loop sends the data (it keeps the period)
+        Action::Inverter(_) => Ok(()),
         Action::Set(pairs) => {
             for (key, json) in pairs {
                 match charger.set(now, key, json) {
@@ -1504,6 +1673,39 @@ mod tests {
         assert!(!run(&plain, &RunOptions::default()).passed());
         let err = Scenario::parse(&text.replace("51.4", "57.0")).unwrap_err();
         assert!(err.contains("firmware") && err.contains("060.5"), "{err}");
+    }
+
+    /// `inverter` sends `ids` from the meter periodically; `during` requires
+    /// an expectation at every second of its window and fails at the first
+    /// second it does not hold.
+    #[test]
+    fn inverter_data_and_during() {
+        let text = |band: &str| {
+            format!(
+                "name = \"ids\"\nduration = \"2m\"\n\
+                 [[event]]\nafter = 0\ngrid = {{ pv = 3000, house = 500 }}\n\
+                 [[event]]\nafter = 0\ninverter = {{ every = \"5s\" }}\n\
+                 [[event]]\nafter = \"30s\"\nduring = \"1m\"\nexpect = {{ pgrid = {band}, inva = {{ min = 0, max = 5000 }} }}\n"
+            )
+        };
+        let s = Scenario::parse(&text("-2500")).unwrap();
+        assert_eq!(s.events[1].action, Some(Action::Inverter(Some(5000))));
+        assert_eq!(s.events[2].during, Some(60_000));
+        let report = run(&s, &RunOptions::default());
+        assert!(report.passed(), "{:#?}", report.lines);
+        assert!(report.lines.iter().any(|l| l.contains("held for 1m")));
+        let report = run(
+            &Scenario::parse(&text("-2400")).unwrap(),
+            &RunOptions::default(),
+        );
+        assert_eq!(report.failures.len(), 1, "{:#?}", report.lines);
+        assert_eq!(report.failures[0].time, "02:00:31"); // local time (tof 60, tds 1)
+        let err = |t: &str| Scenario::parse(t).unwrap_err();
+        let bad = "name = \"x\"\n[[event]]\nafter = 0\ninverter = { every = \"1500ms\" }\n";
+        assert!(err(bad).contains("whole seconds"));
+        let both =
+            "name = \"x\"\n[[event]]\nafter = 0\nwithin = 5\nduring = 5\nexpect = { car = 1 }\n";
+        assert!(err(both).contains("either within or during"));
     }
 
     #[test]

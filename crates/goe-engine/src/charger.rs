@@ -689,6 +689,8 @@ impl Charger {
         self.put(k().ppv, field("pPv"));
         self.put(k().pakku, field("pAkku"));
         self.put(k().inva, Value::Int(0));
+        // the reading's pGrid contains what the charger drew at this moment
+        self.logic.ids_power_w = self.logic.power_w;
         self.inverter_data_at = Some(now);
     }
 

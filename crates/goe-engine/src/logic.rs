@@ -87,6 +87,13 @@ pub struct LogicState {
     pub avg_ppv: f64,
     /// Smoothed battery power (W).
     pub avg_pakku: f64,
+    /// The charger's own power when the last `ids` reading arrived (W): the
+    /// reading's `pGrid` includes this power, not the car's power of later
+    /// seconds.
+    pub ids_power_w: f64,
+    /// Smoothed surplus the readings show (W): the charger's power at each
+    /// reading minus its `pGrid` and `pAkku`. The PV controller follows this.
+    pub avg_surplus: f64,
     /// Next trip: ms of test charge done, and whether it is finished.
     pub test_charge_ms: i64,
     /// Next trip: test charge finished.
@@ -157,6 +164,8 @@ impl Default for LogicState {
             avg_pgrid: 0.0,
             avg_ppv: 0.0,
             avg_pakku: 0.0,
+            ids_power_w: 0.0,
+            avg_surplus: 0.0,
             test_charge_ms: 0,
             test_charge_done: false,
             tcl_set_at: None,
@@ -389,14 +398,24 @@ impl Charger {
 
     /// Grid, PV and battery power: from fresh `ids` writes if any, else from
     /// the simulated meter (when configured), smoothed for the PV controller.
+    ///
+    /// A reading describes the moment it was taken: its `pGrid` contains the
+    /// charger's power at that moment (`ids_power_w` for `ids`, the last
+    /// second's power for the meter). The surplus it shows is that power
+    /// minus `pGrid` and `pAkku`, which does not change when the car's power
+    /// changes later; so a reading reused between arrivals (every 5 or 10 s)
+    /// is never combined with the car's newer power. `pvopt_averagePGrid` is
+    /// the smoothed grid power corrected by the charger's own power change
+    /// since the reading.
     fn read_meter(&mut self, now: SimTime, rbt: i64) {
         let external = self.inverter_data_at.is_some();
         let grid = self.world.grid;
-        let (pgrid, ppv, pakku) = if external {
+        let (pgrid, ppv, pakku, power_then) = if external {
             (
                 self.values[k().pgrid].as_f64().unwrap_or(0.0),
                 self.values[k().ppv].as_f64().unwrap_or(0.0),
                 self.values[k().pakku].as_f64().unwrap_or(0.0),
+                self.logic.ids_power_w,
             )
         } else if grid.metered {
             let pgrid = grid.house_w + self.logic.power_w - grid.pv_w - grid.battery_w;
@@ -404,13 +423,16 @@ impl Charger {
             self.put(k().ppv, Value::Float(grid.pv_w as f32));
             self.put(k().pakku, Value::Float(grid.battery_w as f32));
             self.put(k().inva, Value::Int(0));
-            (pgrid, grid.pv_w, grid.battery_w)
+            (pgrid, grid.pv_w, grid.battery_w, self.logic.power_w)
         } else {
             return;
         };
         self.logic.meter_pgrid = pgrid;
         let alpha = 0.3;
-        self.logic.avg_pgrid += (pgrid - self.logic.avg_pgrid) * alpha;
+        let surplus = power_then - pgrid - pakku;
+        self.logic.avg_surplus += (surplus - self.logic.avg_surplus) * alpha;
+        let pgrid_now = pgrid + self.logic.power_w - power_then;
+        self.logic.avg_pgrid += (pgrid_now - self.logic.avg_pgrid) * alpha;
         self.logic.avg_ppv += (ppv - self.logic.avg_ppv) * alpha;
         self.logic.avg_pakku += (pakku - self.logic.avg_pakku) * alpha;
         self.put(k().avg_pgrid, Value::Float(self.logic.avg_pgrid as f32));
@@ -427,7 +449,15 @@ impl Charger {
         if self.inverter_data_at.is_none() && !self.world.grid.metered {
             return 0.0;
         }
-        self.logic.power_w - self.logic.avg_pgrid - self.logic.avg_pakku + self.float(k().pgt)
+        // zero feed-in (`fzf`): the inverter curtails PV to avoid export, so
+        // pGrid shows no surplus; aim `zfo` W above the target to find the
+        // curtailed power (an import of up to `zfo` W shows there is none)
+        let zero_feed_in = if self.flag(k().fzf) {
+            self.float(k().zfo)
+        } else {
+            0.0
+        };
+        self.logic.avg_surplus + self.float(k().pgt) + zero_feed_in
     }
 
     fn decide(&mut self, rbt: i64, wall: i64, local: LocalTime) -> Decision {

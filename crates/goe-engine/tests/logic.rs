@@ -391,6 +391,56 @@ fn external_inverter_data_drives_pv() {
     assert_eq!(s.get("pnp"), 1);
 }
 
+/// One-phase PV charging from `ids` every `cadence` s (PV 3000 W, house
+/// 500 W, as a bridge reads the meter: the car's power at sending time is in
+/// pGrid), with extra settings; returns the lowest and highest `acu` over the
+/// ten minutes after five minutes of settling.
+fn ids_cadence_band(cadence: u32, extra: &[(&str, &str)]) -> (i64, i64) {
+    let mut s = Sim::new();
+    s.set("lmo", "4").set("fup", "true").set("psm", "1");
+    for (k, v) in extra {
+        s.set(k, v);
+    }
+    s.plug("ev-1p-16a", 20.0);
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for second in 0..900 {
+        if second % cadence == 0 {
+            let car = s.get("nrg")[11].as_f64().unwrap();
+            let grid = 500.0 + car - 3000.0;
+            s.set("ids", &format!(r#"{{"pGrid":{grid},"pPv":3000}}"#));
+        }
+        s.run(1);
+        if second >= 300 {
+            let acu = s.get("acu").as_i64().unwrap_or(0);
+            lo = lo.min(acu);
+            hi = hi.max(acu);
+        }
+    }
+    (lo, hi)
+}
+
+/// A reading reused between `ids` arrivals is not combined with the car's
+/// newer power: the current holds within 1 A at the documented cadences.
+#[test]
+fn ids_at_5_and_10_s_holds_the_current() {
+    for cadence in [1, 5, 10] {
+        let (lo, hi) = ids_cadence_band(cadence, &[]);
+        assert!(
+            hi - lo <= 1 && (10..=11).contains(&lo),
+            "ids every {cadence} s: acu {lo}..{hi}"
+        );
+    }
+}
+
+/// Zero feed-in (`fzf`) aims `zfo` W above the grid target.
+#[test]
+fn zero_feed_in_offset_raises_the_target() {
+    let plain = ids_cadence_band(5, &[("zfo", "500")]);
+    let zero_feed_in = ids_cadence_band(5, &[("fzf", "true"), ("zfo", "500")]);
+    // 2500 W of surplus is 10.9 A, 2500 + 500 W is 13.0 A
+    assert_eq!((plain, zero_feed_in), ((11, 11), (13, 13)));
+}
+
 #[test]
 fn legacy_codes_13_14_16() {
     let mut s = Sim::new();
