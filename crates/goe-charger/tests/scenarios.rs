@@ -28,6 +28,7 @@ fn every_shipped_scenario_parses() {
         "next-trip",
         "night-tariff",
         "pv-surplus-day",
+        "random-delay",
         "rfid-access",
         "scheduler",
     ] {
