@@ -22,6 +22,14 @@ pub const RANDOM_DELAY_STATUS: i64 = 29;
 
 /// The keys of the delays this module runs (resolved once).
 struct DelayKeys {
+    rdbs: KeyId,
+    rdbse: KeyId,
+    rdes: KeyId,
+    rdese: KeyId,
+    rdbf: KeyId,
+    rdbfe: KeyId,
+    rdef: KeyId,
+    rdefe: KeyId,
     rdre: KeyId,
     rdree: KeyId,
     rdpl: KeyId,
@@ -32,6 +40,14 @@ static KEYS: LazyLock<DelayKeys> = LazyLock::new(|| {
     let id =
         |name: &str| key_id(name).unwrap_or_else(|| panic!("key {name} missing from the table"));
     DelayKeys {
+        rdbs: id("rdbs"),
+        rdbse: id("rdbse"),
+        rdes: id("rdes"),
+        rdese: id("rdese"),
+        rdbf: id("rdbf"),
+        rdbfe: id("rdbfe"),
+        rdef: id("rdef"),
+        rdefe: id("rdefe"),
         rdre: id("rdre"),
         rdree: id("rdree"),
         rdpl: id("rdpl"),
@@ -46,7 +62,27 @@ pub struct DelayState {
     booted: bool,
     /// A car was plugged in at the last tick (a plug-in is the change).
     car_seen: bool,
+    /// The cascade's own decision of the last tick (status, charge), before
+    /// any delay changed it: a window opening or closing is its change.
+    cascade_before: Option<(i64, bool)>,
+    /// The status a stop delay keeps charging with.
+    kept_status: i64,
 }
+
+/// A schedule or tariff window delay's verdict for this second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Held {
+    /// `modelStatus` to show.
+    pub status: i64,
+    /// Whether charging is allowed.
+    pub charge: bool,
+}
+
+/// `modelStatus` codes of the eco mode's tariff wait (16, 17) and its cheap slot (7).
+const TARIFF_WAIT: [i64; 2] = [16, 17];
+const TARIFF_CHEAP: i64 = 7;
+/// `modelStatus` NotChargingBecauseScheduler.
+const SCHEDULER_BLOCKS: i64 = 5;
 
 impl Charger {
     /// Starts the delay of an event seen this second (power return: the first
@@ -81,6 +117,66 @@ impl Charger {
             }
         }
         waiting
+    }
+
+    /// The delays of the scheduler's and the flexible tariff's windows: a
+    /// start (`rdbs` when the scheduler stops blocking, `rdbf` when the price
+    /// gets cheap) waits with the status of before; a stop (`rdes` when the
+    /// scheduler starts blocking, `rdef` when the cheap slot ends) keeps
+    /// charging with the status of before. `status`/`charge` is the cascade's
+    /// decision of this second; `Some` replaces it while a wait runs.
+    pub(crate) fn window_delay(&mut self, rbt: i64, status: i64, charge: bool) -> Option<Held> {
+        let ids = &*KEYS;
+        if self.profile.def(ids.rdbs).is_none() || self.profile.def(ids.rdbf).is_none() {
+            return None;
+        }
+        let before = self.logic.delay.cascade_before.replace((status, charge));
+        let ends = [ids.rdbse, ids.rdese, ids.rdbfe, ids.rdefe];
+        if before.is_none() {
+            // the first second of a boot: waits stored by a previous boot are over
+            for kid in ends {
+                self.put(kid, Value::Null);
+            }
+        }
+        if let Some((was, was_charging)) = before
+            && (was, was_charging) != (status, charge)
+        {
+            // a window changed: what ran for the old state is over
+            for kid in ends {
+                self.put(kid, Value::Null);
+            }
+            if was == SCHEDULER_BLOCKS && charge {
+                self.start_delay(rbt, ids.rdbs, ids.rdbse);
+            } else if was_charging && status == SCHEDULER_BLOCKS {
+                self.logic.delay.kept_status = was;
+                self.start_delay(rbt, ids.rdes, ids.rdese);
+            } else if TARIFF_WAIT.contains(&was) && status == TARIFF_CHEAP {
+                self.logic.delay.kept_status = was;
+                self.start_delay(rbt, ids.rdbf, ids.rdbfe);
+            } else if was == TARIFF_CHEAP && TARIFF_WAIT.contains(&status) {
+                self.logic.delay.kept_status = was;
+                self.start_delay(rbt, ids.rdef, ids.rdefe);
+            }
+        }
+        let mut held = None;
+        for (kid, verdict) in [
+            (ids.rdbse, (SCHEDULER_BLOCKS, false)),
+            (ids.rdese, (self.logic.delay.kept_status, true)),
+            (ids.rdbfe, (self.logic.delay.kept_status, false)),
+            (ids.rdefe, (TARIFF_CHEAP, true)),
+        ] {
+            if let Some(end) = self.values[kid].as_i64() {
+                if rbt >= end {
+                    self.put(kid, Value::Null);
+                } else {
+                    held = Some(Held {
+                        status: verdict.0,
+                        charge: verdict.1,
+                    });
+                }
+            }
+        }
+        held
     }
 
     /// Draws the wait of `window` (whole seconds, uniform in 0…window) and

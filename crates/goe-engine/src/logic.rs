@@ -344,6 +344,13 @@ impl Charger {
         let local = self.local_time(wall);
         let mut decision = self.decide(rbt, wall, local);
         decision = self.post_process(decision, rbt);
+        if let Some(held) = self.window_delay(rbt, decision.status, decision.charge) {
+            decision = Decision {
+                status: held.status,
+                charge: held.charge,
+                current: None,
+            };
+        }
         if self.random_delay_waits(rbt) && decision.charge {
             decision = Decision::stop(crate::delay::RANDOM_DELAY_STATUS);
         }

@@ -192,3 +192,112 @@ fn a_zero_window_never_waits() {
     assert_eq!((status, alw), (15, true));
     assert_eq!(s.get("rdple"), J::Null);
 }
+
+/// Runs until `key` (an EndsAt key) is set, at most `secs` seconds; returns its value.
+fn run_until_set(s: &mut Sim, key: &str, secs: u32) -> i64 {
+    for _ in 0..secs {
+        s.step();
+        if let Some(end) = s.get(key).as_i64() {
+            return end;
+        }
+    }
+    panic!(
+        "{key} not set within {secs} s (modelStatus {})",
+        s.get("modelStatus")
+    );
+}
+
+#[test]
+fn the_scheduler_window_starts_and_stops_after_rdbs_and_rdes() {
+    let mut s = Sim::new(9);
+    // 08:00 local now; the weekday range 08:02–08:30
+    s.set(
+        "sch_week",
+        r#"{"control":1,"ranges":[{"begin":{"hour":8,"minute":2},"end":{"hour":8,"minute":30}}]}"#,
+    );
+    s.plug();
+    assert_eq!(s.tick().0, 5, "blocked before the range");
+    s.set("rdbs", "300");
+    s.set("rdes", "300");
+    let start = run_until_set(&mut s, "rdbse", 200);
+    let rbt = s.get("rbt").as_i64().unwrap();
+    assert!(
+        start > rbt && start <= rbt + 300_000,
+        "rdbse {start}, rbt {rbt}"
+    );
+    loop {
+        let (status, alw, rbt) = s.tick();
+        if rbt >= start {
+            assert_eq!((status, alw), (15, true), "charging after the start delay");
+            break;
+        }
+        assert_eq!(
+            (status, alw),
+            (5, false),
+            "the scheduler's start waits at rbt {rbt}"
+        );
+    }
+    assert_eq!(s.get("rdbse"), J::Null);
+    let stop = run_until_set(&mut s, "rdese", 1800);
+    loop {
+        let (status, alw, rbt) = s.tick();
+        if rbt >= stop {
+            assert_eq!((status, alw), (5, false), "blocked after the stop delay");
+            break;
+        }
+        assert_eq!((status, alw), (15, true), "charging goes on at rbt {rbt}");
+    }
+    assert_eq!(s.get("rdese"), J::Null);
+}
+
+#[test]
+fn the_cheap_tariff_slot_starts_after_rdbf_and_null_aborts_rdef() {
+    let mut s = Sim::new(4);
+    let now_s = MONDAY_6_UTC / 1000;
+    s.set("lmo", "4");
+    s.set("awe", "true");
+    s.set("awp", "10");
+    s.set(
+        "awpl",
+        &format!(
+            r#"{{"prices":[{{"start":{},"end":{},"marketprice":30}},{{"start":{},"end":{},"marketprice":5}},{{"start":{},"end":{},"marketprice":30}}]}}"#,
+            now_s - 3600,
+            now_s + 60,
+            now_s + 60,
+            now_s + 1800,
+            now_s + 1800,
+            now_s + 7200
+        ),
+    );
+    s.set("rdbf", "600");
+    s.set("rdef", "600");
+    s.plug();
+    assert_eq!(s.tick().0, 17, "expensive: waiting");
+    let start = run_until_set(&mut s, "rdbfe", 120);
+    loop {
+        let (status, alw, rbt) = s.tick();
+        if rbt >= start {
+            assert_eq!(
+                (status, alw),
+                (7, true),
+                "cheap slot charges after the delay"
+            );
+            break;
+        }
+        assert_eq!(
+            (status, alw),
+            (17, false),
+            "the tariff start waits at rbt {rbt}"
+        );
+    }
+    run_until_set(&mut s, "rdefe", 1900);
+    assert_eq!(
+        s.get("modelStatus"),
+        7,
+        "charging goes on after the cheap slot"
+    );
+    assert_eq!(s.get("alw"), true);
+    s.set("rdefe", "null");
+    let (status, alw, _) = s.tick();
+    assert_eq!((status, alw), (17, false), "aborted: the stop happens now");
+}

@@ -890,7 +890,7 @@ pub static KEYS: &[KeyDef] = &[
         .unit("W")
         .newer()
         .since(fw(59, 0)),
-    KeyDef::new("rdbs", RW, t(Int), Config, "randomDelayStartScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdbs", RW, t(Int), Config, "randomDelayStartScheduledCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -901,7 +901,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdes", RW, t(Int), Config, "randomDelayStopScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdes", RW, t(Int), Config, "randomDelayStopScheduledCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -912,7 +912,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdbf", RW, t(Int), Config, "randomDelayStartFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdbf", RW, t(Int), Config, "randomDelayStartFlexibleTariffCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -923,7 +923,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdef", RW, t(Int), Config, "randomDelayStopFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdef", RW, t(Int), Config, "randomDelayStopFlexibleTariffCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
