@@ -8,8 +8,14 @@
 //! (`rdree`, `rdple`, ms since boot like `mcpea`), which a client sets to null
 //! to abort the wait. While one runs, a charge the cascade allows waits with
 //! `modelStatus` 29 (NotChargingBecauseReconnectDelay). The draw comes from
-//! the charger's seeded generator, so a run is reproducible. Decisions and
-//! sources: `docs/compat.md`, "Random delays (#13)".
+//! the charger's seeded generator, so a run is reproducible.
+//!
+//! The scheduler's and the flexible tariff's windows have their own delays:
+//! `rdbs`/`rdes` move the start/stop of a scheduler window, `rdbf`/`rdef`
+//! those of a cheap tariff slot (EndsAt keys `rdbse rdese rdbfe rdefe`); a
+//! delayed start keeps the waiting code (5, 16/17), a delayed stop keeps
+//! charging with the code of before. Decisions and sources: `docs/compat.md`,
+//! "Random delays (#13)".
 
 use crate::charger::Charger;
 use goe_keys::{KeyId, Value, key_id};
