@@ -31,6 +31,7 @@ fn every_shipped_scenario_parses() {
         "pv-ids-cadence-5s",
         "pv-ids-cadence-10s",
         "pv-surplus-day",
+        "random-delay",
         "rfid-access",
         "scheduler",
     ] {

@@ -21,6 +21,7 @@ pub mod car;
 pub mod cards;
 pub mod charger;
 pub mod clock;
+pub mod delay;
 pub mod ids;
 pub mod keyset;
 pub mod loadbalance;

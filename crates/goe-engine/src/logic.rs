@@ -141,6 +141,8 @@ pub struct LogicState {
     /// This boot is an in-process restart (`rst`): `car` shows
     /// Initializing (6) in its first second where the firmware has it.
     pub restarted: bool,
+    /// The random delays of a charge start (`rdre`, `rdpl`; `delay.rs`).
+    pub delay: crate::delay::DelayState,
 }
 
 impl Default for LogicState {
@@ -188,6 +190,7 @@ impl Default for LogicState {
             load: None,
             wanted_a: 0,
             idle_volts: None,
+            delay: crate::delay::DelayState::default(),
         }
     }
 }
@@ -350,6 +353,16 @@ impl Charger {
         let local = self.local_time(wall);
         let mut decision = self.decide(rbt, wall, local);
         decision = self.post_process(decision, rbt);
+        if let Some(held) = self.window_delay(rbt, decision.status, decision.charge) {
+            decision = Decision {
+                status: held.status,
+                charge: held.charge,
+                current: None,
+            };
+        }
+        if self.random_delay_waits(rbt) && decision.charge {
+            decision = Decision::stop(crate::delay::RANDOM_DELAY_STATUS);
+        }
         self.update_phases(rbt, decision);
         decision = self.simulated_unplug(now, rbt, decision);
         let load_limit = self.load_limit();

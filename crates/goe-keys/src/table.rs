@@ -353,8 +353,13 @@ pub static KEYS: &[KeyDef] = &[
             KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N)", "[231,232,229,1,0,0,0,0,0,0,0,0,0,0,0,0]")
                 .until(fw(55, 2)),
         ]),
-    KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24)", "15")
-        .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (27, "NotChargingBecauseLoadManagementDoesntWant")]),
+    KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24, NotChargingBecauseLoadManagementDoesntWant=27, NotChargingBecauseReconnectDelay=29)", "15")
+        .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (27, "NotChargingBecauseLoadManagementDoesntWant"), (29, "NotChargingBecauseReconnectDelay")])
+        // 29 with the random delays (rdre/rdpl) of 59.0; #13
+        .since(fw(59, 0))
+        .eras(&[KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24)", "15")
+            .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (27, "NotChargingBecauseLoadManagementDoesntWant")])
+            .until(fw(59, 0))]),
     KeyDef::new("msi", R, t(U8), Status, "Reason why we allow charging or not right now INTERNAL without cpDisabledRequest", "15")
         .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (27, "NotChargingBecauseLoadManagementDoesntWant")])
         .until(fw(55, 0)),
@@ -885,7 +890,7 @@ pub static KEYS: &[KeyDef] = &[
         .unit("W")
         .newer()
         .since(fw(59, 0)),
-    KeyDef::new("rdbs", RW, t(Int), Config, "randomDelayStartScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdbs", RW, t(Int), Config, "randomDelayStartScheduledCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -896,7 +901,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdes", RW, t(Int), Config, "randomDelayStopScheduledCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdes", RW, t(Int), Config, "randomDelayStopScheduledCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -907,7 +912,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdbf", RW, t(Int), Config, "randomDelayStartFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdbf", RW, t(Int), Config, "randomDelayStartFlexibleTariffCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -918,7 +923,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdef", RW, t(Int), Config, "randomDelayStopFlexibleTariffCharging in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdef", RW, t(Int), Config, "randomDelayStopFlexibleTariffCharging in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -929,7 +934,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdre", RW, t(Int), Config, "randomDelayReconnection in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdre", RW, t(Int), Config, "randomDelayReconnection in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
@@ -940,7 +945,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdpl", RW, t(Int), Config, "randomDelayWhenPluggingCar in seconds (stored; not acted upon by the virtual charger)", "0")
+    KeyDef::new("rdpl", RW, t(Int), Config, "randomDelayWhenPluggingCar in seconds", "0")
         .unit("s")
         .rule(Rule::Range(0, 86400))
         .newer()
