@@ -896,7 +896,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdbse", RW, o(Millis), Config, "randomDelayStartScheduledChargingEndsAt (set to null to abort current randomDelayStartScheduledCharging)", "null")
+    KeyDef::new("rdbse", RW, o(Millis), Status, "randomDelayStartScheduledChargingEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayStartScheduledCharging)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
@@ -907,7 +907,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdese", RW, o(Millis), Config, "randomDelayStopScheduledChargingEndsAt (set to null to abort current randomDelayStopScheduledCharging)", "null")
+    KeyDef::new("rdese", RW, o(Millis), Status, "randomDelayStopScheduledChargingEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayStopScheduledCharging)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
@@ -918,7 +918,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdbfe", RW, o(Millis), Config, "randomDelayStartFlexibleTariffChargingEndsAt (set to null to abort current randomDelayStartFlexibleTariffCharging)", "null")
+    KeyDef::new("rdbfe", RW, o(Millis), Status, "randomDelayStartFlexibleTariffChargingEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayStartFlexibleTariffCharging)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
@@ -929,7 +929,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdefe", RW, o(Millis), Config, "randomDelayStopFlexibleTariffChargingEndsAt (set to null to abort current randomDelayStopFlexibleTariffCharging)", "null")
+    KeyDef::new("rdefe", RW, o(Millis), Status, "randomDelayStopFlexibleTariffChargingEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayStopFlexibleTariffCharging)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
@@ -940,7 +940,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdree", RW, o(Millis), Config, "randomDelayReconnectionEndsAt (set to null to abort current randomDelayReconnection)", "null")
+    KeyDef::new("rdree", RW, o(Millis), Status, "randomDelayReconnectionEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayReconnection)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
@@ -951,7 +951,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("rdple", RW, o(Millis), Config, "randomDelayWhenPluggingCarEndsAt (set to null to abort current randomDelayWhenPluggingCar)", "null")
+    KeyDef::new("rdple", RW, o(Millis), Status, "randomDelayWhenPluggingCarEndsAt, ms since boot: run-time state, not kept across a restart (set to null to abort current randomDelayWhenPluggingCar)", "null")
         .rule(Rule::Range(0, 9007199254740991))
         .newer()
         .no_mqtt()
