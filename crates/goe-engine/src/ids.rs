@@ -38,6 +38,7 @@ key_ids! {
     esr = "esr", whs = "whs", whg = "whg", whb = "whb", who = "who", ws = "ws", wg = "wg",
     wb = "wb", wo = "wo",
     tab = "tab", lto = "lto",
+    nmo = "nmo",
 }
 
 /// The resolved ids.
