@@ -25,11 +25,14 @@ fn every_shipped_scenario_parses() {
         .collect();
     for expected in [
         "energy-limit",
+        "errors",
+        "errors-2021",
         "next-trip",
         "night-tariff",
         "pv-surplus-day",
         "rfid-access",
         "scheduler",
+        "session-details",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }
