@@ -497,6 +497,9 @@ impl Device {
             .http_clients
             .fetch_add(delta, std::sync::atomic::Ordering::AcqRel)
             + delta;
+        if self.firmware.key("wcch").is_none() {
+            return; // 055+ has no wcch: never wait for the charger's lock
+        }
         let shown = n.clamp(0, i64::from(u8::MAX));
         let generation = self.with_charger(|c, _| {
             c.set_status("wcch", goe_keys::Value::Int(shown))
