@@ -138,6 +138,8 @@ pub struct Device {
     /// This process's claim on the data directory (`None` inside a fleet,
     /// whose root is claimed by the [`crate::fleet::Fleet`]).
     _dir_lock: Option<goe_store::DirLock>,
+    /// Open HTTP connections of this charger's server (shown in `wcch`).
+    http_clients: std::sync::atomic::AtomicI64,
 }
 
 /// A change to the simulated world (`/sim/…`).
@@ -322,6 +324,7 @@ impl Device {
             }),
             clock,
             seed,
+            http_clients: std::sync::atomic::AtomicI64::new(0),
             profiles: Profiles::builtin(),
             firmware,
             _dir_lock: None,
@@ -485,6 +488,26 @@ impl Device {
             frame: frame.clone(),
         });
         Some((frame, at))
+    }
+
+    /// Counts the open HTTP connections in `wcch` (`delta` = +1 on accept,
+    /// −1 on close or upgrade to a WebSocket), where the firmware has `wcch`.
+    pub fn http_clients(&self, delta: i64) {
+        let n = self
+            .http_clients
+            .fetch_add(delta, std::sync::atomic::Ordering::AcqRel)
+            + delta;
+        if self.firmware.key("wcch").is_none() {
+            return; // 055+ has no wcch: never wait for the charger's lock
+        }
+        let shown = n.clamp(0, i64::from(u8::MAX));
+        let generation = self.with_charger(|c, _| {
+            c.set_status("wcch", goe_keys::Value::Int(shown))
+                .then(|| c.generation())
+        });
+        if let Some(generation) = generation {
+            self.notify(generation);
+        }
     }
 
     /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).

@@ -466,8 +466,12 @@ pub async fn serve_fleet_with(
     for (device, listener) in fleet.devices.iter().zip(listeners) {
         let mut stop = stop_tx.subscribe();
         let app = crate::http::fleet_router(device.clone(), fleet.clone());
+        let clients: crate::http::conn::ClientHook = {
+            let device = device.clone();
+            std::sync::Arc::new(move |delta| device.http_clients(delta))
+        };
         tasks.push(tokio::spawn(async move {
-            crate::http::conn::serve(listener, app, limits, async move {
+            crate::http::conn::serve_counting(listener, app, limits, clients, async move {
                 let _ = stop.recv().await;
             })
             .await

@@ -86,7 +86,18 @@ pub async fn serve_with(
         })
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
-    let result = http::conn::serve(listener, http::router(device.clone()), limits, shutdown).await;
+    let clients: http::conn::ClientHook = {
+        let device = device.clone();
+        Arc::new(move |delta| device.http_clients(delta))
+    };
+    let result = http::conn::serve_counting(
+        listener,
+        http::router(device.clone()),
+        limits,
+        clients,
+        shutdown,
+    )
+    .await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }

@@ -17,7 +17,7 @@
 //! | `/sim/button` | POST | |
 //! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
 //! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional) |
-//! | `/sim/fault` | POST | `err` (code, 0 clears) |
+//! | `/sim/fault` | POST | `err` (code; 0 ends a condition, latched trips need a replug or restart: `goe_engine::errors`) |
 //! | `/sim/temperature` | POST | `celsius` |
 //! | `/sim/legacy-access` | POST | `ast` (`0`, `2`, `3` or `off`) |
 

@@ -25,6 +25,8 @@ fn every_shipped_scenario_parses() {
         .collect();
     for expected in [
         "energy-limit",
+        "errors",
+        "errors-2021",
         "next-trip",
         "night-tariff",
         "pv-ids-cadence-1s",
@@ -34,6 +36,7 @@ fn every_shipped_scenario_parses() {
         "random-delay",
         "rfid-access",
         "scheduler",
+        "session-details",
     ] {
         assert!(names.iter().any(|n| n == expected), "{expected} missing");
     }

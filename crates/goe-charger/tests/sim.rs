@@ -563,7 +563,7 @@ tds = 0
 [[event]]
 at = "06:00"
 note = "nothing plugged in yet"
-expect = { amp = 10, rbt = 0 }
+expect = { amp = 10, rbt = 3000 }
 
 [[event]]
 at = "06:30"
@@ -606,7 +606,7 @@ fn run_scenario_passes_and_prints_a_timeline() {
 
 #[test]
 fn run_scenario_fails_naming_the_assertion() {
-    let wrong = TINY.replace("expect = { amp = 10, rbt = 0 }", "expect = { amp = 13 }");
+    let wrong = TINY.replace("expect = { amp = 10, rbt = 3000 }", "expect = { amp = 13 }");
     let out = run_scenario(&wrong, &[]);
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);

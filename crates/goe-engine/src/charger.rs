@@ -31,6 +31,11 @@ pub const TCL_TIMEOUT_MS: i64 = 600_000;
 /// A transaction started without a car ends after this long.
 pub const TRX_WITHOUT_CAR_MS: i64 = 60_000;
 
+/// `rbt` when the charger's API first answers after a boot or restart (ms):
+/// after the Wi-Fi station connected (`lsstc`, 2000 in the 2021 table), so
+/// that `rbt` is never 0 and no timestamp lies in the future (#13).
+pub const API_UP_RBT_MS: i64 = 3000;
+
 /// Why stored configuration could not be loaded into a charger.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -368,8 +373,10 @@ impl Charger {
     }
 
     /// Milliseconds since boot at `now` (the `rbt` time base).
+    /// `rbt` starts at [`API_UP_RBT_MS`], not 0: a real unit's API answers
+    /// only after its boot and Wi-Fi connection (`lsstc` 2000 in the 2021 table).
     pub(crate) fn since_boot(&self, now: SimTime) -> i64 {
-        (now.millis() - self.boot_at.millis()).max(0)
+        (now.millis() - self.boot_at.millis()).max(0) + API_UP_RBT_MS
     }
 
     /// Minutes east of UTC of the charger's local time at wall time `wall_ms`.
@@ -759,6 +766,7 @@ impl Charger {
             return Err(SimError::NotPlugged);
         }
         self.end_session(now);
+        self.logic.errors.replug = 0;
         Ok(())
     }
 
@@ -852,7 +860,9 @@ impl Charger {
         Ok(())
     }
 
-    /// Injects a fault (`err` code), 0 clears it.
+    /// Injects a fault (`err` code): a lasting condition (0 ends it) or, for
+    /// the codes that need a replug, a trip that stays until the car is
+    /// unplugged. How each code clears: [`crate::errors::clearing`].
     pub fn inject_fault(&mut self, _now: SimTime, err: u8) -> Result<(), SimError> {
         let def = self.def(k().err);
         if err != 0 && def.enum_name(i64::from(err)).is_none() {
@@ -862,7 +872,13 @@ impl Charger {
                 known.join(", ")
             )));
         }
-        self.world.fault = err;
+        // a trip that needs a replug is an event: it stays latched after the
+        // injection, `err=0` ends lasting conditions only (crate::errors)
+        if crate::errors::clearing(err) == crate::errors::Clearing::Replug {
+            self.logic.errors.replug = err;
+        } else {
+            self.world.fault = err;
+        }
         Ok(())
     }
 

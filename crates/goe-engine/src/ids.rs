@@ -39,6 +39,7 @@ key_ids! {
     wb = "wb", wo = "wo",
     fzf = "fzf", zfo = "zfo",
     tab = "tab", lto = "lto",
+    nmo = "nmo",
 }
 
 /// The resolved ids.

@@ -6,9 +6,11 @@
 //! persistence goes out as [`Charger::persisted_values`]. That makes the engine
 //! deterministic, replayable and able to run faster than real time.
 //!
+//! - [`average`]: the 30 s power average `tpa`.
 //! - [`charger`]: one charger's state and the effects of writes.
 //! - [`cards`]: `cards` and the per-card keys `c0n…c9i` kept equal.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
+//! - [`errors`]: how each `err` code clears (by itself, replug, restart).
 //! - [`keyset`]: key filters as bitsets.
 //! - [`loadbalance`]: current sharing inside a group of chargers.
 //! - [`logic`]: the once-a-second decision cascade and physics.
@@ -17,11 +19,13 @@
 //! - [`car`]: car profiles and the plugged car.
 //! - [`world`]: the simulated world around the charger (`/sim/` control).
 
+pub mod average;
 pub mod car;
 pub mod cards;
 pub mod charger;
 pub mod clock;
 pub mod delay;
+pub mod errors;
 pub mod ids;
 pub mod keyset;
 pub mod loadbalance;

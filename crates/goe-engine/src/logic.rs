@@ -143,6 +143,10 @@ pub struct LogicState {
     pub restarted: bool,
     /// The random delays of a charge start (`rdre`, `rdpl`; `delay.rs`).
     pub delay: crate::delay::DelayState,
+    /// The charge controller's error and its latches (#13, [`crate::errors`]).
+    pub errors: crate::errors::ErrorState,
+    /// The samples of `tpa`'s 30 s average.
+    pub tpa_window: crate::average::PowerWindow,
 }
 
 impl Default for LogicState {
@@ -187,6 +191,8 @@ impl Default for LogicState {
             awcp_shown: None,
             fsp_forced: false,
             restarted: false,
+            errors: crate::errors::ErrorState::default(),
+            tpa_window: crate::average::PowerWindow::default(),
             load: None,
             wanted_a: 0,
             idle_volts: None,
@@ -334,6 +340,15 @@ impl Charger {
         self.put(k().trx, Value::Null);
         if self.logic.car_was_drawing {
             self.put(k().lccfc, Value::Int(rbt));
+            // unplugged mid-charge: the counter stops at the charge's duration
+            let started = self.logic.charge_started.unwrap_or(rbt);
+            self.put(
+                k().cdi,
+                Value::Object(vec![
+                    ("type".into(), Value::Int(1)),
+                    ("value".into(), Value::Int(rbt - started)),
+                ]),
+            );
         }
         self.logic.car_was_drawing = false;
         self.logic.charge_started = None;
@@ -350,6 +365,7 @@ impl Charger {
         let wall = self.wall_ms(now);
         self.expire_timers(now, rbt);
         self.read_meter(now, rbt);
+        self.update_error();
         let local = self.local_time(wall);
         let mut decision = self.decide(rbt, wall, local);
         decision = self.post_process(decision, rbt);
@@ -473,10 +489,24 @@ impl Charger {
         self.logic.avg_surplus + self.float(k().pgt) + zero_feed_in
     }
 
+    /// The error shown this second: the world's fault through its clearing
+    /// rule (`crate::errors`); Norway mode as it was at boot.
+    fn update_error(&mut self) {
+        let norway = self.flag(k().nmo);
+        let plugged = self.world.car.is_some();
+        self.logic.errors.update(self.world.fault, norway, plugged);
+    }
+
     fn decide(&mut self, rbt: i64, wall: i64, local: LocalTime) -> Decision {
-        let fault = self.world.fault;
-        if fault != 0 {
-            return Decision::stop(0);
+        if self.logic.errors.shown != 0 {
+            // 26 NotChargingBecauseError where the firmware's enum has it,
+            // the 2021 firmware's 0 (no charge controller data) before
+            let code = if self.def(k().model_status).enum_name(26).is_some() {
+                26
+            } else {
+                0
+            };
+            return Decision::stop(code);
         }
         let hottest = self.logic.temps[0].max(self.logic.temps[1]);
         if hottest > OVERTEMP_C {
@@ -956,7 +986,7 @@ impl Charger {
     /// The car reacts to the offered current; energy flows into its battery.
     fn drive_car(&mut self, rbt: i64, charge: bool, acu: Option<i64>) {
         let selected = self.logic.selected_phases;
-        let fault = self.world.fault;
+        let fault = self.logic.errors.shown;
         let noise = (self.rng.next_u64() % 200) as f64 / 1000.0;
         let Some(car) = self.world.car.as_mut() else {
             self.logic.contactor_phases = 0;
@@ -1116,11 +1146,7 @@ impl Charger {
                 }
             }
         }
-        let tpa = self.float(k().tpa);
-        let tpa = tpa + (power - tpa) / 30.0;
-        // the average of the last 30 s reaches 0 when no power flows, it does
-        // not decay into 1e-44 W
-        let tpa = if tpa.abs() < 0.01 { 0.0 } else { tpa };
+        let tpa = self.logic.tpa_window.push(power);
         self.put(k().tpa, Value::Float(tpa as f32));
 
         let target = temperature_targets(self.world.ambient_c, amps);
@@ -1151,12 +1177,12 @@ impl Charger {
     }
 
     fn write_car_state(&mut self, rbt: i64) {
-        let fault = self.world.fault;
+        let fault = self.logic.errors.shown;
         // Firmware whose `car` knows Initializing (6) shows it in the first
         // second after a restart, before the charge controller's first data.
         // (A started process is a unit whose API came up after its boot.)
         let initializing = self.logic.restarted
-            && rbt < INITIALIZING_MS
+            && rbt < crate::charger::API_UP_RBT_MS + INITIALIZING_MS
             && self.def(k().car).enum_name(6).is_some();
         let state: Option<i64> = match &self.world.car {
             _ if initializing => Some(6),
@@ -1189,7 +1215,7 @@ impl Charger {
         };
         self.put(k().cus, Value::Int(if locked { 3 } else { 1 }));
 
-        let (id, name, color_key) = match (self.world.fault, car) {
+        let (id, name, color_key) = match (self.logic.errors.shown, car) {
             (f, _) if f != 0 => (8u8, "Error", None),
             (_, Some(2)) => (4, "Charging", Some(k().cch)),
             (_, Some(3)) => (3, "WaitCar", Some(k().cwc)),

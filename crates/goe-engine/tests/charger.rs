@@ -1,5 +1,6 @@
 //! Engine behaviour on simulated time, without any server.
 
+use goe_engine::charger::API_UP_RBT_MS;
 use goe_engine::{Charger, KeySet, SimTime};
 use goe_keys::{Value, key_id};
 
@@ -16,7 +17,8 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
     let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     let s = status(&mut c, T0.plus_ms(1500), None);
     assert_eq!(s["rbc"], 1);
-    assert_eq!(s["rbt"], 1500);
+    // the API answers API_UP_RBT_MS after the boot (#13: rbt is never 0)
+    assert_eq!(s["rbt"], API_UP_RBT_MS + 1500);
     assert_eq!(s["utc"], "2024-09-18T07:31:24.957");
     assert_eq!(s["loc"], "2024-09-18T09:31:24.957 +02:00");
     assert_eq!(s["sse"], "012345");
@@ -25,7 +27,8 @@ fn first_boot_counts_one_and_clock_runs_from_boot() {
 /// The 2021 firmware's full status is byte for byte what the charger printed
 /// before firmware profiles existed (issue #12): `golden/status-051.4.json`
 /// was printed by the build before #12's key data (commit f620136), with
-/// `fwv` "051.4". `UPDATE_GOLDEN=1` rewrites it.
+/// `fwv` "051.4"; since #13 `rbt` and `lmsc` count from `API_UP_RBT_MS`
+/// (the only two values that moved). `UPDATE_GOLDEN=1` rewrites it.
 #[test]
 fn the_051_4_status_is_the_2021_status_byte_for_byte() {
     let path = concat!(
@@ -63,14 +66,14 @@ fn tab_rbt_and_lto_give_the_local_time_on_60() {
     // 060.5: tab (boot time, UTC ms) + rbt + lto (local offset) = local time
     let mut c = Charger::boot("012345", None, T0, 1).unwrap();
     let s = status(&mut c, T0.plus_ms(1500), None);
-    assert_eq!(s["tab"], T0.millis());
+    assert_eq!(s["tab"], T0.millis() - API_UP_RBT_MS);
     assert_eq!(s["lto"], 7_200_000, "CEST in September");
-    assert_eq!(s["rbt"], 1500);
+    assert_eq!(s["rbt"], API_UP_RBT_MS + 1500);
     // a clock set moves the boot time with it
     c.set(T0.plus_ms(1500), "utc", "\"2030-01-01T00:00:00.000\"")
         .unwrap();
     let s = status(&mut c, T0.plus_ms(3500), None);
-    assert_eq!(s["tab"], 1_893_456_000_000i64 + 2000 - 3500);
+    assert_eq!(s["tab"], 1_893_456_000_000i64 + 2000 - 3500 - API_UP_RBT_MS);
     assert_eq!(s["lto"], 3_600_000, "CET in January");
 }
 
@@ -85,7 +88,7 @@ fn boot_from_stored_values_increments_rbc_and_keeps_config() {
     assert_eq!(s["rbc"], 2);
     assert_eq!(s["amp"], 10);
     assert_eq!(s["fna"], "garage");
-    assert_eq!(s["rbt"], 0);
+    assert_eq!(s["rbt"], API_UP_RBT_MS);
 }
 
 #[test]
@@ -100,7 +103,7 @@ fn restart_keeps_configuration() {
         c.restart(T0.plus_ms(10_000));
         let s = status(&mut c, T0.plus_ms(10_250), None);
         assert_eq!(s["rbc"], 2, "{}", profile.firmware);
-        assert_eq!(s["rbt"], 250, "{}", profile.firmware);
+        assert_eq!(s["rbt"], API_UP_RBT_MS + 250, "{}", profile.firmware);
         assert_eq!(s["amp"], 12, "{}", profile.firmware);
     }
     let old = goe_keys::profile("051.4").unwrap();

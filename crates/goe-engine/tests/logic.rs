@@ -150,12 +150,14 @@ fn plug_charge_complete_unplug() {
 }
 
 #[test]
-fn code_0_fault() {
+fn code_26_error() {
+    // 060.5 (the default): NotChargingBecauseError; the 2021 firmware's 0 is
+    // in tests/errors.rs
     let mut s = Sim::new();
     s.plug("ev-3p-11kw", 50.0).run(5);
     s.c.inject_fault(s.now, 5).unwrap();
     s.run(1);
-    assert_eq!(s.ms(), 0);
+    assert_eq!(s.ms(), 26);
     assert_eq!(s.get("car"), 5);
     assert_eq!(s.get("err"), 5);
     assert_eq!(s.get("alw"), false);
@@ -165,6 +167,10 @@ fn code_0_fault() {
     assert_eq!(s.get("car"), J::Null, "no charge controller data");
     s.c.inject_fault(s.now, 0).unwrap();
     s.run(3);
+    // NoComm cleared by itself; the over-current trip stays until a replug
+    assert_eq!((s.ms(), s.get("err")), (26, J::from(5)));
+    s.c.unplug(s.now).unwrap();
+    s.plug("ev-3p-11kw", 50.0).run(3);
     assert_eq!(s.ms(), 15);
 }
 

@@ -83,12 +83,27 @@ impl Default for Limits {
     }
 }
 
+/// Told of every HTTP connection opened (+1) and closed or upgraded to a
+/// WebSocket (−1): the charger's `wcch`.
+pub type ClientHook = Arc<dyn Fn(i64) + Send + Sync>;
+
 /// Serves `app` on `listener` within `limits` until `shutdown` completes;
 /// then lets open requests finish (at most 10 s).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    serve_counting(listener, app, limits, Arc::new(|_| {}), shutdown).await
+}
+
+/// [`serve`], telling `clients` of each connection opened and closed.
+pub async fn serve_counting(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    clients: ClientHook,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
     let registry = Arc::new(Registry::new(limits.max_connections.max(1)));
@@ -107,6 +122,7 @@ pub async fn serve(
                         registry.clone(),
                         limits,
                         stop_rx.clone(),
+                        clients.clone(),
                     ));
                 }
                 Err(e) if is_connection_error(&e) => {}
@@ -146,7 +162,11 @@ async fn connection(
     registry: Arc<Registry>,
     limits: Limits,
     mut stop: tokio::sync::watch::Receiver<()>,
+    clients: ClientHook,
 ) {
+    // counted in the connection's task: the accept loop never waits for the
+    // charger, and a request on this connection already sees it counted
+    let _open = OpenClient::new(clients);
     let (id, shared) = registry.admit(peer);
     let wire = Wire::new(tcp, id, shared.clone(), registry.clone(), limits);
     let service = {
@@ -180,6 +200,23 @@ async fn connection(
                 conn.as_mut().graceful_shutdown();
             }
         }
+    }
+}
+
+/// One open HTTP connection as [`ClientHook`] counts it, until dropped
+/// (the connection ended, was purged, upgraded, or its task aborted).
+struct OpenClient(ClientHook);
+
+impl OpenClient {
+    fn new(hook: ClientHook) -> Self {
+        hook(1);
+        OpenClient(hook)
+    }
+}
+
+impl Drop for OpenClient {
+    fn drop(&mut self) {
+        (self.0)(-1);
     }
 }
 

@@ -33,6 +33,7 @@ mod advance;
 mod bad_input;
 mod captures;
 mod client_keys;
+mod clients;
 mod connections;
 mod durability;
 mod filter;
