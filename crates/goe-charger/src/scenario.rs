@@ -1735,13 +1735,13 @@ mod tests {
             duration = "10m"
             [[event]]
             after = "0s"
-            expect = { rbt = 0 }
+            expect = { rbt = 3000 }
             [[event]]
             after = "5m"
-            expect = { rbt = 300000, utc = "2024-06-03T06:05:00.000" }
+            expect = { rbt = 303000, utc = "2024-06-03T06:05:00.000" }
             [[event]]
             at = "08:10"
-            expect = { "nrg[11]" = { min = 0 }, rbt = { min = 600000, max = 600000 } }
+            expect = { "nrg[11]" = { min = 0 }, rbt = { min = 603000, max = 603000 } }
             "#,
         )
         .unwrap();
@@ -1767,11 +1767,12 @@ mod tests {
         let FailureKind::Expectation { key, got, .. } = &report.failures[0].kind else {
             panic!("{:?}", report.failures);
         };
-        assert_eq!((key.as_str(), got.as_str()), ("rbt", "3000"));
+        // 3 s after boot: rbt counts from API_UP_RBT_MS (3000)
+        assert_eq!((key.as_str(), got.as_str()), ("rbt", "6000"));
         assert!(
             report
                 .summary()
-                .contains("rbt expected 1, got 3000 at 02:00:03")
+                .contains("rbt expected 1, got 6000 at 02:00:03")
         );
     }
 }
