@@ -690,6 +690,7 @@ impl Charger {
                 self.put(kid, Value::Null);
             }
             self.inverter_data_at = None;
+            self.logic.surplus_known = self.world.grid.metered;
             return;
         }
         self.put(k().pgrid, field("pGrid"));

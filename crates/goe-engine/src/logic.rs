@@ -94,6 +94,13 @@ pub struct LogicState {
     /// Smoothed surplus the readings show (W): the charger's power at each
     /// reading minus its `pGrid` and `pAkku`. The PV controller follows this.
     pub avg_surplus: f64,
+    /// A reading (inverter data or the simulated meter) is known: the
+    /// averages hold data, not their zero start. The first reading seeds
+    /// them, so the first decision is not made on a fraction of the surplus.
+    pub surplus_known: bool,
+    /// The phase count was decided in this plug session: the first decision
+    /// after plug-in takes the wish at once (no `mpwst`), later ones wait.
+    pub phases_decided: bool,
     /// Next trip: ms of test charge done, and whether it is finished.
     pub test_charge_ms: i64,
     /// Next trip: test charge finished.
@@ -172,6 +179,8 @@ impl Default for LogicState {
             avg_pakku: 0.0,
             ids_power_w: 0.0,
             avg_surplus: 0.0,
+            surplus_known: false,
+            phases_decided: false,
             test_charge_ms: 0,
             test_charge_done: false,
             tcl_set_at: None,
@@ -309,6 +318,7 @@ impl Charger {
         self.logic.test_charge_ms = 0;
         self.logic.test_charge_done = false;
         self.logic.pv_charged_in_session = false;
+        self.logic.phases_decided = false;
         self.logic.trx_without_car_since = None;
         // `tls`: the 2021 bool, a timestamp (null until a test charge) on 59.4+
         let not_started = match self.def(k().tls).base() {
@@ -379,7 +389,7 @@ impl Charger {
         if self.random_delay_waits(rbt) && decision.charge {
             decision = Decision::stop(crate::delay::RANDOM_DELAY_STATUS);
         }
-        self.update_phases(rbt, decision);
+        self.update_phases(rbt);
         decision = self.simulated_unplug(now, rbt, decision);
         let load_limit = self.load_limit();
         let acu = self.current_limits(decision, load_limit);
@@ -403,6 +413,7 @@ impl Charger {
                 self.put(kid, Value::Null);
             }
             self.inverter_data_at = None;
+            self.logic.surplus_known = self.world.grid.metered;
         }
         if let Some(at) = self.logic.tcl_set_at
             && rbt - at >= crate::charger::TCL_TIMEOUT_MS
@@ -457,7 +468,10 @@ impl Charger {
             return;
         };
         self.logic.meter_pgrid = pgrid;
-        let alpha = 0.3;
+        // the first reading seeds the averages: smoothing it up from zero
+        // would show a fraction of the surplus for the first seconds
+        let alpha = if self.logic.surplus_known { 0.3 } else { 1.0 };
+        self.logic.surplus_known = true;
         let surplus = power_then - pgrid - pakku;
         self.logic.avg_surplus += (surplus - self.logic.avg_surplus) * alpha;
         let pgrid_now = pgrid + self.logic.power_w - power_then;
@@ -797,7 +811,7 @@ impl Charger {
     }
 
     /// Phase selection (`psm`, PV wish) and the switching pause (code 23).
-    fn update_phases(&mut self, rbt: i64, d: Decision) {
+    fn update_phases(&mut self, rbt: i64) {
         if let Some(ps) = self.logic.phase_switch
             && rbt >= ps.until
         {
@@ -809,18 +823,22 @@ impl Charger {
         } else {
             self.int(k().psm)
         };
-        let pv_mode = self.int(k().lmo) == 4 && self.flag(k().fup) && d.status == 12;
+        let pv_mode = self.int(k().lmo) == 4 && self.flag(k().fup);
         let (desired, pwm) = match psm {
             1 => (1, 1),
             2 => (3, 0),
-            _ if pv_mode || (self.int(k().lmo) == 4 && self.flag(k().fup)) => {
-                let available = self.pv_available();
-                let spl3 = self.float(k().spl3);
-                let psh = self.float(k().psh);
-                if available >= spl3 + psh {
-                    self.logic.wish_phases = 3;
-                } else if available < spl3 - psh {
-                    self.logic.wish_phases = 1;
+            // the PV logic wishes a phase count only from a known surplus:
+            // without a reading the wish stays as it was
+            _ if pv_mode => {
+                if self.logic.surplus_known {
+                    let available = self.pv_available();
+                    let spl3 = self.float(k().spl3);
+                    let psh = self.float(k().psh);
+                    if available >= spl3 + psh {
+                        self.logic.wish_phases = 3;
+                    } else if available < spl3 - psh {
+                        self.logic.wish_phases = 1;
+                    }
                 }
                 let w = self.logic.wish_phases;
                 (w, if w == 1 { 1 } else { 2 })
@@ -831,31 +849,63 @@ impl Charger {
         if self.logic.phase_switch.is_some() || desired == self.logic.selected_phases {
             self.logic.wish_since = None;
             self.put(k().fsptws, Value::Null);
+            self.settle_phase_decision(pv_mode);
             return;
         }
         let since = *self.logic.wish_since.get_or_insert(rbt);
         self.put(k().fsptws, Value::Int(since));
-        let forced = psm != 0;
-        let drawing = self.logic.contactor_phases > 0;
-        let waited = rbt - since >= self.int(k().mpwst)
-            && self
-                .logic
-                .last_toggle
-                .is_none_or(|t| rbt - t >= self.int(k().mptwt));
-        if !(forced || !drawing || waited) {
+        if !self.phase_switch_allowed(psm, pv_mode, rbt, since) {
             return;
         }
+        self.settle_phase_decision(pv_mode);
         self.logic.last_toggle = Some(rbt);
         self.logic.wish_since = None;
         self.put(k().lfspt, Value::Int(rbt));
         self.put(k().fsptws, Value::Null);
-        if drawing {
+        if self.logic.contactor_phases > 0 {
             self.logic.phase_switch = Some(PhaseSwitch {
                 until: rbt + self.int(k().psmd),
                 to: desired,
             });
         } else {
             self.logic.selected_phases = desired;
+        }
+    }
+
+    /// Whether the charger may switch to the phase count it wants now.
+    ///
+    /// A forced count (`psm` 1 or 2, `fsp`) switches at once. The automatic
+    /// choice switches only after the wish held for `mpwst` and `mptwt` after
+    /// the last toggle (the pause of a switch counts as part of it), whether
+    /// current flows or not; there is no switching without a car. The one
+    /// exception is the first decision of a plug session, once the surplus
+    /// is known: it takes the wish at once, so a car starts on the phase
+    /// count the surplus calls for.
+    fn phase_switch_allowed(&self, psm: i64, pv_mode: bool, rbt: i64, since: i64) -> bool {
+        if psm != 0 {
+            return true;
+        }
+        if self.world.car.is_none() || (pv_mode && !self.logic.surplus_known) {
+            return false;
+        }
+        let toggle_waited = self
+            .logic
+            .last_toggle
+            .is_none_or(|t| rbt - t >= self.int(k().mptwt));
+        let first = !self.logic.phases_decided
+            && self.logic.contactor_phases == 0
+            && (self.logic.surplus_known || !pv_mode);
+        if first {
+            return true;
+        }
+        toggle_waited && rbt - since >= self.int(k().mpwst)
+    }
+
+    /// Marks the plug session's first phase decision as made, once there is
+    /// a car and (for the PV logic) a known surplus to decide on.
+    fn settle_phase_decision(&mut self, pv_mode: bool) {
+        if self.world.car.is_some() && (self.logic.surplus_known || !pv_mode) {
+            self.logic.phases_decided = true;
         }
     }
 

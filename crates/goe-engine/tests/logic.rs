@@ -748,3 +748,91 @@ fn lost_coordinator_falls_back_to_lof() {
     assert_eq!(s.get("loa"), J::Null);
     assert_eq!(s.ms(), 15);
 }
+
+/// Issue #13 point 3: a 3-phase car plugged in with 5.5 kW of surplus starts
+/// on three phases. The first reading seeds the averages, so the first phase
+/// decision is not made on a fraction of the surplus.
+#[test]
+fn a_car_plugged_with_three_phase_surplus_starts_on_three_phases() {
+    let mut s = Sim::new();
+    s.set("lmo", "4").set("fup", "true").set("psm", "0");
+    s.c.set_grid(s.now, Some(6000.0), Some(500.0), None)
+        .unwrap();
+    s.plug("ev-3p-11kw", 20.0);
+    for second in 0..900 {
+        s.run(1);
+        assert_ne!(s.get("pnp"), 1, "switched to one phase at {second} s");
+        assert!(s.get("lfspt").is_null(), "toggled at {second} s");
+    }
+    assert_eq!(s.ms(), 12);
+    assert_eq!(s.get("pnp"), 3);
+}
+
+/// Issue #13 point 3: with PV swinging around the switch level, the phase
+/// count holds for `mptwt` after each toggle and a wish for `mpwst`, in
+/// every state (also while the PV logic pauses and no current flows).
+#[test]
+fn phase_switch_timers_hold_in_every_state() {
+    let mut s = Sim::new();
+    s.set("lmo", "4").set("fup", "true").set("psm", "0");
+    s.set("mpwst", "60000").set("mptwt", "300000");
+    s.c.set_grid(s.now, Some(1500.0), Some(500.0), None)
+        .unwrap();
+    s.plug("ev-3p-11kw", 20.0);
+    let mut toggles: Vec<i64> = Vec::new();
+    let mut last_lfspt = J::Null;
+    let mut pnp_changes = 0;
+    let mut last_pnp = J::Null;
+    // PV alternates every 90 s between nothing to spare, 3-phase and
+    // 1-phase surplus, for 30 minutes
+    for second in 0..1800u32 {
+        if second % 90 == 0 {
+            let pv = [1500.0, 9000.0, 3000.0][(second / 90 % 3) as usize];
+            s.c.set_grid(s.now, Some(pv), None, None).unwrap();
+        }
+        s.run(1);
+        let lfspt = s.get("lfspt");
+        if lfspt != last_lfspt {
+            toggles.push(lfspt.as_i64().unwrap());
+            last_lfspt = lfspt;
+        }
+        let pnp = s.get("pnp");
+        if pnp != last_pnp && pnp.as_i64().unwrap_or(0) > 0 {
+            pnp_changes += 1;
+            last_pnp = pnp;
+        }
+    }
+    assert!(
+        toggles.len() >= 2,
+        "the surplus calls for switching: {toggles:?}"
+    );
+    for pair in toggles.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= 300_000,
+            "toggles {} ms apart: {toggles:?}",
+            pair[1] - pair[0]
+        );
+    }
+    assert!(
+        pnp_changes <= toggles.len() + 1,
+        "{pnp_changes} phase changes"
+    );
+}
+
+/// Issue #13 point 3: a car plugged in before any inverter data arrives is
+/// not switched on a guess; the first reading decides.
+#[test]
+fn the_first_phase_decision_waits_for_the_surplus() {
+    let mut s = Sim::new();
+    s.set("lmo", "4").set("fup", "true").set("psm", "0");
+    s.plug("ev-3p-11kw", 20.0).run(20);
+    assert!(s.get("lfspt").is_null(), "no toggle without data");
+    // the house exports 6 kW: three phases at once
+    s.set("ids", r#"{"pGrid":-6000}"#);
+    for _ in 0..60 {
+        s.run(1);
+        assert!(s.get("lfspt").is_null(), "no toggle needed");
+    }
+    assert_eq!(s.get("pnp"), 3);
+    assert_eq!(s.ms(), 12);
+}
