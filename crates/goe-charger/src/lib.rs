@@ -21,7 +21,6 @@ pub mod fleet;
 pub mod fleet_file;
 pub mod http;
 pub mod mqtt;
-pub mod mqtt_link;
 pub mod profiles;
 pub mod scenario;
 pub mod sim_api;

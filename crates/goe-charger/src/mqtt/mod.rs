@@ -8,14 +8,16 @@
 //! is down or goes away never stops the charger: the task retries with backoff
 //! and reports the error in `mlr`/`mlra`; `mcs`, `mcc`, `mcca` are live.
 //!
-//! The connection is a [`crate::mqtt_link::MqttLink`]: each dump or batch of
+//! The connection is a [`crate::mqtt::link::MqttLink`]: each dump or batch of
 //! changed keys goes out in one socket write (a fleet runs thousands of these
 //! clients in one process), and the task never makes the charger wait: while
 //! a write is pending, change notifications coalesce in the watch channel and
 //! the next batch carries every key changed since the last one.
 
+pub mod link;
+
 use crate::device::Device;
-use crate::mqtt_link::{Event, LinkError, LinkOptions, MqttLink, Oversized, Publication};
+use crate::mqtt::link::{Event, LinkError, LinkOptions, MqttLink, Oversized, Publication};
 use goe_keys::SetError;
 use goe_proto::mqtt as proto;
 use rumqttc::mqttbytes::QoS;
@@ -309,7 +311,7 @@ async fn refuse_oversized(
     tracing::warn!(
         "MQTT: a publication of {} bytes on {topic} refused (max {})",
         message.size,
-        crate::mqtt_link::MAX_PACKET_SIZE
+        crate::mqtt::link::MAX_PACKET_SIZE
     );
     let Some(key) = proto::parse_set_topic(&config.prefix, &message.topic) else {
         return Ok(());
