@@ -140,15 +140,14 @@ async fn handle(State(AppState { device, fleet }): State<AppState>, request: Req
     if path == "/api/status" {
         let profile = device.firmware();
         let filter = parse_filter_on(query, profile);
-        return match device.api_status(filter.as_ref()) {
+        return match device.api_status(filter.keys.as_ref()) {
             Some(body) => {
                 // 60.3+: the same JSON, but 400 when the filter named keys it does not print
-                let status =
-                    if profile.filter_refuses_unknown && filter_names_unprinted(query, profile) {
-                        StatusCode::BAD_REQUEST
-                    } else {
-                        StatusCode::OK
-                    };
+                let status = if profile.filter_refuses_unknown && filter.names_unprinted {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
                 json(status, body)
             }
             None => text(StatusCode::NOT_FOUND, NOT_FOUND_TEXT),
@@ -222,25 +221,45 @@ async fn legacy(device: &Arc<Device>, method: &Method, path: &str, query: &str) 
 /// only; `None` means every key (no or empty filter).
 /// A filter that is not UTF-8 once decoded names no key (`{}`).
 pub fn parse_filter(query: &str) -> Option<KeySet> {
-    parse_filter_on(query, goe_keys::default_profile())
+    parse_filter_on(query, goe_keys::default_profile()).keys
 }
 
-/// [`parse_filter`] for a charger of `profile`: the keys it prints.
-pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Option<KeySet> {
-    let Ok(raw) = query::first(query, "filter")? else {
-        return Some(KeySet::new());
+/// What `filter=` asks of a charger: the keys to print, and whether it named
+/// one the charger does not print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    /// The named keys the charger prints; `None`: every key (no or empty filter).
+    pub keys: Option<KeySet>,
+    /// A name that `profile` does not print (unknown to this firmware, or
+    /// write-only like `rst`): fw 60.3+ answers such a filter with HTTP 400
+    /// ([`goe_keys::Profile::filter_refuses_unknown`]).
+    pub names_unprinted: bool,
+}
+
+/// [`parse_filter`] for a charger of `profile`, in one pass over the names.
+pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Filter {
+    let every = Filter {
+        keys: None,
+        names_unprinted: false,
+    };
+    let Some(raw) = query::first(query, "filter") else {
+        return every;
+    };
+    let Ok(raw) = raw else {
+        return Filter {
+            keys: Some(KeySet::new()),
+            names_unprinted: false,
+        };
     };
     let raw = raw.trim();
     if raw.is_empty() {
-        return None;
+        return every;
     }
     let mut set = KeySet::new();
-    let mut add = |name: &str| {
-        if let Some((id, _)) = profile.key(name)
-            && profile.readable(id)
-        {
-            set.insert(id);
-        }
+    let mut names_unprinted = false;
+    let mut add = |name: &str| match profile.key(name) {
+        Some((id, _)) if profile.readable(id) => set.insert(id),
+        _ => names_unprinted |= !name.is_empty(),
     };
     if raw.starts_with('[') {
         match serde_json::from_str::<Vec<String>>(raw) {
@@ -253,34 +272,10 @@ pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Option<KeySe
     } else {
         raw.split(',').for_each(|s| add(s.trim()));
     }
-    Some(set)
-}
-
-/// Whether `filter=` names a key that `profile` does not print (unknown to
-/// this firmware, or write-only like `rst`): fw 60.3+ answers such a filter
-/// with HTTP 400 ([`goe_keys::Profile::filter_refuses_unknown`]).
-pub fn filter_names_unprinted(query: &str, profile: &goe_keys::Profile) -> bool {
-    let Some(Ok(raw)) = query::first(query, "filter") else {
-        return false;
-    };
-    let raw = raw.trim();
-    let unprinted = |name: &str| {
-        let name = name.trim().trim_matches('"');
-        !name.is_empty()
-            && !profile
-                .key(name)
-                .is_some_and(|(kid, _)| profile.readable(kid))
-    };
-    if raw.starts_with('[') {
-        if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
-            return list.iter().any(|n| unprinted(n));
-        }
-        return raw
-            .trim_matches(|c| c == '[' || c == ']')
-            .split(',')
-            .any(unprinted);
+    Filter {
+        keys: Some(set),
+        names_unprinted,
     }
-    raw.split(',').any(unprinted)
 }
 
 /// Decoded `key=value` pairs.
@@ -366,7 +361,9 @@ mod tests {
         assert_eq!(names(&set), ["alw", "acu"]);
         // `rfb` exists on the 2021 firmware only
         let fw2021 = goe_keys::profile("051.4").unwrap();
-        let set = parse_filter_on("filter=[\"rfb\",\"alw\"]", fw2021).unwrap();
+        let set = parse_filter_on("filter=[\"rfb\",\"alw\"]", fw2021)
+            .keys
+            .unwrap();
         assert_eq!(names(&set), ["rfb", "alw"]);
         let set = parse_filter("filter=[\"rfb\",\"alw\"]").unwrap();
         assert_eq!(names(&set), ["alw"]);
@@ -375,5 +372,22 @@ mod tests {
         assert!(parse_filter("filter=").is_none());
         assert!(parse_filter("").is_none());
         assert!(parse_filter("filter=zzz").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_filter_tells_whether_it_named_a_key_the_charger_does_not_print() {
+        let fw = goe_keys::profile("060.5").unwrap();
+        let unprinted = |q: &str| parse_filter_on(q, fw).names_unprinted;
+        assert!(
+            unprinted("filter=alw,rfb"),
+            "rfb ended with the 2021 firmware"
+        );
+        assert!(unprinted("filter=alw,rst"), "rst is write-only");
+        assert!(unprinted("filter=[\"alw\",\"zzz\"]"));
+        assert!(!unprinted("filter=alw,acu"));
+        assert!(!unprinted("filter=alw,"), "an empty name names nothing");
+        assert!(!unprinted("filter=[\"alw\"]"));
+        assert!(!unprinted("filter="));
+        assert!(!unprinted(""));
     }
 }
