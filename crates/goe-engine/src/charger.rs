@@ -111,9 +111,11 @@ impl Charger {
         Charger::boot_on(goe_keys::default_profile(), serial, stored, now, seed)
     }
 
-    /// Boots a charger of firmware `profile` (see [`Charger::boot`]). Stored
-    /// values of keys this firmware does not have are left out, like a
-    /// firmware update drops the settings it no longer knows.
+    /// Boots a charger of firmware `profile` (see [`Charger::boot`]). `stored`
+    /// is this firmware's store: every value in its type and within its
+    /// rules (a store another firmware wrote goes through [`migrate_stored`]
+    /// first, as a firmware update converts it); keys this firmware does not
+    /// know are ignored.
     pub fn boot_on(
         profile: &'static Profile,
         serial: &str,
@@ -131,16 +133,9 @@ impl Charger {
                 if !def.persisted() {
                     continue;
                 }
-                let value = match load_stored(def, json) {
-                    Ok(v) => v,
-                    // a value an older firmware stored in that firmware's type
-                    // (`bac: true`, `lot: 32`): taken over in the newer type
-                    Err(e) => {
-                        goe_keys::stored::validate_stored(def, json, serial, &values as &dyn Lookup)
-                            .map_err(|_| e)?
-                    }
-                };
-                values.set(kid, value);
+                // strictly in this firmware's type: a store of another
+                // firmware is converted by [`migrate_stored`] first
+                values.set(kid, load_stored(def, json)?);
             }
             // Then the API's rules (one rule source for writes and loads),
             // each key against its own limits (`goe_keys::stored`).

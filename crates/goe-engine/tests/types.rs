@@ -73,7 +73,11 @@ fn a_configuration_stored_by_051_4_boots_on_060_5() {
     )
     .unwrap();
     let p = goe_keys::profile("060.5").unwrap();
-    let c = Charger::boot_on(p, "012345", Some(&stored), SimTime(MONDAY_6_UTC), 7).unwrap();
+    // as the firmware update converts it: strictly refused unconverted
+    assert!(Charger::boot_on(p, "012345", Some(&stored), SimTime(MONDAY_6_UTC), 7).is_err());
+    let (converted, dropped) = goe_engine::migrate_stored(p, "012345", &stored);
+    assert!(dropped.is_empty(), "{dropped:?}");
+    let c = Charger::boot_on(p, "012345", Some(&converted), SimTime(MONDAY_6_UTC), 7).unwrap();
     assert_eq!(int(&c, "bac"), Some(3), "true (allowed) = NeverLock");
     assert_eq!(int(&c, "sdp"), Some(0), "false = AlwaysLock");
     assert_eq!(c.load_total(), 24);
