@@ -437,6 +437,9 @@ impl Charger {
     /// the smoothed grid power corrected by the charger's own power change
     /// since the reading.
     fn read_meter(&mut self, now: SimTime, rbt: i64) {
+        // the home battery (if any) reacts to this second's balance first,
+        // as it does at the grid point; the meter then shows its power
+        self.step_home_battery();
         let external = self.inverter_data_at.is_some();
         let grid = self.world.grid;
         let (pgrid, ppv, pakku, power_then) = if external {
@@ -458,7 +461,9 @@ impl Charger {
         };
         self.logic.meter_pgrid = pgrid;
         let alpha = 0.3;
-        let surplus = power_then - pgrid - pakku;
+        // `po`: how much of the battery's power is the car's (crate::battery)
+        let surplus =
+            power_then - pgrid - crate::battery::counted_battery_power(pakku, self.float(k().po));
         self.logic.avg_surplus += (surplus - self.logic.avg_surplus) * alpha;
         let pgrid_now = pgrid + self.logic.power_w - power_then;
         self.logic.avg_pgrid += (pgrid_now - self.logic.avg_pgrid) * alpha;
