@@ -27,6 +27,8 @@ fn every_shipped_scenario_parses() {
         "energy-limit",
         "errors",
         "errors-2021",
+        "home-battery",
+        "home-battery-priority",
         "next-trip",
         "night-tariff",
         "pv-ids-cadence-1s",
