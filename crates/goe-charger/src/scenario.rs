@@ -1751,6 +1751,45 @@ mod tests {
         assert!(err(both).contains("either within or during"));
     }
 
+    /// `battery = {…}` adds the home battery (#13); unknown fields are refused
+    /// when parsing, bad values when the action runs.
+    #[test]
+    fn home_battery_action() {
+        let text = "name = \"bat\"\nduration = \"1m\"\n\
+                    [[event]]\nafter = 0\ngrid = { pv = 3000, house = 500 }\n\
+                    [[event]]\nafter = 0\nbattery = { capacity = 5000, soc = 40, charge = 2000 }\n\
+                    [[event]]\nafter = \"10s\"\nduring = \"30s\"\nexpect = { pakku = -2000, pgrid = -500 }\n";
+        let s = Scenario::parse(text).unwrap();
+        let Some(Action::Battery(b)) = s.events[1].action else {
+            panic!("{:?}", s.events[1].action);
+        };
+        assert_eq!(
+            (b.capacity_wh, b.soc, b.max_charge_w),
+            (Some(5000.0), Some(40.0), Some(2000.0))
+        );
+        let report = run(&s, &RunOptions::default());
+        assert!(report.passed(), "{:#?}", report.lines);
+        assert!(
+            report
+                .lines
+                .iter()
+                .any(|l| l.contains("home battery capacity 5000 Wh"))
+        );
+        let err = Scenario::parse("name = \"x\"\n[[event]]\nafter = 0\nbattery = { volts = 48 }\n")
+            .unwrap_err();
+        assert!(err.contains("volts"), "{err}");
+        let missing =
+            Scenario::parse("name = \"x\"\n[[event]]\nafter = 0\nbattery = { soc = 50 }\n")
+                .unwrap();
+        let report = run(&missing, &RunOptions::default());
+        assert!(!report.passed());
+        assert!(
+            report.lines.iter().any(|l| l.contains("capacity")),
+            "{:#?}",
+            report.lines
+        );
+    }
+
     #[test]
     fn parse_errors_are_clear() {
         let err = |text: &str| Scenario::parse(text).unwrap_err();
