@@ -169,6 +169,8 @@ pub enum SimAction {
         /// Battery power in W (negative = charging).
         battery_w: Option<f64>,
     },
+    /// Add, change or (capacity 0) remove the home battery.
+    Battery(goe_engine::BatterySettings),
     /// Inject a fault (`err` code; 0 clears).
     Fault(u8),
     /// Set the ambient temperature in °C.
@@ -675,6 +677,7 @@ impl Device {
             } => charger
                 .set_grid(now, pv_w, house_w, battery_w)
                 .map_err(bad)?,
+            SimAction::Battery(settings) => charger.set_battery(now, &settings).map_err(bad)?,
             SimAction::Fault(err) => charger.inject_fault(now, err).map_err(bad)?,
             SimAction::Temperature(c) => charger.set_ambient(now, c).map_err(bad)?,
             SimAction::LegacyAccess(ast) => charger.set_legacy_access(now, ast).map_err(bad)?,

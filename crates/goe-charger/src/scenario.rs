@@ -45,7 +45,9 @@
 //!
 //! Actions (at most one per event): `plug = { car, soc }` (or `plug = true`),
 //! `unplug = true`, `rfid = <slot>`, `button = true`, `grid = { pv, house,
-//! battery }`, `fault = <err>`, `temperature = <°C>`, `legacy-access = 0|2|3|"off"`,
+//! battery }` (`battery` a fixed power), `battery = { capacity, soc, charge,
+//! discharge, min_soc, max_soc }` (a home battery with its self-consumption
+//! controller, as `/sim/battery`; `capacity = 0` removes it), `fault = <err>`, `temperature = <°C>`, `legacy-access = 0|2|3|"off"`,
 //! `set = { key = value, … }`, `inverter = { every = "5s" }` (from then on,
 //! every period, write `ids` as a home-energy bridge does: `pGrid` = house +
 //! the charger's power now − PV − battery, `pPv`, `pAkku`; `inverter = false`
@@ -177,6 +179,8 @@ pub enum Action {
         /// Battery power in W.
         battery: Option<f64>,
     },
+    /// Add, change or remove the home battery (`/sim/battery`).
+    Battery(goe_engine::BatterySettings),
     /// Inject a fault.
     Fault(u8),
     /// Ambient temperature.
@@ -317,6 +321,7 @@ struct RawEvent {
     rfid: Option<i64>,
     button: Option<bool>,
     grid: Option<RawGrid>,
+    battery: Option<RawBattery>,
     fault: Option<i64>,
     temperature: Option<f64>,
     #[serde(rename = "legacy-access", alias = "legacy_access")]
@@ -332,6 +337,17 @@ struct RawGrid {
     pv: Option<f64>,
     house: Option<f64>,
     battery: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBattery {
+    capacity: Option<f64>,
+    soc: Option<f64>,
+    charge: Option<f64>,
+    discharge: Option<f64>,
+    min_soc: Option<f64>,
+    max_soc: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -489,6 +505,16 @@ fn parse_event(number: usize, raw: &RawEvent) -> Result<Event, String> {
             house: g.house,
             battery: g.battery,
         });
+    }
+    if let Some(b) = &raw.battery {
+        actions.push(Action::Battery(goe_engine::BatterySettings {
+            capacity_wh: b.capacity,
+            soc: b.soc,
+            max_charge_w: b.charge,
+            max_discharge_w: b.discharge,
+            min_soc: b.min_soc,
+            max_soc: b.max_soc,
+        }));
     }
     if let Some(err) = raw.fault {
         let err = u8::try_from(err).map_err(|_| format!("fault must be 0 to 255, got {err}"))?;
@@ -1043,6 +1069,22 @@ fn describe(action: &Action) -> String {
             }
             format!("grid {}", parts.join(", "))
         }
+        Action::Battery(b) => {
+            let mut parts = Vec::new();
+            for (name, v, unit) in [
+                ("capacity", b.capacity_wh, "Wh"),
+                ("soc", b.soc, "%"),
+                ("charge", b.max_charge_w, "W"),
+                ("discharge", b.max_discharge_w, "W"),
+                ("min_soc", b.min_soc, "%"),
+                ("max_soc", b.max_soc, "%"),
+            ] {
+                if let Some(v) = v {
+                    parts.push(format!("{name} {v} {unit}"));
+                }
+            }
+            format!("home battery {}", parts.join(", "))
+        }
         Action::Fault(err) => format!("fault err={err}"),
         Action::Temperature(c) => format!("ambient {c} °C"),
         Action::LegacyAccess(Some(a)) => format!("legacy access ast={a}"),
@@ -1562,6 +1604,7 @@ fn apply(
             Ok(())
         }
         Action::Grid { pv, house, battery } => sim(charger.set_grid(now, *pv, *house, *battery)),
+        Action::Battery(settings) => sim(charger.set_battery(now, settings)),
         Action::Fault(err) => sim(charger.inject_fault(now, *err)),
         Action::Temperature(c) => sim(charger.set_ambient(now, *c)),
         Action::LegacyAccess(ast) => sim(charger.set_legacy_access(now, *ast)),
@@ -1706,6 +1749,45 @@ mod tests {
         let both =
             "name = \"x\"\n[[event]]\nafter = 0\nwithin = 5\nduring = 5\nexpect = { car = 1 }\n";
         assert!(err(both).contains("either within or during"));
+    }
+
+    /// `battery = {…}` adds the home battery (#13); unknown fields are refused
+    /// when parsing, bad values when the action runs.
+    #[test]
+    fn home_battery_action() {
+        let text = "name = \"bat\"\nduration = \"1m\"\n\
+                    [[event]]\nafter = 0\ngrid = { pv = 3000, house = 500 }\n\
+                    [[event]]\nafter = 0\nbattery = { capacity = 5000, soc = 40, charge = 2000 }\n\
+                    [[event]]\nafter = \"10s\"\nduring = \"30s\"\nexpect = { pakku = -2000, pgrid = -500 }\n";
+        let s = Scenario::parse(text).unwrap();
+        let Some(Action::Battery(b)) = s.events[1].action else {
+            panic!("{:?}", s.events[1].action);
+        };
+        assert_eq!(
+            (b.capacity_wh, b.soc, b.max_charge_w),
+            (Some(5000.0), Some(40.0), Some(2000.0))
+        );
+        let report = run(&s, &RunOptions::default());
+        assert!(report.passed(), "{:#?}", report.lines);
+        assert!(
+            report
+                .lines
+                .iter()
+                .any(|l| l.contains("home battery capacity 5000 Wh"))
+        );
+        let err = Scenario::parse("name = \"x\"\n[[event]]\nafter = 0\nbattery = { volts = 48 }\n")
+            .unwrap_err();
+        assert!(err.contains("volts"), "{err}");
+        let missing =
+            Scenario::parse("name = \"x\"\n[[event]]\nafter = 0\nbattery = { soc = 50 }\n")
+                .unwrap();
+        let report = run(&missing, &RunOptions::default());
+        assert!(!report.passed());
+        assert!(
+            report.lines.iter().any(|l| l.contains("capacity")),
+            "{:#?}",
+            report.lines
+        );
     }
 
     #[test]

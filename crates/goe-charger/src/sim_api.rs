@@ -16,7 +16,8 @@
 //! | `/sim/rfid` | POST | `card` (slot 0–9) |
 //! | `/sim/button` | POST | |
 //! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
-//! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional) |
+//! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional; `battery` is a fixed power, negative = charging, refused while a home battery is configured) |
+//! | `/sim/battery` | POST | home battery with a self-consumption controller: `capacity` (Wh; required to add one, 0 removes it), `soc` (%, default 50), `charge`, `discharge` (largest powers in W, default 3000), `min_soc`, `max_soc` (%, default 0 and 100); each optional once there is one |
 //! | `/sim/fault` | POST | `err` (code; 0 ends a condition, latched trips need a replug or restart: `goe_engine::errors`) |
 //! | `/sim/temperature` | POST | `celsius` |
 //! | `/sim/legacy-access` | POST | `ast` (`0`, `2`, `3` or `off`) |
@@ -47,6 +48,18 @@ const ENDPOINTS: &[(&str, bool, &[&str])] = &[
     ("button", true, &[]),
     ("advance", true, &["seconds"]),
     ("grid", true, &["pv", "house", "battery"]),
+    (
+        "battery",
+        true,
+        &[
+            "capacity",
+            "soc",
+            "charge",
+            "discharge",
+            "min_soc",
+            "max_soc",
+        ],
+    ),
     ("fault", true, &["err"]),
     ("temperature", true, &["celsius"]),
     ("legacy-access", true, &["ast"]),
@@ -300,6 +313,14 @@ fn action(device: &Device, name: &str, p: &Params) -> Result<SimAction, String> 
             house_w: p.number("house")?,
             battery_w: p.number("battery")?,
         },
+        "battery" => SimAction::Battery(goe_engine::BatterySettings {
+            capacity_wh: p.number("capacity")?,
+            soc: p.number("soc")?,
+            max_charge_w: p.number("charge")?,
+            max_discharge_w: p.number("discharge")?,
+            min_soc: p.number("min_soc")?,
+            max_soc: p.number("max_soc")?,
+        }),
         "fault" => SimAction::Fault(parse_int("err", p.required("err")?, 0, 255)? as u8),
         "temperature" => {
             let c = parse_number("celsius", p.required("celsius")?)?;

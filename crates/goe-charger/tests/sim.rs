@@ -629,3 +629,53 @@ fn run_scenario_fails_naming_the_assertion() {
         "{stderr}"
     );
 }
+
+/// `/sim/battery` gives the world a home battery whose self-consumption
+/// controller takes the export and covers the import at the grid point
+/// (#13): `pakku` shows its power, `pgrid` the balance, `/sim/state` its
+/// state of charge; bad settings get a 400 and a fixed `battery=` on
+/// `/sim/grid` is refused while it exists.
+#[test]
+fn home_battery_over_the_control_api() {
+    let c = manual();
+    c.ok("/sim/grid?pv=3000&house=500");
+    assert!(c.bad("/sim/battery").contains("capacity"));
+    assert!(c.bad("/sim/battery?capacity=-1").contains("capacity"));
+    assert!(c.bad("/sim/battery?capacity=5000&soc=120").contains("soc"));
+    assert!(
+        c.bad("/sim/battery?capacity=5000&charge=lots")
+            .contains("charge")
+    );
+    assert!(
+        c.bad("/sim/battery?capacity=5000&min_soc=60&max_soc=50")
+            .contains("min_soc")
+    );
+    assert!(
+        c.bad("/sim/battery?volts=48")
+            .contains("capacity, soc, charge")
+    );
+    let state = c.ok("/sim/battery?capacity=10000&soc=50&charge=2000&discharge=2500");
+    assert_eq!(state["battery"]["capacity_wh"], 10000.0);
+    assert_eq!(state["battery"]["max_charge_w"], 2000.0);
+    assert!(c.bad("/sim/grid?battery=-500").contains("home battery"));
+
+    // 2500 W of export, 2000 W of it into the battery for an hour
+    let state = c.ok("/sim/advance?seconds=3600");
+    let soc = state["battery"]["soc"].as_f64().unwrap();
+    assert!((soc - 70.0).abs() < 0.1, "soc {soc}");
+    let s = c.status("pakku,pgrid,ppv");
+    assert_eq!(s["pakku"].as_f64(), Some(-2000.0));
+    assert_eq!(s["pgrid"].as_f64(), Some(-500.0));
+    // night: the battery covers the house
+    c.ok("/sim/grid?pv=0");
+    c.ok("/sim/advance?seconds=10");
+    let s = c.status("pakku,pgrid");
+    assert_eq!(
+        (s["pakku"].as_f64(), s["pgrid"].as_f64()),
+        (Some(500.0), Some(0.0))
+    );
+    // capacity 0 removes it: a fixed battery power is accepted again
+    let state = c.ok("/sim/battery?capacity=0");
+    assert!(state["battery"].is_null());
+    c.ok("/sim/grid?battery=-500");
+}

@@ -829,7 +829,9 @@ impl Charger {
     }
 
     /// Sets what the house meter sees; `None` keeps a value. From then on the
-    /// charger's PV logic receives this meter's data every second.
+    /// charger's PV logic receives this meter's data every second. A fixed
+    /// `battery_w` is refused while the world has a [`HomeBattery`]: its
+    /// controller sets the battery's power.
     pub fn set_grid(
         &mut self,
         _now: SimTime,
@@ -848,12 +850,47 @@ impl Charger {
         check("pv", pv_w, 0.0)?;
         check("house", house_w, 0.0)?;
         check("battery", battery_w, -1e7)?;
+        if battery_w.is_some() && self.world.battery.is_some() {
+            return Err(SimError::BadParameter(
+                "battery: a home battery is configured (/sim/battery); its controller \
+                 sets the battery power (remove it with capacity=0 to set a fixed power)"
+                    .into(),
+            ));
+        }
         let grid = &mut self.world.grid;
         grid.pv_w = pv_w.unwrap_or(grid.pv_w);
         grid.house_w = house_w.unwrap_or(grid.house_w);
         grid.battery_w = battery_w.unwrap_or(grid.battery_w);
         grid.metered = true;
         Ok(())
+    }
+
+    /// Adds, changes or (capacity 0) removes the home battery. From the next
+    /// second its self-consumption controller sets the battery power the
+    /// meter sees (`pAkku`); removing it leaves the battery at 0 W.
+    pub fn set_battery(
+        &mut self,
+        _now: SimTime,
+        settings: &crate::battery::BatterySettings,
+    ) -> Result<(), SimError> {
+        let battery =
+            crate::battery::HomeBattery::configure(self.world.battery.as_ref(), settings)?;
+        if battery.is_none() {
+            self.world.grid.battery_w = 0.0;
+        }
+        self.world.battery = battery;
+        Ok(())
+    }
+
+    /// One second of the home battery's controller: it sees the grid point's
+    /// balance without itself (house + the charger's power − PV), as the
+    /// meter sees it this second, and sets the world's battery power.
+    pub(crate) fn step_home_battery(&mut self) {
+        let grid = self.world.grid;
+        if let Some(battery) = &mut self.world.battery {
+            let deficit = grid.house_w + self.logic.power_w - grid.pv_w;
+            self.world.grid.battery_w = battery.step(deficit, 1.0);
+        }
     }
 
     /// Injects a fault (`err` code): a lasting condition (0 ends it) or, for
@@ -923,6 +960,7 @@ impl Charger {
             power_w: self.logic.power_w,
             energy_total_wh: self.logic.energy_total_wh,
             grid: self.world.grid,
+            battery: self.world.battery,
             grid_power_w: self.logic.meter_pgrid,
             ambient_c: self.world.ambient_c,
             fault: self.world.fault,

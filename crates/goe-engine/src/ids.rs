@@ -37,7 +37,7 @@ key_ids! {
     lof = "lof", lop = "lop", log = "log", lot = "lot", loty = "loty",
     esr = "esr", whs = "whs", whg = "whg", whb = "whb", who = "who", ws = "ws", wg = "wg",
     wb = "wb", wo = "wo",
-    fzf = "fzf", zfo = "zfo",
+    fzf = "fzf", zfo = "zfo", po = "po",
     tab = "tab", lto = "lto",
     nmo = "nmo",
 }

@@ -7,6 +7,7 @@
 //! deterministic, replayable and able to run faster than real time.
 //!
 //! - [`average`]: the 30 s power average `tpa`.
+//! - [`battery`]: the home battery and its self-consumption controller.
 //! - [`charger`]: one charger's state and the effects of writes.
 //! - [`cards`]: `cards` and the per-card keys `c0n…c9i` kept equal.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
@@ -20,6 +21,7 @@
 //! - [`world`]: the simulated world around the charger (`/sim/` control).
 
 pub mod average;
+pub mod battery;
 pub mod car;
 pub mod cards;
 pub mod charger;
@@ -34,6 +36,7 @@ pub mod secrets;
 mod values;
 pub mod world;
 
+pub use battery::{BatterySettings, HomeBattery};
 pub use car::{CarProfile, DEFAULT_PROFILE};
 pub use charger::{Charger, EngineError, SetOutcome, StepOutcome, migrate_stored};
 pub use clock::SimTime;

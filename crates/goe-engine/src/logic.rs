@@ -448,6 +448,9 @@ impl Charger {
     /// the smoothed grid power corrected by the charger's own power change
     /// since the reading.
     fn read_meter(&mut self, now: SimTime, rbt: i64) {
+        // the home battery (if any) reacts to this second's balance first,
+        // as it does at the grid point; the meter then shows its power
+        self.step_home_battery();
         let external = self.inverter_data_at.is_some();
         let grid = self.world.grid;
         let (pgrid, ppv, pakku, power_then) = if external {
@@ -472,7 +475,9 @@ impl Charger {
         // would show a fraction of the surplus for the first seconds
         let alpha = if self.logic.surplus_known { 0.3 } else { 1.0 };
         self.logic.surplus_known = true;
-        let surplus = power_then - pgrid - pakku;
+        // `po`: how much of the battery's power is the car's (crate::battery)
+        let surplus =
+            power_then - pgrid - crate::battery::counted_battery_power(pakku, self.float(k().po));
         self.logic.avg_surplus += (surplus - self.logic.avg_surplus) * alpha;
         let pgrid_now = pgrid + self.logic.power_w - power_then;
         self.logic.avg_pgrid += (pgrid_now - self.logic.avg_pgrid) * alpha;
@@ -594,6 +599,14 @@ impl Charger {
             k().deltaa,
             Value::Float(((available - self.logic.power_w) / (NOMINAL_VOLTAGE * phases)) as f32),
         );
+        if self.world.car.is_none() {
+            // nothing to charge: the controller does not latch on a surplus
+            // while no car is plugged (a car plugged in later starts on the
+            // surplus of its own time, after `fst`, not on an old latch)
+            self.logic.pv_charging = false;
+            self.logic.pv_below_since = None;
+            return None;
+        }
         if !self.logic.pv_charging {
             if available >= self.float(k().fst) && available >= min_power - self.float(k().sh) {
                 self.logic.pv_charging = true;

@@ -1,7 +1,8 @@
 //! The physical world around one charger: the car, the house and PV, the
-//! ambient temperature, injected faults. Changed through [`crate::Charger`]'s
+//! home battery, the ambient temperature, injected faults. Changed through [`crate::Charger`]'s
 //! control methods (`plug`, `unplug`, `set_grid`, …), never by the API keys.
 
+use crate::battery::HomeBattery;
 use crate::car::{Car, CarProfile};
 use serde::Serialize;
 
@@ -26,7 +27,9 @@ pub struct Grid {
     pub pv_w: f64,
     /// House consumption without the car in W (≥ 0).
     pub house_w: f64,
-    /// Home battery power in W (negative = charging), if there is one.
+    /// Home battery power in W (negative = charging, as `pAkku`): fixed by
+    /// `set_grid`, or the [`HomeBattery`]'s controller output when the world
+    /// has one.
     pub battery_w: f64,
     /// Whether the simulated meter feeds the charger's PV logic (set by `set_grid`).
     pub metered: bool,
@@ -39,6 +42,9 @@ pub struct World {
     pub car: Option<Car>,
     /// House, PV and battery.
     pub grid: Grid,
+    /// The home battery with its self-consumption controller, if any
+    /// (without one, `grid.battery_w` is a fixed power).
+    pub battery: Option<HomeBattery>,
     /// Ambient temperature in °C.
     pub ambient_c: f64,
     /// Injected fault code (`err`), 0 = none.
@@ -50,6 +56,7 @@ impl Default for World {
         World {
             car: None,
             grid: Grid::default(),
+            battery: None,
             ambient_c: 20.0,
             fault: 0,
         }
@@ -87,6 +94,8 @@ pub struct SimState {
     pub energy_total_wh: f64,
     /// House, PV and battery.
     pub grid: Grid,
+    /// The home battery (capacity, state of charge, limits, power), if any.
+    pub battery: Option<HomeBattery>,
     /// Grid power at the meter in W (negative = export).
     pub grid_power_w: f64,
     /// Ambient temperature in °C.

@@ -836,3 +836,25 @@ fn the_first_phase_decision_waits_for_the_surplus() {
     assert_eq!(s.get("pnp"), 3);
     assert_eq!(s.ms(), 12);
 }
+
+/// The PV logic does not latch on a surplus while no car is plugged: a car
+/// plugged in soon after another left starts on the surplus of its own time
+/// (here below `fst`), not on a start decided in between.
+#[test]
+fn the_pv_logic_does_not_start_without_a_car() {
+    let mut s = Sim::new();
+    s.set("lmo", "4").set("fup", "true").set("psm", "1");
+    s.c.set_grid(s.now, Some(3000.0), Some(500.0), None)
+        .unwrap();
+    s.plug("ev-1p-16a", 20.0).run(120);
+    assert_eq!(s.ms(), 12);
+    s.c.unplug(s.now).unwrap();
+    // 1000 W of surplus: below the start threshold (fst 1400 W)
+    s.c.set_grid(s.now, Some(1500.0), None, None).unwrap();
+    s.run(30);
+    s.plug("ev-1p-16a", 20.0);
+    for second in 0..120 {
+        s.run(1);
+        assert_eq!(s.ms(), 17, "started below fst at {second} s after plug-in");
+    }
+}
