@@ -201,7 +201,8 @@ def frame_shape_error(msg):
     want = {2: 4, 3: 3, 4: 5}[t]
     if len(msg) != want:
         return f"message type {t} has {len(msg)} elements, must have {want}"
-    if not isinstance(msg[1], str) or not (1 <= len(msg[1]) <= 36):
+    # a CALLERROR to a frame whose id could not be read may carry an empty id
+    if not isinstance(msg[1], str) or len(msg[1]) > 36 or (t != 4 and not msg[1]):
         return f"unique id {msg[1]!r} must be a string of 1 to 36 characters"
     if t == 2:
         if not isinstance(msg[2], str):
@@ -457,6 +458,8 @@ class Csms:
                 and f["msg"][0] == 2 and f["msg"][2] == action and (cp is None or f["cp"] == cp)]
 
     async def op_wait_for(self, action, count=1, timeout=30, since=0, cp=None):
+        if count == 0:
+            return self._calls(action, since, cp)
         got = await self.rec.wait(lambda: (lambda c: c if len(c) >= count else None)(
             self._calls(action, since, cp)), timeout)
         if got is None:

@@ -105,6 +105,7 @@ const ops = {
     return got;
   },
   wait_for: async ({ action, count = 1, timeout = 30, since = 0 }) => {
+    if (count === 0) return calls(action, since);
     const got = await waitUntil(() => { const c = calls(action, since); return c.length >= count ? c : null; }, timeout);
     if (!got) {
       const seen = frames.slice(since).filter((f) => f.dir === 'rx' && Array.isArray(f.msg) && f.msg[0] === 2).map((f) => f.msg[2]);
