@@ -330,10 +330,10 @@ async fn a_whole_session() {
     b.wait_for("BootNotification", 1, T, 0);
     let r = b.call(
         "ChangeConfiguration",
-        json!({"key": "MeterValueSampleInterval", "value": "60"}),
+        json!({"key": "MeterValueSampleInterval", "value": "30"}),
     );
     assert_eq!(r.status("ChangeConfiguration"), "Accepted");
-    assert_eq!(cp.value("ocppi").await, json!(60), "ocppi follows");
+    assert_eq!(cp.value("ocppi").await, json!(30), "ocppi follows");
 
     let m = b.mark();
     cp.plug("ev-3p-11kw", 30.0).await;
@@ -363,9 +363,9 @@ async fn a_whole_session() {
         "ocppti: the backend's transactionId"
     );
 
-    // MeterValues every 60 s while the transaction runs
+    // MeterValues every 30 s while the transaction runs
     let mv0 = b.mark();
-    cp.advance(60).await;
+    cp.advance(30).await;
     let mv = b.wait_for("MeterValues", 1, T, mv0);
     let p = &mv[0].payload;
     assert_eq!(p["connectorId"], 1, "{p}");
@@ -374,7 +374,7 @@ async fn a_whole_session() {
     assert!(wh >= eto, "the register does not go back: {wh} < {eto}");
     let a1 = sampled(p, "Current.Import", Some("L1")).expect("Current.Import L1");
     assert!(a1 > 14.0 && a1 <= 16.5, "16 A per phase: {a1} ({p})");
-    cp.advance(60).await;
+    cp.advance(30).await;
     b.wait_for("MeterValues", 2, T, mv0);
 
     // a TxProfile at half the current
@@ -474,8 +474,16 @@ async fn reset_restarts() {
         let m = b.mark();
         let r = b.call("Reset", json!({"type": kind}));
         assert_eq!(r.status("Reset"), "Accepted");
-        cp.advance(5).await;
-        b.wait_for("BootNotification", 1, T * 2, m);
+        // the restart takes a few simulated seconds at most
+        let mut waited = 0;
+        while !b.arrives("BootNotification", 2, m) {
+            assert!(
+                waited < 120,
+                "{kind} reset: no BootNotification after {waited} simulated s"
+            );
+            cp.advance(5).await;
+            waited += 5;
+        }
         let now = int(&cp.status("rbc").await, "rbc");
         assert_eq!(now, rbc + n as i64 + 1, "{kind} reset: rbc + 1");
     }
@@ -837,7 +845,7 @@ async fn garbage_from_the_backend() {
             "[2,\"g5\",\"ChangeConfiguration\",{\"key\":\"HeartbeatInterval\",\"value\":60}]",
             true,
         ),
-        ("[2,7,\"Reset\",{\"type\":\"Soft\"}]", true),
+        ("[2,7,\"UnlockConnector\",{\"connectorId\":1}]", true),
         ("{\"a\":1}", true),
         ("[]", true),
         ("[3,\"never-sent\",{}]", false),
@@ -846,18 +854,18 @@ async fn garbage_from_the_backend() {
     ];
     for (text, answered) in frames {
         let m = b.send_raw(text);
-        let reply = b.wait_rx(m, None, if *answered { T } else { 2 });
         if *answered {
-            let r = reply.unwrap_or_else(|| panic!("no answer to {text}"));
-            assert_eq!(r[0], 4, "{text} → a CALLERROR, got {r}");
+            let r = b
+                .wait_rx(m, Some(4), T)
+                .unwrap_or_else(|| panic!("no CALLERROR for {text}"));
             if let Some(id) = text.strip_prefix("[2,\"").and_then(|t| t.split('"').next()) {
                 assert_eq!(r[1], id, "the CALLERROR names the CALL: {r}");
             }
         } else {
-            assert!(
-                reply.as_ref().is_none_or(|r| r[0] != 4 && r[0] != 3),
-                "{text} must be ignored, got {reply:?}"
-            );
+            let r = b
+                .wait_rx(m, Some(4), 2)
+                .or_else(|| b.wait_rx(m, Some(3), 0));
+            assert!(r.is_none(), "{text} must be ignored, got {r:?}");
         }
         assert_eq!(cp.api.get("/api/status?filter=car").await.status, 200);
     }
@@ -871,8 +879,8 @@ async fn garbage_from_the_backend() {
     assert!(cp.ch.running(), "the charger survived: {}", cp.ch.stderr());
     assert_eq!(int(&cp.status("car").await, "car"), 2, "still charging");
     cp.advance(5).await;
-    // the connection (or a new one) still works
-    b.wait_connect(1, T);
+    // the connection (or a new one after a close) still works
+    b.wait_cp(120);
     let r = b.call("TriggerMessage", json!({"requestedMessage": "Heartbeat"}));
     assert_eq!(r.status("TriggerMessage"), "Accepted");
     b.assert_no_violations();
@@ -950,8 +958,12 @@ async fn basic_auth() {
     let c = b.wait_connect(1, T * 3);
     assert_eq!(c[0]["user"], SERIAL);
     b.wait_for("BootNotification", 1, T, 0);
+    // the passwords are in no output: status (ocppu, ocpple) and log
     let all = cp.api.get("/api/status").await.body;
-    assert!(!all.contains("wrongPassw0rd"), "a password in the status");
+    for pw in ["wrongPassw0rd", "s3cretPassw0rd"] {
+        assert!(!all.contains(pw), "a password in /api/status: {all}");
+        assert!(!cp.ch.stderr().contains(pw), "a password in the log");
+    }
     b.assert_no_violations();
 }
 

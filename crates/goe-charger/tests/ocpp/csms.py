@@ -32,6 +32,7 @@ Ops (args in brackets, all optional unless said):
   unless `validate` is false (to send what a broken CSMS would).
 - ``call_async`` (same args) → a handle; ``result`` {handle, timeout=30}.
 - ``send_raw`` {text (required), cp}: sends a text frame as it is (garbage).
+- ``wait_cp`` {timeout=30}: waits until a charge point is connected.
 - ``close`` {cp, code=1000}: closes the connection from the CSMS side.
 - ``mark``: the index the next frame gets (a `since` for later waits).
 - ``frames`` {since=0}, ``violations``, ``connections``.
@@ -479,6 +480,12 @@ class Csms:
                     return f
             return None
         return await self.rec.wait(first, timeout)
+
+    async def op_wait_cp(self, timeout=30):
+        got = await self.rec.wait(lambda: list(self.cps) or None, timeout)
+        if not got:
+            raise TimeoutError(f"no charge point connected within {timeout} s")
+        return got
 
     async def op_call(self, action, payload=None, timeout=30, validate=True, cp=None):
         return await self.cp(cp).csms_call(action, payload or {}, timeout, validate)

@@ -403,6 +403,11 @@ impl Backend {
         .unwrap_or_default()
     }
 
+    /// Waits until a charge point is connected (again) (csms.py only).
+    pub fn wait_cp(&mut self, timeout_s: u64) {
+        self.op("wait_cp", json!({"timeout": timeout_s}));
+    }
+
     /// The violations so far.
     pub fn violations(&mut self) -> Vec<Value> {
         self.op("violations", json!({}))
