@@ -14,6 +14,23 @@
 //! `scripts/client-venvs.sh` (`GOE_VENV_OCPP`, `GOE_OCPP_RPC_DIR`); a missing
 //! one fails the test saying how to install it. The `harness_*` tests prove
 //! the backends themselves with a fake charge point built on `ocpp`.
+//!
+//! What the tests take from the sources where OCPP leaves a choice
+//! (`/work/ocpp14/notes.md`; the choices belong in docs/compat.md):
+//! - BootNotification exactly vendor `go-e`, model, serial `sse`, firmware
+//!   `fwv`, in that order (ocpp-en.md's table, real capture go-e #105); the
+//!   first unique id of a boot is `531531531`, counting up (real captures);
+//! - a StatusNotification for connector 0 after the boot (go-e #105);
+//! - the configuration keys of ocpp-en.md's table with its R and R/W, the 60.4
+//!   changelog keys ConnectionTimeOut/StopChargingOnReboot allowed either way;
+//!   `SupportedFeatureProfiles`, `NumberOfConnectors`, `Current` as seen on
+//!   real units (evcc #6774, go-e #126);
+//! - known but unsupported 1.6 actions: CALLERROR NotSupported or
+//!   NotImplemented; an unknown action: NotImplemented (OCPP-J §4.2.3);
+//!   DataTransfer: UnknownVendorId/Rejected or a CALLERROR;
+//! - garbage (not JSON, not an array, wrong types): a CALLERROR; `[3,…]`/`[4,…]`
+//!   with an unknown id and an unknown message type: ignored (OCPP-J §4.1.3);
+//! - passwords of `ocppu` in no output (the project's secrets rule).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -122,6 +139,10 @@ fn harness_csms_validates_a_fake_charge_point() {
             .any(|c| c["event"] == "connect" && c["user"] == "cp1"),
         "{conns:?}"
     );
+    // a raw frame from the backend gets the fake charge point's CALLERROR
+    let m = b.send_raw("[2,\"g1\",\"NoSuchAction\",{}]");
+    let r = b.wait_rx(m, Some(4), T).expect("a CALLERROR");
+    assert_eq!(r[1], "g1", "{r}");
     b.assert_no_violations();
     // the validation is live: an invalid StatusNotification is caught
     b.op(
