@@ -80,18 +80,56 @@ fn statuses(b: &mut Backend, since: u64) -> Vec<String> {
     out
 }
 
-/// Waits until connector 1 reports `status` after `since`.
-fn wait_status(b: &mut Backend, status: &str, since: u64) {
-    for _ in 0..(T * 10) {
+/// Real time between two simulated seconds while a test waits for an event
+/// (the session runs once per simulated second: on a manual clock an event
+/// may need time to pass before it is sent).
+const NUDGE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Waits (real time, `timeout_s`) until the charger sent `count` CALLs of
+/// `action` after `since`, letting one simulated second pass per [`NUDGE`].
+async fn expect(
+    b: &mut Backend,
+    cp: &Cp,
+    action: &str,
+    count: usize,
+    since: u64,
+    timeout_s: u64,
+) -> Vec<harness::CpCall> {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(timeout_s);
+    loop {
+        let got = b.calls_now(action, since);
+        if got.len() >= count {
+            return got;
+        }
+        if std::time::Instant::now() > end {
+            let frames = b.frames_text(since);
+            panic!(
+                "{count} {action} not sent within {timeout_s} s (got {}); frames since {since}:\n{frames}\n-- charger log:\n{}",
+                got.len(),
+                cp.ch.stderr()
+            );
+        }
+        std::thread::sleep(NUDGE);
+        cp.advance(1).await;
+    }
+}
+
+/// Waits until connector 1 reports `status` after `since` (time passes like
+/// in [`expect`]).
+async fn wait_status(b: &mut Backend, cp: &Cp, status: &str, since: u64) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(T);
+    while std::time::Instant::now() < end {
         if statuses(b, since).iter().any(|s| s == status) {
             return;
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(NUDGE);
+        cp.advance(1).await;
     }
     let frames = b.frames_text(since);
     panic!(
-        "connector 1 never reported {status}; statuses {:?}\n{frames}",
-        statuses(b, since)
+        "connector 1 never reported {status}; statuses {:?}\n{frames}\n-- charger log:\n{}",
+        statuses(b, since),
+        cp.ch.stderr()
     );
 }
 
@@ -217,7 +255,7 @@ async fn boot_names_the_charger(fw: &str) {
     assert_eq!(conns[0]["subprotocol"], "ocpp1.6", "{conns:?}");
     assert_eq!(boot[0].id, "531531531", "the first unique id of a boot");
     // the notifications after the boot count on
-    wait_status(&mut b, "Available", 0);
+    wait_status(&mut b, &cp, "Available", 0).await;
     let ids: Vec<u64> = b
         .calls_now("StatusNotification", 0)
         .iter()
@@ -276,7 +314,7 @@ async fn heartbeat_at_the_interval() {
 async fn status_follows_plug_charge_unplug() {
     let mut b = Backend::csms(&[]);
     let cp = booted(&mut b, FW).await;
-    wait_status(&mut b, "Available", 0);
+    wait_status(&mut b, &cp, "Available", 0).await;
     let zero = b
         .calls_now("StatusNotification", 0)
         .iter()
@@ -287,11 +325,11 @@ async fn status_follows_plug_charge_unplug() {
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;
-    wait_status(&mut b, "Charging", m);
+    wait_status(&mut b, &cp, "Charging", m).await;
     let m2 = b.mark();
     cp.unplug().await;
     cp.advance(5).await;
-    wait_status(&mut b, "Available", m2);
+    wait_status(&mut b, &cp, "Available", m2).await;
     let seq = statuses(&mut b, m);
     let allowed = [
         "Preparing",
@@ -322,7 +360,7 @@ async fn a_fault_is_faulted() {
     let m = b.mark();
     cp.sim("/sim/fault?err=1").await;
     cp.advance(2).await;
-    wait_status(&mut b, "Faulted", m);
+    wait_status(&mut b, &cp, "Faulted", m).await;
     let faulted = b
         .calls_now("StatusNotification", m)
         .into_iter()
@@ -359,14 +397,14 @@ async fn a_whole_session() {
     let m = b.mark();
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.advance(3).await;
-    wait_status(&mut b, "Preparing", m);
+    wait_status(&mut b, &cp, "Preparing", m).await;
     let eto = num(&cp.status("eto").await, "eto");
 
     cp.sim("/sim/rfid?id=CARD0001").await;
-    let auth = b.wait_for("Authorize", 1, T, m);
+    let auth = expect(&mut b, &cp, "Authorize", 1, m, T).await;
     assert_eq!(auth[0].payload, json!({"idTag": "CARD0001"}));
     cp.advance(2).await;
-    let start = b.wait_for("StartTransaction", 1, T, m);
+    let start = expect(&mut b, &cp, "StartTransaction", 1, m, T).await;
     let p = &start[0].payload;
     assert_eq!(p["connectorId"], 1, "{p}");
     assert_eq!(p["idTag"], "CARD0001", "{p}");
@@ -377,7 +415,7 @@ async fn a_whole_session() {
     );
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;
-    wait_status(&mut b, "Charging", m);
+    wait_status(&mut b, &cp, "Charging", m).await;
     assert_eq!(
         cp.value("ocppti").await,
         json!(1),
@@ -397,6 +435,12 @@ async fn a_whole_session() {
     assert!(a1 > 14.0 && a1 <= 16.5, "16 A per phase: {a1} ({p})");
     cp.advance(30).await;
     b.wait_for("MeterValues", 2, T, mv0);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        b.calls_now("MeterValues", mv0).len(),
+        2,
+        "one MeterValues per 30 s"
+    );
 
     // a TxProfile at half the current
     let r = b.call(
@@ -428,7 +472,7 @@ async fn a_whole_session() {
     let r = b.call("RemoteStopTransaction", json!({"transactionId": 1}));
     assert_eq!(r.status("RemoteStopTransaction"), "Accepted");
     cp.advance(2).await;
-    let stop = b.wait_for("StopTransaction", 1, T, m3);
+    let stop = expect(&mut b, &cp, "StopTransaction", 1, m3, T).await;
     let p = &stop[0].payload;
     assert_eq!(p["transactionId"], 1, "{p}");
     assert_eq!(p["reason"], "Remote", "{p}");
@@ -443,7 +487,7 @@ async fn a_whole_session() {
     let m4 = b.mark();
     cp.unplug().await;
     cp.advance(3).await;
-    wait_status(&mut b, "Available", m4);
+    wait_status(&mut b, &cp, "Available", m4).await;
     assert!(
         b.calls_now("StopTransaction", 0).len() == 1,
         "one StopTransaction per transaction"
@@ -463,7 +507,7 @@ async fn remote_start() {
     let m = b.mark();
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.advance(3).await;
-    wait_status(&mut b, "Preparing", m);
+    wait_status(&mut b, &cp, "Preparing", m).await;
     assert_ne!(
         int(&cp.status("car").await, "car"),
         2,
@@ -475,11 +519,11 @@ async fn remote_start() {
     );
     assert_eq!(r.status("RemoteStartTransaction"), "Accepted");
     cp.advance(2).await;
-    let start = b.wait_for("StartTransaction", 1, T, m);
+    let start = expect(&mut b, &cp, "StartTransaction", 1, m, T).await;
     assert_eq!(start[0].payload["idTag"], "REMOTE1");
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;
-    wait_status(&mut b, "Charging", m);
+    wait_status(&mut b, &cp, "Charging", m).await;
     b.assert_no_violations();
 }
 
@@ -534,7 +578,7 @@ async fn change_availability() {
     );
     assert_eq!(r.status("ChangeAvailability"), "Accepted");
     cp.advance(2).await;
-    wait_status(&mut b, "Unavailable", m);
+    wait_status(&mut b, &cp, "Unavailable", m).await;
     cp.set(&[("ocppd", "\"DUMMY\"")]).await;
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.advance(10).await;
@@ -549,7 +593,7 @@ async fn change_availability() {
     assert_eq!(r.status("ChangeAvailability"), "Accepted");
     cp.until(30, 1, "car", "charging again", |s| int(s, "car") == 2)
         .await;
-    wait_status(&mut b, "Charging", m2);
+    wait_status(&mut b, &cp, "Charging", m2).await;
     b.assert_no_violations();
 }
 
@@ -725,7 +769,7 @@ async fn change_configuration() {
 #[tokio::test]
 async fn trigger_message() {
     let mut b = Backend::csms(&[]);
-    let _cp = booted(&mut b, FW).await;
+    let cp = booted(&mut b, FW).await;
     for msg in [
         "BootNotification",
         "Heartbeat",
@@ -740,7 +784,7 @@ async fn trigger_message() {
         }
         let r = b.call("TriggerMessage", p);
         assert_eq!(r.status("TriggerMessage"), "Accepted", "{msg}");
-        b.wait_for(msg, 1, T, m);
+        expect(&mut b, &cp, msg, 1, m, T).await;
     }
     let r = b.call(
         "TriggerMessage",
@@ -926,7 +970,7 @@ async fn boot_pending_then_accepted() {
     assert_eq!(cp.value("ocppa").await, json!(false));
     cp.advance(31).await;
     b.wait_for("BootNotification", 2, T, 0);
-    wait_status(&mut b, "Available", 0);
+    wait_status(&mut b, &cp, "Available", 0).await;
     let boots = b.calls_now("BootNotification", 0);
     let first_status = b.calls_now("StatusNotification", 0)[0].i;
     assert!(
@@ -1008,8 +1052,8 @@ async fn slow_backend() {
         );
         cp.advance(10).await;
     }
-    b.wait_for("StartTransaction", 1, T, 0);
-    wait_status(&mut b, "Charging", 0);
+    expect(&mut b, &cp, "StartTransaction", 1, 0, T).await;
+    wait_status(&mut b, &cp, "Charging", 0).await;
     b.assert_no_violations();
 }
 
@@ -1024,7 +1068,7 @@ async fn close_mid_call_resends_the_transaction() {
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;
-    let starts = b.wait_for("StartTransaction", 2, 120, 0);
+    let starts = expect(&mut b, &cp, "StartTransaction", 2, 0, 120).await;
     assert_eq!(
         starts[0].payload, starts[1].payload,
         "the same transaction, resent"
@@ -1052,13 +1096,13 @@ async fn strict_ocpp_rpc_session() {
         .await;
     cp.connect(&s.url()).await;
     s.wait_for("BootNotification", 1, T, 0);
-    s.wait_for("StatusNotification", 1, T, 0);
+    expect(&mut s, &cp, "StatusNotification", 1, 0, T).await;
     let r = s.call("GetConfiguration", json!({}));
     assert!(r.ok("GetConfiguration")["configurationKey"].is_array());
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;
-    let start = s.wait_for("StartTransaction", 1, T, 0);
+    let start = expect(&mut s, &cp, "StartTransaction", 1, 0, T).await;
     assert_eq!(start[0].payload["idTag"], "DUMMY");
     cp.advance(INTERVAL).await;
     s.wait_for("MeterValues", 1, T, 0);
@@ -1081,6 +1125,6 @@ async fn strict_ocpp_rpc_session() {
     assert_eq!(r.status("TriggerMessage"), "Accepted");
     cp.unplug().await;
     cp.advance(5).await;
-    s.wait_for("StopTransaction", 1, T, 0);
+    expect(&mut s, &cp, "StopTransaction", 1, 0, T).await;
     s.assert_no_violations();
 }
