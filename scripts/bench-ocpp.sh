@@ -242,9 +242,10 @@ def window(g, n, procs, label):
         "cp_per_core": round(n / (cpu / 100)) if cpu > 0 else None,
         "fds": fds(pids), "window_s": round(wall, 1),
     }
-    # holds: all connected, a heartbeat a minute and a meter value a minute from each
-    r["holds"] = (r["connected"] >= n and r["heartbeats_per_min"] >= 0.9 * n
-                  and r["meter_values_per_min"] >= 0.9 * n)
+    # holds: all connected, and the 60 s meter values of every charging charge
+    # point arrive (heartbeats are shown: OCPP lets a charge point skip one
+    # after other traffic, so they are not part of the verdict)
+    r["holds"] = r["connected"] >= n and r["meter_values_per_min"] >= 0.9 * n
     return r
 
 
