@@ -384,9 +384,26 @@ async fn a_fault_is_faulted() {
 async fn a_whole_session() {
     let mut b = Backend::csms(&[]);
     let cp = Cp::manual(FW);
-    cp.set(&[("acs", "1"), ("amp", "16")]).await;
+    // some energy on the register first (without OCPP), so meterStart means something
+    cp.set(&[("amp", "16")]).await;
+    cp.plug("ev-3p-11kw", 30.0).await;
+    cp.advance(600).await;
+    cp.unplug().await;
+    cp.advance(5).await;
+    assert!(
+        num(&cp.status("eto").await, "eto") > 1000.0,
+        "charged before"
+    );
+    cp.set(&[("acs", "1")]).await;
     cp.connect(&b.url()).await;
     b.wait_for("BootNotification", 1, T, 0);
+    cp.poll(
+        std::time::Duration::from_secs(T),
+        "ocppa",
+        "ocppa after Accepted",
+        |s| s.get("ocppa") == Some(&json!(true)),
+    )
+    .await;
     let r = b.call(
         "ChangeConfiguration",
         json!({"key": "MeterValueSampleInterval", "value": "30"}),
@@ -500,10 +517,8 @@ async fn a_whole_session() {
 #[tokio::test]
 async fn remote_start() {
     let mut b = Backend::csms(&[]);
-    let cp = Cp::manual(FW);
+    let cp = booted(&mut b, FW).await;
     cp.set(&[("acs", "1")]).await;
-    cp.connect(&b.url()).await;
-    b.wait_for("BootNotification", 1, T, 0);
     let m = b.mark();
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.advance(3).await;
