@@ -40,7 +40,8 @@ pub const MAX_ID_TAG_LEN: usize = 20;
 /// The state of the OCPP connection, as the server reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OcppLink {
-    /// The OCPP client runs (`ocpps`).
+    /// The OCPP client runs (`ocpps`). Informational: the effects follow
+    /// `ocppe` itself.
     pub enabled: bool,
     /// The WebSocket to the backend is open (`ocppc`).
     pub connected: bool,

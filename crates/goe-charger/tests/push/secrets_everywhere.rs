@@ -287,6 +287,21 @@ async fn no_secret_in_any_output(firmware: &str) {
     let refused = api.set(&[(key, raw.as_str()), ("mcu", "7")]).await;
     assert_eq!(refused.status, 500, "{key}={raw}: {}", refused.body);
     assert!(!refused.body.contains("short"), "{}", refused.body);
+    // 60.5 checks OCPP keys when set (#14): a refused key is not echoed either
+    let not_pem = "not-a-pem-Sq9Kx2";
+    let pem_checked = profile
+        .key("ocppck")
+        .is_some_and(|(_, d)| d.rule == goe_keys::Rule::PemKey);
+    if pem_checked {
+        let raw = json!(not_pem).to_string();
+        let refused = api.set(&[("ocppck", raw.as_str())]).await;
+        assert!(
+            refused.body.contains("could not parse private key"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains(not_pem), "{}", refused.body);
+    }
     // the connection with the new mcu is subscribed once its dump is out
     wait_full_dump(&mut live, &prefix, firmware).await;
 
@@ -373,6 +388,9 @@ async fn no_secret_in_any_output(firmware: &str) {
         .collect();
     // the password hashes are the WebSocket's keys: secrets too
     secrets.extend(HASHED[1..].iter().map(|(_, h)| (*h).to_owned()));
+    if pem_checked {
+        secrets.push(not_pem.to_owned());
+    }
     let mut leaks = Vec::new();
     for (name, text) in &outputs {
         for secret in &secrets {
