@@ -156,6 +156,8 @@ pub enum SimAction {
     Unplug,
     /// Swipe the RFID card of a slot (0..=9).
     Rfid(usize),
+    /// Present an RFID card by its id (OCPP idTag, #14).
+    RfidId(String),
     /// Press the button.
     Button,
     /// Move a manual clock forward by this many milliseconds.
@@ -668,6 +670,7 @@ impl Device {
             SimAction::Plug { profile, soc } => charger.plug(now, profile, soc).map_err(bad)?,
             SimAction::Unplug => charger.unplug(now).map_err(bad)?,
             SimAction::Rfid(slot) => charger.swipe_card(now, slot).map_err(bad)?,
+            SimAction::RfidId(id) => charger.swipe_id(now, &id).map_err(bad)?,
             SimAction::Button => charger.press_button(now),
             SimAction::Advance(_) => unreachable!("handled by Device::advance"),
             SimAction::Grid {

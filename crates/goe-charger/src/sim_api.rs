@@ -13,7 +13,7 @@
 //! | `/sim/cars` | GET | (answers the profiles, not the state) |
 //! | `/sim/plug` | POST | `car` (profile, default [`DEFAULT_PROFILE`]), `soc` (percent, default 20) |
 //! | `/sim/unplug` | POST | |
-//! | `/sim/rfid` | POST | `card` (slot 0–9) |
+//! | `/sim/rfid` | POST | `card` (slot 0–9) or `id` (a card by its id, the OCPP idTag: 1–20 printable ASCII characters) |
 //! | `/sim/button` | POST | |
 //! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
 //! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional; `battery` is a fixed power, negative = charging, refused while a home battery is configured) |
@@ -44,7 +44,7 @@ const ENDPOINTS: &[(&str, bool, &[&str])] = &[
     ("cars", false, &[]),
     ("plug", true, &["car", "soc"]),
     ("unplug", true, &[]),
-    ("rfid", true, &["card"]),
+    ("rfid", true, &["card", "id"]),
     ("button", true, &[]),
     ("advance", true, &["seconds"]),
     ("grid", true, &["pv", "house", "battery"]),
@@ -291,7 +291,11 @@ fn action(device: &Device, name: &str, p: &Params) -> Result<SimAction, String> 
             SimAction::Plug { profile, soc }
         }
         "unplug" => SimAction::Unplug,
-        "rfid" => SimAction::Rfid(parse_int("card", p.required("card")?, 0, 9)? as usize),
+        "rfid" => match (p.get("card"), p.get("id")) {
+            (Some(_), Some(_)) => return Err("give either card or id, not both".into()),
+            (None, Some(id)) => SimAction::RfidId(id.to_owned()),
+            _ => SimAction::Rfid(parse_int("card", p.required("card")?, 0, 9)? as usize),
+        },
         "button" => SimAction::Button,
         "advance" => {
             if !device.clock().is_manual() {

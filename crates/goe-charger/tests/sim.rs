@@ -205,6 +205,29 @@ fn state_cars_and_routing() {
     assert_eq!(c.get("/api/status?filter=rbt").status, 200);
 }
 
+/// `/sim/rfid?id=`: a card by its id (the OCPP idTag, #14); a learned id
+/// starts a transaction like its slot would.
+#[test]
+fn rfid_by_id_swipes_a_card_and_refuses_bad_ids() {
+    let c = manual();
+    let r = c.get("/api/set?acs=1&cards=%5B%7B%7D%2C%7B%22cardId%22%3A%2204A1B2C3%22%7D%5D");
+    assert_eq!(r.status, 200, "{}", r.body);
+    c.ok("/sim/plug?car=ev-3p-11kw&soc=40");
+    c.ok("/sim/rfid?id=04A1B2C3");
+    c.ok("/sim/advance?seconds=2");
+    assert_eq!(c.status("trx")["trx"], 2, "card slot 1 authorized");
+    assert!(c.bad("/sim/rfid?id=").contains("printable"));
+    assert!(
+        c.bad("/sim/rfid?id=123456789012345678901")
+            .contains("1..20")
+    );
+    assert!(
+        c.bad("/sim/rfid?id=ab&card=1")
+            .contains("either card or id")
+    );
+    assert!(c.bad("/sim/rfid?name=x").contains("card, id"));
+}
+
 #[test]
 fn every_action_succeeds_and_rejects_bad_input() {
     let c = manual();

@@ -83,6 +83,8 @@ pub struct Charger {
     pub(crate) world: World,
     /// The logic's memory between ticks.
     pub(crate) logic: LogicState,
+    /// What the OCPP backend decided, the last swipe (kept across restarts).
+    pub(crate) ocpp: crate::ocpp::OcppState,
     /// The seeded source of every random choice.
     pub(crate) rng: ChaCha8Rng,
     pub(crate) seed: u64,
@@ -161,6 +163,7 @@ impl Charger {
             inverter_data_at: None,
             world: World::default(),
             logic: LogicState::default(),
+            ocpp: crate::ocpp::OcppState::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             seed,
             last_tick: None,
@@ -347,6 +350,14 @@ impl Charger {
             car.current_a = 0.0;
             car.wake_delay_s = 0;
         }
+        // `trx` is back to null: the backend's authorization ended with it;
+        // `osr`: charging does not resume after a reboot while OCPP is on
+        self.ocpp_session_ended();
+        let osr = self
+            .profile
+            .key("osr")
+            .is_some_and(|(kid, _)| self.values[kid].as_bool() == Some(true));
+        self.ocpp.stopped = osr && self.ocpp_on() && self.world.car.is_some();
         self.count_boot(3);
         self.refresh_clock(now);
         self.tick(now);
@@ -762,12 +773,16 @@ impl Charger {
             return Err(SimError::NotPlugged);
         }
         self.end_session(now);
+        self.ocpp_session_ended();
         self.logic.errors.replug = 0;
         Ok(())
     }
 
     /// Swipes the RFID card of slot `slot` (0..=9). A learned card starts a
     /// transaction (`trx` = slot + 1); an unknown one is remembered for `lrn`.
+    /// Either is recorded as the last swipe ([`Charger::last_swipe`]) with
+    /// the card's id (`cards[slot].cardId`, or the unknown card's own);
+    /// while `ocppe` is on the OCPP backend decides, not the charger.
     pub fn swipe_card(&mut self, now: SimTime, slot: usize) -> Result<(), SimError> {
         self.generation += 1;
         if slot > 9 {
@@ -775,22 +790,25 @@ impl Charger {
                 "card must be 0..9, got {slot}"
             )));
         }
-        let rbt = self.since_boot(now);
-        match self.card_id(slot).map(str::to_owned) {
-            Some(id) => {
-                self.put(k().trx, Value::Int(slot as i64 + 1));
-                self.logic.last_read_card = Some(id);
-                if self.world.car.is_none() {
-                    self.logic.trx_without_car_since = Some(rbt);
-                }
-            }
-            None => {
-                // An unknown card: its id is what `lrn` would learn.
-                self.logic.last_read_card =
-                    Some(format!("SIM{:08X}", 0xC0DE_0000u32 + slot as u32));
-            }
+        let learned = self.card_id(slot).map(str::to_owned);
+        // an unknown card: its id is what `lrn` would learn
+        let id = learned
+            .clone()
+            .unwrap_or_else(|| format!("SIM{:08X}", 0xC0DE_0000u32 + slot as u32));
+        self.record_swipe(&id);
+        self.logic.last_read_card = Some(id);
+        if learned.is_some() && !self.ocpp_on() {
+            self.authorize_card(now, slot);
         }
         Ok(())
+    }
+
+    /// A learned card starts a transaction: `trx` = slot + 1.
+    pub(crate) fn authorize_card(&mut self, now: SimTime, slot: usize) {
+        self.put(k().trx, Value::Int(slot as i64 + 1));
+        if self.world.car.is_none() {
+            self.logic.trx_without_car_since = Some(self.since_boot(now));
+        }
     }
 
     /// Presses the charger's button: where `bac` allows it now, steps `amp`

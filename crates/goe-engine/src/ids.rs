@@ -40,6 +40,7 @@ key_ids! {
     fzf = "fzf", zfo = "zfo", po = "po",
     tab = "tab", lto = "lto",
     nmo = "nmo",
+    ocppe = "ocppe", ocppf = "ocppf", ocppio = "ocppio", txt = "txt",
 }
 
 /// The resolved ids.

@@ -15,6 +15,7 @@
 //! - [`keyset`]: key filters as bitsets.
 //! - [`loadbalance`]: current sharing inside a group of chargers.
 //! - [`logic`]: the once-a-second decision cascade and physics.
+//! - [`ocpp`]: what the OCPP backend decided (authorization, limits, availability).
 //! - [`ids`]: key ids the engine uses.
 //! - [`secrets`]: the stored form of the password.
 //! - [`car`]: car profiles and the plugged car.
@@ -32,6 +33,7 @@ pub mod ids;
 pub mod keyset;
 pub mod loadbalance;
 pub mod logic;
+pub mod ocpp;
 pub mod secrets;
 mod values;
 pub mod world;
@@ -41,4 +43,5 @@ pub use car::{CarProfile, DEFAULT_PROFILE};
 pub use charger::{Charger, EngineError, SetOutcome, StepOutcome, migrate_stored};
 pub use clock::SimTime;
 pub use keyset::KeySet;
+pub use ocpp::{OcppLink, Swipe};
 pub use world::{SimError, SimState};

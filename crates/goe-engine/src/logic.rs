@@ -132,7 +132,7 @@ pub struct LogicState {
     /// LED state shown (to rebuild `led` only on change).
     pub led_shown: Option<(u8, String)>,
     /// `cll` inputs shown (to rebuild only on change).
-    pub cll_shown: Option<[i64; 8]>,
+    pub cll_shown: Option<[i64; 9]>,
     /// Price slot shown in `awcp` (start, end).
     pub awcp_shown: Option<(i64, i64)>,
     /// The load-balancing allotment from the group coordinator, if any.
@@ -348,6 +348,7 @@ impl Charger {
         }
         self.put(k().frc, Value::Int(0));
         self.put(k().trx, Value::Null);
+        self.ocpp.authorized = None;
         if self.logic.car_was_drawing {
             self.put(k().lccfc, Value::Int(rbt));
             // unplugged mid-charge: the counter stops at the charge's duration
@@ -392,9 +393,19 @@ impl Charger {
         self.update_phases(rbt);
         decision = self.simulated_unplug(now, rbt, decision);
         let load_limit = self.load_limit();
-        let acu = self.current_limits(decision, load_limit);
-        if decision.charge && acu.is_none() && load_limit.is_some_and(|l| l < self.int(k().mca)) {
-            decision = Decision::stop(27);
+        let ocpp_limit = self.ocpp_current_limit();
+        let acu = self.current_limits(decision, load_limit, ocpp_limit.map(|(amps, _)| amps));
+        if decision.charge && acu.is_none() {
+            // the limit below the minimum says why: OCPP's (35 fallback,
+            // 28 charging profile) before load management's (27)
+            let mca = self.int(k().mca);
+            if let Some((amps, code)) = ocpp_limit
+                && amps < mca
+            {
+                decision = Decision::stop(code);
+            } else if load_limit.is_some_and(|l| l < mca) {
+                decision = Decision::stop(27);
+            }
         }
         let charge = decision.charge && acu.is_some();
         self.drive_car(rbt, charge, acu);
@@ -424,10 +435,11 @@ impl Charger {
         if self.world.car.is_some() {
             self.logic.trx_without_car_since = None;
         } else if let Some(at) = self.logic.trx_without_car_since
-            && rbt - at >= crate::charger::TRX_WITHOUT_CAR_MS
+            && rbt - at >= self.trx_without_car_ms()
         {
             self.put(k().trx, Value::Null);
             self.logic.trx_without_car_since = None;
+            self.ocpp.authorized = None;
         }
         if let Some(end) = self.values[k().mcpea].as_i64()
             && rbt >= end
@@ -531,10 +543,18 @@ impl Charger {
         if hottest > OVERTEMP_C {
             return Decision::stop(1);
         }
+        // OCPP ChangeAvailability Inoperative (`ocppio`, crate::ocpp)
+        if self.ocpp_inoperative() {
+            return Decision::stop(self.ocpp_code(crate::ocpp::OCPP_INOPERABLE));
+        }
         // Wait (1) and EVCMS (2, newer firmware: an external charge management
         // system authorises by setting `trx`) both wait for a transaction
         if self.int(k().acs) != 0 && self.values[k().trx].is_null() {
             return Decision::stop(2);
+        }
+        // the backend ended the session (RemoteStop) without access control
+        if self.ocpp_stopped() {
+            return Decision::stop(self.ocpp_code(crate::ocpp::OCPP_DOESNT_WANT));
         }
         match self.int(k().frc) {
             2 => return Decision::charge(3),
@@ -831,7 +851,8 @@ impl Charger {
             self.logic.selected_phases = ps.to;
             self.logic.phase_switch = None;
         }
-        let psm = if self.logic.fsp_forced {
+        // `fsp`, or an OCPP charging profile with numberPhases 1 (crate::ocpp)
+        let psm = if self.logic.fsp_forced || self.ocpp_single_phase() {
             1
         } else {
             self.int(k().psm)
@@ -983,7 +1004,13 @@ impl Charger {
     }
 
     /// `acu` (or `None` when no current may flow) and `cll`.
-    fn current_limits(&mut self, d: Decision, load_limit: Option<i64>) -> Option<i64> {
+    /// `ocpp_limit`: the OCPP limit (fallback current or charging profile).
+    fn current_limits(
+        &mut self,
+        d: Decision,
+        load_limit: Option<i64>,
+        ocpp_limit: Option<i64>,
+    ) -> Option<i64> {
         let var_max = if self.int(k().var) >= 22 { 32 } else { 16 };
         let requested = d.current.unwrap_or_else(|| self.int(k().amp));
         let plugged = self.world.car.is_some();
@@ -1007,6 +1034,9 @@ impl Charger {
         if let Some(t) = tcl {
             limit = limit.min(t);
         }
+        if let Some(o) = ocpp_limit {
+            limit = limit.min(o);
+        }
         self.logic.wanted_a = match &self.world.car {
             Some(car) if d.charge && !car.full && self.logic.sim_unplug_until.is_none() => limit,
             _ => 0,
@@ -1023,6 +1053,7 @@ impl Charger {
             amt,
             tcl.unwrap_or(-1),
             load_limit.unwrap_or(-1),
+            ocpp_limit.unwrap_or(-1),
         ];
         if self.logic.cll_shown != Some(shown) {
             let mut fields = vec![("adapterCurrentLimit".to_owned(), Value::Int(adapter))];
@@ -1039,6 +1070,9 @@ impl Charger {
             }
             if let Some(l) = load_limit {
                 fields.push(("loadLimit".into(), Value::Int(l)));
+            }
+            if let Some(o) = ocpp_limit {
+                fields.push(("ocppCurrentLimit".into(), Value::Int(o)));
             }
             self.put(k().cll, Value::Object(fields));
             self.logic.cll_shown = Some(shown);
@@ -1271,11 +1305,13 @@ impl Charger {
         self.put(k().lck, Value::Int(ust));
         let car = self.values[k().car].as_i64();
         let plugged = self.world.car.is_some();
-        let locked = match ust {
-            2 => true,
-            1 => plugged && car != Some(4),
-            _ => plugged,
-        };
+        // UnlockConnector opens the lock until the car is unplugged (crate::ocpp)
+        let locked = !self.ocpp.unlocked
+            && match ust {
+                2 => true,
+                1 => plugged && car != Some(4),
+                _ => plugged,
+            };
         self.put(k().cus, Value::Int(if locked { 3 } else { 1 }));
 
         let (id, name, color_key) = match (self.logic.errors.shown, car) {

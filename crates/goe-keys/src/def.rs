@@ -257,6 +257,11 @@ pub enum Rule {
     Transaction,
     /// The MQTT topic prefix: a string ending in `/` (or empty); `null` resets it.
     TopicPrefix,
+    /// A PEM private key (`ocppck` on 60.5, CL-G60.5 #3 "key/cert are now
+    /// verified when set"), or empty to remove it.
+    PemKey,
+    /// One or more PEM certificates (`ocppcc`, `ocppsc` on 60.5), or empty.
+    PemCert,
 }
 
 /// Special rendering of secret values: never returned as stored.

@@ -11,11 +11,13 @@
 //! - [`render`]: how values leave the charger (secrets masked).
 //! - [`docs`]: the generated `docs/KEYS.md`.
 //! - [`firmware`]: firmware versions and the ranges in which keys exist.
+//! - [`pem`]: the check of PEM keys and certificates (`ocppck`, `ocppcc`, `ocppsc`).
 //! - [`mod@profile`]: the table resolved for one firmware version (`--firmware`).
 
 pub mod def;
 pub mod docs;
 pub mod firmware;
+pub mod pem;
 pub mod profile;
 pub mod render;
 pub mod set;

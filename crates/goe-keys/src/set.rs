@@ -331,6 +331,11 @@ fn check_rule(def: &KeyDef, value: Value) -> Result<Value, SetError> {
                 }
             }
         }
+        Rule::PemKey | Rule::PemCert => {
+            if let Value::Str(s) = &value {
+                crate::pem::check(s, def.rule == Rule::PemKey).map_err(SetError::Invalid)?;
+            }
+        }
         Rule::UtcTime => {
             if let Value::Str(s) = &value
                 && parse_utc(s).is_none()

@@ -353,13 +353,15 @@ pub static KEYS: &[KeyDef] = &[
             KeyDef::new("nrg", R, t(Array), Status, "energy array, U (L1, L2, L3, N), I (L1, L2, L3), P (L1, L2, L3, N, Total), pf (L1, L2, L3, N)", "[231,232,229,1,0,0,0,0,0,0,0,0,0,0,0,0]")
                 .until(fw(55, 2)),
         ]),
-    KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24, NotChargingBecauseError=26, NotChargingBecauseLoadManagementDoesntWant=27, NotChargingBecauseReconnectDelay=29)", "15")
-        .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (26, "NotChargingBecauseError"), (27, "NotChargingBecauseLoadManagementDoesntWant"), (29, "NotChargingBecauseReconnectDelay")])
-        // 26 (errors) from 055.2, 29 with the random delays (rdre/rdpl) of 59.0; #13
+    KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24, NotChargingBecauseError=26, NotChargingBecauseLoadManagementDoesntWant=27, NotChargingBecauseOcppDoesntWant=28, NotChargingBecauseReconnectDelay=29, NotChargingBecauseOcppFallback=35, NotChargingBecauseOcppInoperable=37)", "15")
+        .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (26, "NotChargingBecauseError"), (27, "NotChargingBecauseLoadManagementDoesntWant"), (28, "NotChargingBecauseOcppDoesntWant"), (29, "NotChargingBecauseReconnectDelay"), (35, "NotChargingBecauseOcppFallback"), (37, "NotChargingBecauseOcppInoperable")])
+        // 26 (errors) from 055.2, 29 with the random delays (rdre/rdpl) of 59.0; #13.
+        // OCPP (#14): 28 and 35 with the OCPP client (apikeys-en.md lists both),
+        // 37 (ocppio) from 59.0 (the 59.4..60.4 exports)
         .since(fw(59, 0))
         .eras(&[
-            KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24, NotChargingBecauseError=26, NotChargingBecauseLoadManagementDoesntWant=27)", "15")
-            .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (26, "NotChargingBecauseError"), (27, "NotChargingBecauseLoadManagementDoesntWant")])
+            KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24, NotChargingBecauseError=26, NotChargingBecauseLoadManagementDoesntWant=27, NotChargingBecauseOcppDoesntWant=28, NotChargingBecauseOcppFallback=35)", "15")
+            .enums(&[(0, "NotChargingBecauseNoChargeCtrlData"), (1, "NotChargingBecauseOvertemperature"), (2, "NotChargingBecauseAccessControlWait"), (3, "ChargingBecauseForceStateOn"), (4, "NotChargingBecauseForceStateOff"), (5, "NotChargingBecauseScheduler"), (6, "NotChargingBecauseEnergyLimit"), (7, "ChargingBecauseAwattarPriceLow"), (8, "ChargingBecauseAutomaticStopTestLadung"), (9, "ChargingBecauseAutomaticStopNotEnoughTime"), (10, "ChargingBecauseAutomaticStop"), (11, "ChargingBecauseAutomaticStopNoClock"), (12, "ChargingBecausePvSurplus"), (13, "ChargingBecauseFallbackGoEDefault"), (14, "ChargingBecauseFallbackGoEScheduler"), (15, "ChargingBecauseFallbackDefault"), (16, "NotChargingBecauseFallbackGoEAwattar"), (17, "NotChargingBecauseFallbackAwattar"), (18, "NotChargingBecauseFallbackAutomaticStop"), (19, "ChargingBecauseCarCompatibilityKeepAlive"), (20, "ChargingBecauseChargePauseNotAllowed"), (22, "NotChargingBecauseSimulateUnplugging"), (23, "NotChargingBecausePhaseSwitch"), (24, "NotChargingBecauseMinPauseDuration"), (26, "NotChargingBecauseError"), (27, "NotChargingBecauseLoadManagementDoesntWant"), (28, "NotChargingBecauseOcppDoesntWant"), (35, "NotChargingBecauseOcppFallback")])
                 .since(fw(55, 2))
                 .until(fw(59, 0)),
             KeyDef::new("modelStatus", R, t(U8), Status, "Reason why we allow charging or not right now (NotChargingBecauseNoChargeCtrlData=0, NotChargingBecauseOvertemperature=1, NotChargingBecauseAccessControlWait=2, ChargingBecauseForceStateOn=3, NotChargingBecauseForceStateOff=4, NotChargingBecauseScheduler=5, NotChargingBecauseEnergyLimit=6, ChargingBecauseAwattarPriceLow=7, ChargingBecauseAutomaticStopTestLadung=8, ChargingBecauseAutomaticStopNotEnoughTime=9, ChargingBecauseAutomaticStop=10, ChargingBecauseAutomaticStopNoClock=11, ChargingBecausePvSurplus=12, ChargingBecauseFallbackGoEDefault=13, ChargingBecauseFallbackGoEScheduler=14, ChargingBecauseFallbackDefault=15, NotChargingBecauseFallbackGoEAwattar=16, NotChargingBecauseFallbackAwattar=17, NotChargingBecauseFallbackAutomaticStop=18, ChargingBecauseCarCompatibilityKeepAlive=19, ChargingBecauseChargePauseNotAllowed=20, NotChargingBecauseSimulateUnplugging=22, NotChargingBecausePhaseSwitch=23, NotChargingBecauseMinPauseDuration=24)", "15")
@@ -860,7 +862,7 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .no_mqtt()
         .since(fw(59, 0)),
-    KeyDef::new("ocppe", RW, t(Bool), Config, "OCPP enabled (stored only: the virtual charger has no OCPP client)", "false")
+    KeyDef::new("ocppe", RW, t(Bool), Config, "OCPP enabled", "false")
         .newer()
         .no_mqtt()
         .since(fw(55, 2)),
@@ -1026,7 +1028,8 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("evt", R, o(Str), Status, "EVCMS transaction id", "null")
         .newer()
         .since(fw(59, 0)),
-    KeyDef::new("txt", RW, t(Int), Config, "transaction timeout", "0")
+    KeyDef::new("txt", RW, t(Int), Config, "transaction timeout (OCPP ConnectionTimeOut)", "0")
+        .unit("s")
         .newer()
         .since(fw(60, 0))
         .no_mqtt(),
@@ -1155,7 +1158,8 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .since(fw(59, 0))
         .no_mqtt(),
-    KeyDef::new("ocppu", RW, t(Str), Config, "OCPP server url", "\"\"")
+    KeyDef::new("ocppu", RW, t(Str), Config, "OCPP server url, ws[s]://[user:pass@]host:port/path (Basic auth from the user info); the password is shown as ********", "\"\"")
+        .secret(Secret::UrlPassword)
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),
@@ -1223,12 +1227,49 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),
+    KeyDef::new("ocppck", RW, t(Str), Config, "OCPP client key (PEM private key; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+        .rule(Rule::PemKey)
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 5))
+        .no_mqtt()
+        .eras(&[KeyDef::new("ocppck", RW, t(Str), Config, "OCPP client key (PEM private key; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+            .secret(Secret::IsSet)
+            .newer()
+            .since(fw(55, 0))
+            .until(fw(60, 5))
+            .no_mqtt()]),
+    KeyDef::new("ocppcc", RW, t(Str), Config, "OCPP client cert (PEM certificate; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+        .rule(Rule::PemCert)
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 5))
+        .no_mqtt()
+        .eras(&[KeyDef::new("ocppcc", RW, t(Str), Config, "OCPP client cert (PEM certificate; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+            .secret(Secret::IsSet)
+            .newer()
+            .since(fw(55, 0))
+            .until(fw(60, 5))
+            .no_mqtt()]),
+    KeyDef::new("ocppsc", RW, t(Str), Config, "OCPP server cert (PEM certificates to trust; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+        .rule(Rule::PemCert)
+        .secret(Secret::IsSet)
+        .newer()
+        .since(fw(60, 5))
+        .no_mqtt()
+        .eras(&[KeyDef::new("ocppsc", RW, t(Str), Config, "OCPP server cert (PEM certificates to trust; reads true/false: set or not; checked when set from 60.5)", "\"\"")
+            .secret(Secret::IsSet)
+            .newer()
+            .since(fw(55, 0))
+            .until(fw(60, 5))
+            .no_mqtt()]),
     KeyDef::new("ocppcm", RW, t(U8), Config, "OCPP meter values condition (0 = WhenTransactionId, 1 = WhenCharging)", "0")
         .enums(&[(0, "WhenTransactionId"), (1, "WhenCharging")])
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),
     KeyDef::new("ocppcs", R, t(U8), Status, "OCPP connector status (0=Available, 1=Preparing, 2=Charging, 3=SuspendedEVSE,	4=SuspendedEV, 5=Finishing, 6=Reserved, 7=Unavailable, 8=Faulted)", "0")
+        .enums(&[(0, "Available"), (1, "Preparing"), (2, "Charging"), (3, "SuspendedEVSE"), (4, "SuspendedEV"), (5, "Finishing"), (6, "Reserved"), (7, "Unavailable"), (8, "Faulted")])
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),
@@ -1246,6 +1287,8 @@ pub static KEYS: &[KeyDef] = &[
         .since(fw(55, 0))
         .no_mqtt(),
     KeyDef::new("ocppti", RW, o(Int), Status, "OCPP transaction id", "null")
+        // kept across a reboot: StopTransaction after a restart names it (59.4 export: Config)
+        .persist()
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),
@@ -1273,6 +1316,15 @@ pub static KEYS: &[KeyDef] = &[
         .unit("A")
         .newer()
         .since(fw(60, 0))
+        .no_mqtt(),
+    // ocppt/ocppio: rows of the newest ocpp-en.md only, in no export up to 60.4: 60.5 (#14)
+    KeyDef::new("ocppt", RW, t(Bool), Config, "OCPP accept time provided by backend in BootNotification confirmation", "false")
+        .newer()
+        .since(fw(60, 5))
+        .no_mqtt(),
+    KeyDef::new("ocppio", RW, t(Bool), Config, "OCPP currently set as inoperable (can be changed by backend by using ChangeAvailability messages)", "false")
+        .newer()
+        .since(fw(60, 5))
         .no_mqtt(),
     KeyDef::new("orsch", RW, t(Bool), Config, "OCPP requires same card to halt transactions (as a compatibility mode for shit	ty backends that do not want to follow the ocpp standard)", "false")
         .newer()

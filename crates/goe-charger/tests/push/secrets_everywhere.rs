@@ -1,6 +1,8 @@
 //! No secret in any output at any log level (issue #11 point 6): the real
 //! binary with `RUST_LOG=trace` gets passwords (`pass`), `wak`, a Wi-Fi key,
-//! a card id and a broker password inside `mcu` over `/api/set`, a
+//! a card id, a broker password inside `mcu`, a backend password inside
+//! `ocppu` and the OCPP key and certificates (`ocppck`, `ocppcc`,
+//! `ocppsc`, #14) over `/api/set`, a
 //! WebSocket `securedMsg` and MQTT `/set`; then every output is searched
 //! for each of them: stdout, the stderr log, `/api/status`, the WebSocket
 //! frames (`fullStatus`, responses), every retained MQTT topic and every
@@ -129,6 +131,11 @@ async fn ws_set(ws: &mut Ws, password: &str, id: u64, key: &str, value: Value) -
     frames // the session may end after a password change
 }
 
+/// A PEM text of `label` with the base64 `body`.
+fn pem(label: &str, body: &str) -> String {
+    format!("-----BEGIN {label}-----\n{body}\n-----END {label}-----\n")
+}
+
 /// The ways a secret could be written out: as sent, percent-encoded,
 /// form-encoded, JSON-escaped.
 fn spellings(secret: &str) -> Vec<String> {
@@ -204,6 +211,11 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("cards", "card-http-77a1".to_owned()),
         ("c3i", "cXi-http-3c3c".to_owned()),
         ("mcu", "mqtt-http-Pw51".to_owned()),
+        ("ocppu", "ocpp-http-Pw81".to_owned()),
+        // (PEM bodies: base64 of a DER SEQUENCE, as 060.5 checks them)
+        ("ocppck", "MBgEFm9jcHBjay1odHRwLXNlY3JldC1BYjM=".to_owned()),
+        ("ocppcc", "MBgEFm9jcHBjYy1odHRwLXNlY3JldC1BYjM=".to_owned()),
+        ("ocppsc", "MBgEFm9jcHBzYy1odHRwLXNlY3JldC1BYjM=".to_owned()),
     ];
     let websocket = [
         ("wak", "wak-ws-Hh2kP0qR".to_owned()),
@@ -211,6 +223,10 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("cards", "card-ws-90bc".to_owned()),
         ("c4i", "cXi-ws-4d4d".to_owned()),
         ("mcu", "mqtt-ws-Pw62".to_owned()),
+        ("ocppu", "ocpp-ws-Pw92".to_owned()),
+        ("ocppck", "MBYEFG9jcHBjay13cy1zZWNyZXQtQ2Q0".to_owned()),
+        ("ocppcc", "MBYEFG9jcHBjYy13cy1zZWNyZXQtQ2Q0".to_owned()),
+        ("ocppsc", "MBYEFG9jcHBzYy13cy1zZWNyZXQtQ2Q0".to_owned()),
         ("pass", "right one".to_owned()),
     ];
     let mqtt = [
@@ -219,6 +235,10 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("cards", "card-mqtt-13de".to_owned()),
         ("c5i", "cXi-mqtt-5e5e".to_owned()),
         ("pass", "early bird".to_owned()),
+        ("ocppu", "ocpp-mqtt-Pw03".to_owned()),
+        ("ocppck", "MBgEFm9jcHBjay1tcXR0LXNlY3JldC1FZjU=".to_owned()),
+        ("ocppcc", "MBgEFm9jcHBjYy1tcXR0LXNlY3JldC1FZjU=".to_owned()),
+        ("ocppsc", "MBgEFm9jcHBzYy1tcXR0LXNlY3JldC1FZjU=".to_owned()),
         ("mcu", "mqtt-mqtt-Pw73".to_owned()),
     ];
     let has = |(key, _): &(&str, String)| profile.key(key).is_some();
@@ -249,6 +269,10 @@ async fn no_secret_in_any_output(firmware: &str) {
             "wifis" => json!([{}, {"ssid": "garage", "key": secret}]),
             "cards" => json!([{"cardId": secret}]),
             "mcu" => json!(broker_url(user, secret)),
+            // (ocppe stays false: nothing connects to this backend)
+            "ocppu" => json!(format!("ws://{user}:{secret}@127.0.0.1:9/ocpp/{SERIAL}")),
+            "ocppck" => json!(pem("PRIVATE KEY", secret)),
+            "ocppcc" | "ocppsc" => json!(pem("CERTIFICATE", secret)),
             _ => json!(secret),
         }
     };
@@ -263,6 +287,21 @@ async fn no_secret_in_any_output(firmware: &str) {
     let refused = api.set(&[(key, raw.as_str()), ("mcu", "7")]).await;
     assert_eq!(refused.status, 500, "{key}={raw}: {}", refused.body);
     assert!(!refused.body.contains("short"), "{}", refused.body);
+    // 60.5 checks OCPP keys when set (#14): a refused key is not echoed either
+    let not_pem = "not-a-pem-Sq9Kx2";
+    let pem_checked = profile
+        .key("ocppck")
+        .is_some_and(|(_, d)| d.rule == goe_keys::Rule::PemKey);
+    if pem_checked {
+        let raw = json!(not_pem).to_string();
+        let refused = api.set(&[("ocppck", raw.as_str())]).await;
+        assert!(
+            refused.body.contains("could not parse private key"),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains(not_pem), "{}", refused.body);
+    }
     // the connection with the new mcu is subscribed once its dump is out
     wait_full_dump(&mut live, &prefix, firmware).await;
 
@@ -349,6 +388,9 @@ async fn no_secret_in_any_output(firmware: &str) {
         .collect();
     // the password hashes are the WebSocket's keys: secrets too
     secrets.extend(HASHED[1..].iter().map(|(_, h)| (*h).to_owned()));
+    if pem_checked {
+        secrets.push(not_pem.to_owned());
+    }
     let mut leaks = Vec::new();
     for (name, text) in &outputs {
         for secret in &secrets {
