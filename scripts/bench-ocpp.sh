@@ -11,7 +11,8 @@
 #   scripts/bench-ocpp.sh 1000                 # goe-charger and SAP, N = 1000
 #   ONLY=sap scripts/bench-ocpp.sh 100 1000    # only the SAP simulator
 #   SHARDS=2 scripts/bench-ocpp.sh 10000       # goe-charger split over 2 processes
-#   WINDOW=130 SAP_EPW=auto DATA_ROOT=/dev/shm ...   # defaults
+#   WINDOW=130 SETTLE=60 SAP_EPW=auto DATA_ROOT=/dev/shm ...   # defaults (SETTLE: s from
+#                                              # the last boot until the window opens)
 #   GOE_BIN=target/debug/goe-charger ...       # that binary instead of a release build
 #
 # What it installs, once, into target/bench-ocpp/ (reused while the pins hold):
@@ -103,12 +104,13 @@ ulimit -n "$(ulimit -Hn)"
 if [ -z "${DATA_ROOT:-}" ]; then
     if [ -d /dev/shm ] && [ -w /dev/shm ]; then DATA_ROOT=/dev/shm; else DATA_ROOT=${TMPDIR:-/tmp}; fi
 fi
-export WINDOW=${WINDOW:-130} SHARDS=${SHARDS:-1} SAP_EPW=${SAP_EPW:-auto} ONLY DATA_ROOT
+export WINDOW=${WINDOW:-130} SETTLE=${SETTLE:-60} SHARDS=${SHARDS:-1} SAP_EPW=${SAP_EPW:-auto} ONLY DATA_ROOT
 export BENCH_NODE="$node22" BENCH_NODE_PATH="$npmdir/node_modules" BENCH_SAPSIM="$sapsim"
 exec python3 - "$@" <<'PY'
 import concurrent.futures, http.client, json, os, shutil, signal, subprocess, sys, tempfile, threading, time
 
 WINDOW = int(os.environ["WINDOW"])
+SETTLE = int(os.environ["SETTLE"])
 SHARDS = int(os.environ["SHARDS"])
 ONLY = os.environ["ONLY"]
 NODE = os.environ["BENCH_NODE"]
@@ -302,7 +304,7 @@ def run_goe(n, port):
         codes = list(ex.map(lambda a: post(a, "/sim/plug?car=ev-3p-11kw&soc=20"), addrs))
     if any(c != 200 for c in codes):
         print(f"   warning: {sum(c != 200 for c in codes)} plugs failed", flush=True)
-    time.sleep(15)  # transactions start, the first meter values go out
+    time.sleep(SETTLE)  # transactions start, the first meter values go out
     r = window("goe", n, procs, "goe-charger")
     r["booted"] = booted
     stop(procs)
@@ -331,7 +333,7 @@ def run_sap(n, port):
                          env=dict(os.environ, NODE_ENV="production"))
     children.append(p)
     booted = wait_booted("sap", n, [p], 900)
-    time.sleep(15)  # the transaction generator starts, the first meter values go out
+    time.sleep(SETTLE)  # the transaction generator starts on every station
     r = window("sap", n, [p], "SAP simulator")
     r["booted"] = booted
     stop([p])
