@@ -182,6 +182,26 @@ fn harness_csms_validates_a_fake_charge_point() {
     let r = b.wait_rx(m, Some(4), T).expect("a CALLERROR");
     assert_eq!(r[1], "g1", "{r}");
     b.assert_no_violations();
+    // slow answers and closing mid-call work
+    b.options(json!({"slow": {"BootNotification": 1}, "close_on": {"StatusNotification": 1}}));
+    let t = std::time::Instant::now();
+    let r = b.try_op(
+        "fake_cp",
+        json!({"url": url, "user": "cp1", "password": "pw"}),
+    );
+    assert!(
+        t.elapsed() >= std::time::Duration::from_secs(1),
+        "the slow answer"
+    );
+    assert!(r.is_err(), "the socket closed mid-call: {r:?}");
+    let conns = b.connections();
+    assert_eq!(
+        conns.iter().filter(|c| c["event"] == "disconnect").count(),
+        1,
+        "{conns:?}"
+    );
+    b.options(json!({"slow": {}, "close_on": {}}));
+    b.assert_no_violations();
     // the validation is live: an invalid StatusNotification is caught
     b.op(
         "fake_cp",

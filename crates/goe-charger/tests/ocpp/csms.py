@@ -526,7 +526,7 @@ class Csms:
         if user is not None:
             hdrs["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         ws = await ws_connect(url, subprotocols=[SUBPROTOCOL], additional_headers=hdrs)
-        cp = FakeCP(ident, ws)
+        cp = FakeCP(ident, ws, response_timeout=5)
         asyncio.ensure_future(cp.start())
         boot = await cp.call(call.BootNotification(
             charge_point_vendor="go-e", charge_point_model="go-eCharger_V4",
