@@ -285,8 +285,12 @@ impl Backend {
             Ok(v) => v,
             Err(e) => {
                 let frames = self.frames_text(0);
+                let conns = self
+                    .try_op("connections", json!({}))
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
                 panic!(
-                    "{:?} backend: {op}({args}) failed: {e}\n-- frames:\n{frames}",
+                    "{:?} backend: {op}({args}) failed: {e}\n-- connections: {conns}\n-- frames:\n{frames}",
                     self.kind
                 )
             }
