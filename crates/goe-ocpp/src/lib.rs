@@ -12,4 +12,6 @@
 //! `serde_json/arbitrary_precision` for the whole build, which changes the
 //! charger's ArduinoJson number formatting (see `docs/compat.md`, OCPP).
 
+pub mod rpc;
+pub mod time;
 pub mod view;
