@@ -12,6 +12,7 @@
 //! `serde_json/arbitrary_precision` for the whole build, which changes the
 //! charger's ArduinoJson number formatting (see `docs/compat.md`, OCPP).
 
+pub mod config;
 pub mod messages;
 pub mod rpc;
 pub mod time;
