@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod messages;
+pub mod profiles;
 pub mod rpc;
 pub mod time;
 pub mod view;
