@@ -14,7 +14,9 @@
 
 pub mod config;
 pub mod messages;
+pub mod meter;
 pub mod profiles;
 pub mod rpc;
+pub mod status;
 pub mod time;
 pub mod view;
