@@ -13,10 +13,12 @@
 //! charger's ArduinoJson number formatting (see `docs/compat.md`, OCPP).
 
 pub mod config;
+pub mod journal;
 pub mod messages;
 pub mod meter;
 pub mod profiles;
 pub mod rpc;
+pub mod session;
 pub mod status;
 pub mod time;
 pub mod view;
