@@ -32,6 +32,9 @@ const RESET_WAIT_MS: i64 = 10_000;
 /// Simulated firmware update: download, then install, durations (ms).
 const FW_DOWNLOAD_MS: i64 = 10_000;
 const FW_INSTALL_MS: i64 = 20_000;
+/// At most this many transaction MeterValues wait in the queue while the
+/// backend is away (StartTransaction/StopTransaction are never dropped).
+const MAX_QUEUED_METER: usize = 1000;
 /// The idTag when `ocppd` is empty (an empty idTag says nothing).
 const NO_CARD: &str = "no-card";
 
@@ -530,7 +533,14 @@ impl Session {
         let payload = to_value(&self.meter_payload(view, at_ms));
         if let Some(tx) = &self.tx {
             let local = tx.local;
-            self.append("MeterValues", payload, Some(local), out);
+            let queued = self
+                .queue
+                .iter()
+                .filter(|r| r.action == "MeterValues")
+                .count();
+            if queued < MAX_QUEUED_METER {
+                self.append("MeterValues", payload, Some(local), out);
+            }
         } else if self.accepted() {
             self.outbox.push_back(Outgoing {
                 action: "MeterValues",

@@ -1020,3 +1020,25 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn offline_meter_values_are_bounded() {
+    let mut cp = Cp::new();
+    cp.v.settings.sample_s = 1;
+    cp.accepted();
+    cp.close();
+    cp.v.car = 3;
+    cp.v.trx = Some(0);
+    cp.advance(1500);
+    let meter = cp
+        .journal
+        .iter()
+        .filter(|o| matches!(o, JournalOp::Append(r) if r.action == "MeterValues"))
+        .count();
+    assert_eq!(meter, 1000);
+    cp.v.car = 1;
+    cp.tick();
+    assert!(
+        matches!(cp.journal.last(), Some(JournalOp::Append(r)) if r.action == "StopTransaction")
+    );
+}
