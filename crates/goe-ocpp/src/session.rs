@@ -715,17 +715,33 @@ impl Session {
         if view.rbt_ms < self.head_retry_at {
             return;
         }
-        if let Some(record) = self.queue.front() {
+        while let Some(record) = self.queue.front() {
             let mut payload = record.payload.clone();
             if record.action != "StartTransaction"
                 && let (Some(local), Some(obj)) = (record.local_tx, payload.as_object_mut())
                 && !obj.contains_key("transactionId")
-                && let Some(id) = self.tx_ids.get(&local)
             {
-                obj.insert("transactionId".into(), (*id).into());
+                match self.tx_ids.get(&local) {
+                    Some(id) => {
+                        obj.insert("transactionId".into(), (*id).into());
+                    }
+                    // Its StartTransaction was dropped (or never known): a
+                    // StopTransaction without transactionId cannot be valid.
+                    None if record.action == "StopTransaction" => {
+                        let seq = record.seq;
+                        self.queue.pop_front();
+                        out.push(Output::Journal(JournalOp::Ack {
+                            seq,
+                            transaction_id: None,
+                        }));
+                        continue;
+                    }
+                    None => {}
+                }
             }
             let (action, seq) = (record.action.clone(), record.seq);
             self.send_call(&action, &payload, Awaiting::Journal(seq), view, out);
+            return;
         }
     }
 

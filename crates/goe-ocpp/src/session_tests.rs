@@ -95,8 +95,8 @@ impl Cp {
 
     /// The outstanding CALL (the last frame, which must be a CALL).
     fn call(&self) -> (String, String, Value) {
-        let f = self.last();
-        assert!(self.outstanding(), "no outstanding CALL: {f}");
+        assert!(self.outstanding(), "no outstanding CALL: {}", self.last());
+        let f = self.last_call().unwrap();
         (
             f[1].as_str().unwrap().into(),
             f[2].as_str().unwrap().into(),
@@ -118,11 +118,26 @@ impl Cp {
         self.recv(&json!([4, id, "InternalError", "busy", {}]).to_string());
     }
 
+    /// The connection closed: no CALL is outstanding any more.
+    fn forget(&mut self) {
+        let ids: Vec<String> = self
+            .frames
+            .iter()
+            .filter(|f| f[0] == 2)
+            .filter_map(|f| f[1].as_str().map(str::to_owned))
+            .collect();
+        self.answered.extend(ids);
+    }
+
     /// A CALL of ours is unanswered.
     fn outstanding(&self) -> bool {
-        self.frames
-            .last()
-            .is_some_and(|f| f[0] == 2 && !self.answered.iter().any(|a| f[1] == a.as_str()))
+        self.last_call()
+            .is_some_and(|f| !self.answered.iter().any(|a| f[1] == a.as_str()))
+    }
+
+    /// Our last CALL (not an answer to the backend).
+    fn last_call(&self) -> Option<&Value> {
+        self.frames.iter().rev().find(|f| f[0] == 2)
     }
 
     /// Boot, accept, and answer the two StatusNotifications.
@@ -1041,4 +1056,136 @@ fn offline_meter_values_are_bounded() {
     assert!(
         matches!(cp.journal.last(), Some(JournalOp::Append(r)) if r.action == "StopTransaction")
     );
+}
+
+/// One random event of a session.
+#[derive(Debug, Clone)]
+enum Event {
+    Advance(u8),
+    Car(u8),
+    Trx(Option<i64>),
+    Error(u8),
+    Swipe,
+    AnswerOk,
+    AnswerError,
+    Close,
+    Connect,
+    Csms(usize),
+}
+
+fn event() -> impl proptest::strategy::Strategy<Value = Event> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1..90u8).prop_map(Event::Advance),
+        (0..7u8).prop_map(Event::Car),
+        proptest::option::of(0..3i64).prop_map(Event::Trx),
+        prop_oneof![Just(0u8), Just(16u8)].prop_map(Event::Error),
+        Just(Event::Swipe),
+        Just(Event::AnswerOk),
+        Just(Event::AnswerOk),
+        Just(Event::AnswerError),
+        Just(Event::Close),
+        Just(Event::Connect),
+        (0..CSMS_CALLS.len()).prop_map(Event::Csms),
+    ]
+}
+
+const CSMS_CALLS: &[(&str, &str)] = &[
+    ("RemoteStartTransaction", r#"{"idTag":"r"}"#),
+    ("RemoteStopTransaction", r#"{"transactionId":42}"#),
+    ("Reset", r#"{"type":"Hard"}"#),
+    ("UnlockConnector", r#"{"connectorId":1}"#),
+    (
+        "ChangeAvailability",
+        r#"{"connectorId":0,"type":"Inoperative"}"#,
+    ),
+    (
+        "ChangeAvailability",
+        r#"{"connectorId":0,"type":"Operative"}"#,
+    ),
+    (
+        "TriggerMessage",
+        r#"{"requestedMessage":"StatusNotification"}"#,
+    ),
+    (
+        "TriggerMessage",
+        r#"{"requestedMessage":"BootNotification"}"#,
+    ),
+    ("TriggerMessage", r#"{"requestedMessage":"MeterValues"}"#),
+    (
+        "SetChargingProfile",
+        r#"{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":6}]}}}"#,
+    ),
+    ("ClearChargingProfile", "{}"),
+    (
+        "UpdateFirmware",
+        r#"{"location":"x","retrieveDate":"2023-11-14T22:13:30Z"}"#,
+    ),
+    (
+        "ChangeConfiguration",
+        r#"{"key":"MeterValueSampleInterval","value":"5"}"#,
+    ),
+];
+
+proptest::proptest! {
+    /// Whatever happens: never two CALLs of ours outstanding, every
+    /// transaction message journaled before it is sent, no panic.
+    #[test]
+    fn random_sessions_keep_the_rules(events in proptest::collection::vec(event(), 1..60)) {
+        let mut cp = Cp::new();
+        cp.connect();
+        cp.answer(json!({"currentTime": "2023-11-14T22:13:20Z", "interval": 30, "status": "Accepted"}));
+        let mut seq = 0;
+        for (i, e) in events.into_iter().enumerate() {
+            let from = cp.log.len();
+            match e {
+                Event::Advance(n) => cp.advance(i64::from(n)),
+                Event::Car(c) => { cp.v.car = c; cp.tick(); }
+                Event::Trx(t) => { cp.v.trx = t; cp.tick(); }
+                Event::Error(e) => { cp.v.error = e; cp.tick(); }
+                Event::Swipe => { seq += 1; cp.v.swipe = Some(CardSwipe { seq, id_tag: format!("c{i}") }); cp.tick(); }
+                Event::AnswerOk => if cp.outstanding() {
+                    let (_, a, _) = cp.call();
+                    let p = match a.as_str() {
+                        "StartTransaction" => json!({"idTagInfo": {"status": "Accepted"}, "transactionId": 42}),
+                        "Authorize" => json!({"idTagInfo": {"status": "Accepted"}}),
+                        "BootNotification" => json!({"currentTime": "2023-11-14T22:13:20Z", "interval": 30, "status": "Accepted"}),
+                        _ => json!({"currentTime": "2023-11-14T22:13:20Z"}),
+                    };
+                    cp.answer(p);
+                },
+                Event::AnswerError => if cp.outstanding() { cp.fail(); },
+                Event::Close => { cp.close(); cp.forget(); }
+                Event::Connect => { cp.close(); cp.forget(); cp.connect(); }
+                Event::Csms(k) => { let (a, p) = CSMS_CALLS[k]; cp.recv(&format!(r#"[2,"cs{i}","{a}",{p}]"#)); }
+            }
+            // Journal before send.
+            for (j, o) in cp.log[from..].iter().enumerate() {
+                if let Output::Send(t) = o {
+                    let f: Value = serde_json::from_str(t).unwrap();
+                    if f[0] == 2 && ["StartTransaction", "StopTransaction"].contains(&f[2].as_str().unwrap()) {
+                        let appended = cp.log[..from + j].iter().any(|x| matches!(x, Output::Journal(JournalOp::Append(r)) if r.action == f[2]));
+                        proptest::prop_assert!(appended, "{t} sent before its journal record");
+                    }
+                }
+            }
+            // A StopTransaction always names its transaction.
+            for o in &cp.log[from..] {
+                if let Output::Send(t) = o {
+                    let f: Value = serde_json::from_str(t).unwrap();
+                    if f[0] == 2 && f[2] == "StopTransaction" {
+                        proptest::prop_assert!(f[3].get("transactionId").is_some(), "{t}");
+                    }
+                }
+            }
+            // One outstanding CALL: among our CALLs, all but the last are answered.
+            let ours: Vec<String> = cp.frames.iter().filter(|f| f[0] == 2 && !f[1].as_str().unwrap().starts_with("cs"))
+                .map(|f| f[1].as_str().unwrap().to_owned()).collect();
+            if let Some((_, earlier)) = ours.split_last() {
+                for id in earlier {
+                    proptest::prop_assert!(cp.answered.contains(id), "CALL {id} was overtaken while outstanding");
+                }
+            }
+        }
+    }
 }
