@@ -121,9 +121,12 @@ pub struct BootNotificationReq {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BootNotificationConf {
-    /// The backend's clock.
-    pub current_time: DateTime,
-    /// Heartbeat interval (Accepted) or retry delay (Pending/Rejected), s.
+    /// The backend's clock (required by the spec; read leniently, unused).
+    #[serde(default)]
+    pub current_time: Option<DateTime>,
+    /// Heartbeat interval (Accepted) or retry delay (Pending/Rejected), s;
+    /// missing = 0 (lenient).
+    #[serde(default)]
     pub interval: i64,
     /// Accepted, Pending or Rejected.
     pub status: RegistrationStatus,

@@ -282,6 +282,18 @@ fn pending_and_rejected_wait_for_the_interval() {
 }
 
 #[test]
+fn a_lenient_boot_answer_is_accepted_and_a_garbled_one_retried() {
+    let mut cp = Cp::new();
+    cp.connect();
+    cp.answer(json!({"status": "Acepted"}));
+    assert!(!cp.s.accepted());
+    cp.advance(60);
+    assert_eq!(cp.call().1, "BootNotification");
+    cp.answer(json!({"status": "Accepted", "interval": 300}));
+    assert!(cp.s.accepted());
+}
+
+#[test]
 fn heartbeat_every_interval_of_silence() {
     let mut cp = Cp::new();
     cp.accepted();
