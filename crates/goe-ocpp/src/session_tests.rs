@@ -1201,3 +1201,32 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_call_cut_by_a_close_is_sent_again_after_the_reconnect() {
+    let mut cp = Cp::new();
+    cp.accepted();
+    cp.v.car = 3;
+    cp.v.trx = Some(0);
+    cp.tick();
+    let first = cp.until("StartTransaction");
+    let (id, _, _) = cp.call();
+    cp.close();
+    cp.forget();
+    // A late answer to the forgotten call is ignored.
+    cp.recv(&json!([3, id, {"idTagInfo": {"status": "Accepted"}, "transactionId": 1}]).to_string());
+    assert!(
+        !cp.journal
+            .iter()
+            .any(|o| matches!(o, JournalOp::Ack { .. }))
+    );
+    cp.connect();
+    let again = cp.until("StartTransaction");
+    assert_eq!(first, again);
+    assert_ne!(cp.call().0, id, "a new message id");
+    cp.answer(json!({"idTagInfo": {"status": "Accepted"}, "transactionId": 42}));
+    assert!(cp.journal.contains(&JournalOp::Ack {
+        seq: 0,
+        transaction_id: Some(42)
+    }));
+}
