@@ -10,6 +10,10 @@
 #   GOE_VENV_GOE_PROMETHEUS   goe-prometheus==0.2.2 (pulls goe 0.2.2)
 #   GOE_VENV_WATTPILOT        wattpilot==0.2           (kept when already set)
 #   GOE_VENV_GOECHARGER_V1    goecharger==0.1.0        (kept when already set)
+#   GOE_VENV_OCPP             ocpp==2.1.0 websockets==17.4 (the OCPP 1.6J CSMS of
+#                             tests/ocpp.rs; ocpp 2.1.0 needs Python >= 3.11)
+#   GOE_OCPP_RPC_DIR          npm ocpp-rpc@2.2.1 under target/npm/ocpp-rpc (node
+#                             >= 17.3: the strict-mode OCPP server of tests/ocpp.rs)
 #
 # An environment whose pins are already satisfied is reused (fast reruns).
 # Usage: `source scripts/client-venvs.sh` (scripts/test.sh does) or run it to
@@ -95,6 +99,46 @@ for spec in sys.argv[1:]:
     else
         _goe_venv goecharger-v1 GOE_VENV_GOECHARGER_V1 'goecharger==0.1.0' || return 1
     fi
+
+    # The OCPP 1.6J backend of tests/ocpp.rs: mobilityhouse ocpp validates every
+    # frame against the 1.6 JSON schemas; it requires Python >= 3.11.
+    if ! python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+        _goe_venvs_fail "python3 >= 3.11 is required by ocpp 2.1.0 (the OCPP tests' CSMS); found $(python3 --version 2>&1)"
+        return 1
+    fi
+    _goe_venv ocpp GOE_VENV_OCPP 'ocpp==2.1.0' 'websockets==17.4' || return 1
+
+    # The second OCPP implementation: npm ocpp-rpc in strict mode, installed into
+    # target/npm/ocpp-rpc (reused while the pinned version is there).
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "== installing nodejs and npm (for the OCPP tests' ocpp-rpc server)"
+        local sudo=""
+        [ "$(id -u)" = 0 ] || sudo=sudo
+        { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } ||
+            { _goe_venvs_fail "node and npm are required (Debian: nodejs npm) and could not be installed"; return 1; }
+        command -v node >/dev/null 2>&1 || { _goe_venvs_fail "node is still missing after installing nodejs"; return 1; }
+        command -v npm >/dev/null 2>&1 || { _goe_venvs_fail "npm is still missing after installing npm"; return 1; }
+    fi
+    if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>17||(a===17&&b>=3)?0:1)'; then
+        _goe_venvs_fail "node >= 17.3 is required by ocpp-rpc 2.2.1; found $(node --version 2>&1)"
+        return 1
+    fi
+    local rpc_dir="$root/target/npm/ocpp-rpc" rpc_ver="2.2.1"
+    local rpc_check="process.exit(require('$rpc_dir/node_modules/ocpp-rpc/package.json').version==='$rpc_ver'?0:1)"
+    if node -e "$rpc_check" >/dev/null 2>&1; then
+        echo "== npm ocpp-rpc: reused (ocpp-rpc@$rpc_ver)"
+    else
+        echo "== npm ocpp-rpc: installing ocpp-rpc@$rpc_ver"
+        rm -rf "$rpc_dir"
+        mkdir -p "$rpc_dir"
+        (cd "$rpc_dir" && echo '{"name":"goe-ocpp-rpc","private":true}' >package.json &&
+            npm install --silent --no-audit --no-fund --save-exact "ocpp-rpc@$rpc_ver" >/dev/null) ||
+            { _goe_venvs_fail "npm install ocpp-rpc@$rpc_ver into $rpc_dir failed (is the npm registry reachable?)"; return 1; }
+        node -e "$rpc_check" ||
+            { _goe_venvs_fail "after installing, $rpc_dir does not have ocpp-rpc@$rpc_ver"; return 1; }
+    fi
+    export GOE_OCPP_RPC_DIR="$rpc_dir"
+    echo "   GOE_OCPP_RPC_DIR=$rpc_dir"
     unset -f _goe_venv _goe_venvs_fail
 }
 
