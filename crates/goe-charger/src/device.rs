@@ -201,6 +201,28 @@ pub struct SetReply {
     pub all_ok: bool,
 }
 
+/// The OCPP client's state for `/sim/state` (`null` on a firmware without
+/// OCPP): the connection, the connector status and the transaction.
+fn ocpp_state(charger: &Charger) -> serde_json::Value {
+    if charger.value("ocppe").is_none() {
+        return serde_json::Value::Null;
+    }
+    let key = |k: &str| {
+        charger
+            .value(k)
+            .map_or(serde_json::Value::Null, goe_keys::Value::to_serde_exact)
+    };
+    serde_json::json!({
+        "enabled": key("ocppe"),
+        "started": key("ocpps"),
+        "connected": key("ocppc"),
+        "accepted": key("ocppa"),
+        "connector_status": key("ocppcs"),
+        "transaction_id": key("ocppti"),
+        "last_error": key("ocpple"),
+    })
+}
+
 /// The firmware whose key table wrote the stores of the builds before
 /// firmware profiles (they printed the 2021 table).
 const STORE_FIRMWARE_BEFORE_PROFILES: &str = "051.4";
@@ -569,6 +591,44 @@ impl Device {
         self.notify(generation);
     }
 
+    /// Runs an action of a protocol client on the charger (an OCPP command):
+    /// steps to now, runs `f`, and saves before returning when persisted
+    /// values changed (a failed save undoes the action). Blocking (fsync).
+    pub fn act<R>(&self, f: impl FnOnce(&mut Charger, SimTime) -> R) -> Result<R, StoreError> {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        let before = inner.charger.clone();
+        let stored = inner.charger.persisted_values();
+        let result = f(&mut inner.charger, now);
+        if (inner.dirty || inner.charger.persisted_values() != stored)
+            && let Err(e) = inner.save()
+        {
+            inner.charger = before;
+            drop(inner);
+            return Err(e);
+        }
+        self.release_and_notify(inner);
+        Ok(result)
+    }
+
+    /// Changes status keys the server owns (`f` returns whether anything
+    /// changed): watchers are woken only then, so a client reporting the
+    /// same state again costs nobody a wake-up.
+    pub fn update_status(&self, f: impl FnOnce(&mut Charger, SimTime) -> bool) {
+        let changed = self.with_charger(|c, now| f(c, now).then(|| c.generation()));
+        if let Some(generation) = changed {
+            self.notify(generation);
+        }
+    }
+
+    /// The charger's data directory (its store, the OCPP queue).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.inner.lock().store.path().parent().map(Into::into)
+    }
+
     /// Applies one write (MQTT `/set`, WebSocket `setValue`) like `/api/set`
     /// does, saving before returning. Blocking (fsync).
     pub fn set_one(&self, key: &str, raw: &str) -> Result<(), SetError> {
@@ -643,6 +703,7 @@ impl Device {
                 ClockMode::Real { speed } => serde_json::json!({"mode": "real", "speed": speed}),
             };
             obj.insert("clock".into(), clock);
+            obj.insert("ocpp".into(), ocpp_state(charger));
         }
         state.to_string()
     }

@@ -483,6 +483,13 @@ pub async fn serve_fleet_with(
                 Ok(())
             }
         }));
+        tasks.push(tokio::spawn({
+            let device = device.clone();
+            async move {
+                crate::ocpp::run(device).await;
+                Ok(())
+            }
+        }));
     }
     shutdown.await;
     let _ = stop_tx.send(());

@@ -8,6 +8,7 @@
 //! - [`http`]: the local HTTP API v2 (and v1 while `hla` is on).
 //! - [`ws`]: the local WebSocket API.
 //! - [`mqtt`]: the MQTT client.
+//! - [`ocpp`]: the OCPP 1.6J client.
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
@@ -21,6 +22,7 @@ pub mod fleet;
 pub mod fleet_file;
 pub mod http;
 pub mod mqtt;
+pub mod ocpp;
 pub mod profiles;
 pub mod scenario;
 pub mod sim_api;
@@ -85,6 +87,7 @@ pub async fn serve_with(
         })
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
+    let ocpp = tokio::spawn(ocpp::run(device.clone()));
     let clients: http::conn::ClientHook = {
         let device = device.clone();
         Arc::new(move |delta| device.http_clients(delta))
@@ -101,6 +104,7 @@ pub async fn serve_with(
         ticker.abort();
     }
     mqtt.abort();
+    ocpp.abort();
     let _ = tokio::task::spawn_blocking(move || device.flush()).await;
     result
 }

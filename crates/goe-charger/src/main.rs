@@ -121,6 +121,10 @@ struct ServeArgs {
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
     mqtt: Option<String>,
+    /// Connect to this OCPP 1.6J backend (`ws[s]://[user:pass@]host[:port]/path`,
+    /// `{serial}` becomes each charger's serial): sets `ocppe=true`, `ocppu=URL`.
+    #[arg(long, value_name = "URL", env = "GOE_OCPP")]
+    ocpp: Option<String>,
     /// Close a connection whose request head is not complete this long after
     /// its first byte, with 408 (like the real unit's 5 s receive timeout);
     /// also the longest pause inside a request body. E.g. 5s, 500ms.
@@ -189,6 +193,7 @@ const EXAMPLES: &str = "Examples:
   curl -s -X POST 'http://127.0.0.1:8080/sim/plug?car=ev-1p-16a&soc=30'
   curl -s -X POST 'http://127.0.0.1:8080/sim/advance?seconds=3600'
   goe-charger --mqtt mqtt://127.0.0.1:1883       # publish to a broker, accept /set
+  goe-charger --ocpp 'ws://127.0.0.1:9000/ocpp/{serial}'   # talk to an OCPP backend
   goe-charger run-scenario scenarios/pv-surplus-day.toml";
 
 fn parse_serial(s: &str) -> Result<String, String> {
@@ -573,6 +578,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             reply.body
         );
     }
+    if let Some(url) = &args.ocpp {
+        connect_ocpp(&device, url)?;
+    }
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
@@ -595,6 +603,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// `--firmware`: a known profile, or the list of the known ones.
 fn parse_firmware(text: &str) -> Result<&'static goe_keys::Profile, String> {
     goe_keys::profile(text).map_err(|e| e.to_string())
+}
+
+/// `--ocpp URL`: `ocppu` and `ocppe` as `/api/set` writes them (an error
+/// names the flag; the password is masked).
+fn connect_ocpp(device: &Device, url: &str) -> anyhow::Result<()> {
+    let mut json_url = String::new();
+    goe_keys::value::write_string(url, &mut json_url);
+    let reply = device.set(&[
+        ("ocppu".to_owned(), json_url),
+        ("ocppe".to_owned(), "true".to_owned()),
+    ]);
+    anyhow::ensure!(
+        reply.all_ok,
+        "--ocpp {}: {}",
+        goe_keys::render::mask_url_password(url),
+        reply.body
+    );
+    Ok(())
 }
 
 /// Refuses a `--mqtt` URL that `mcu` would refuse, before anything is opened
@@ -722,6 +748,12 @@ async fn serve_fleet(
                 reply.body
             );
             advance(&bar, "configuring MQTT", i + 1);
+        }
+    }
+    if let Some(url) = &args.ocpp {
+        for (i, d) in fleet.devices().iter().enumerate() {
+            connect_ocpp(d, url)?;
+            advance(&bar, "configuring OCPP", i + 1);
         }
     }
     bar.finish_and_clear();

@@ -36,6 +36,8 @@ struct Spec {
     filter_refuses_unknown: bool,
     /// See [`Profile::whole_volts`].
     whole_volts: bool,
+    /// See [`Profile::ocpp_remote_start_profile`].
+    ocpp_remote_start_profile: bool,
 }
 
 /// The hello of a V3/V4 unit before 60.x (docs/compat.md, "WebSocket").
@@ -62,6 +64,7 @@ static SPECS: &[Spec] = &[
         order: include_str!("../profiles/051.4.keys"),
         filter_refuses_unknown: false,
         whole_volts: false,
+        ocpp_remote_start_profile: false,
     },
     Spec {
         firmware: fw(56, 2),
@@ -70,6 +73,7 @@ static SPECS: &[Spec] = &[
         order: include_str!("../profiles/056.2.keys"),
         filter_refuses_unknown: false,
         whole_volts: true,
+        ocpp_remote_start_profile: false,
     },
     Spec {
         firmware: fw(60, 5),
@@ -79,6 +83,9 @@ static SPECS: &[Spec] = &[
         // 60.3+: go-eCharger-API-v2#312 (60.3), ha-goecharger-api2#66
         filter_refuses_unknown: true,
         whole_volts: true,
+        // 60.4: "Charging profile in RemoteStartTransaction command is not
+        // ignored anymore" (changelog 60.4; faq-en.md)
+        ocpp_remote_start_profile: true,
     },
 ];
 
@@ -105,6 +112,9 @@ pub struct Profile {
     /// capture prints `[233,235,231,0,…]`-style integers); `false` keeps the
     /// 2021 table's 230 V with two decimals.
     pub whole_volts: bool,
+    /// OCPP: a `chargingProfile` inside RemoteStartTransaction is applied
+    /// (fw 60.4 and later); before, it was ignored.
+    pub ocpp_remote_start_profile: bool,
     defs: Vec<Option<&'static KeyDef>>,
     order: Vec<KeyId>,
     /// Per key: its place in `order`.
@@ -152,6 +162,7 @@ impl Profile {
             hello: spec.hello,
             filter_refuses_unknown: spec.filter_refuses_unknown,
             whole_volts: spec.whole_volts,
+            ocpp_remote_start_profile: spec.ocpp_remote_start_profile,
             index,
             defs,
             order,
