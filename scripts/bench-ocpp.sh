@@ -23,10 +23,11 @@
 #
 # The CSMS is scripts/bench-ocpp/csms.js, a light node `ws` server without
 # schema validation (one thread holds 10,000 connections; the OCPP tests do the
-# validating). File descriptors: goe-charger needs about 2 per charge point
-# (its HTTP listener and the OCPP socket), the CSMS 1, the simulator 1; the
-# script raises the soft limit to the hard one (`ulimit -Hn`, 20,000 here):
-# beyond ~9,900 charge points per process use SHARDS=2.
+# validating). File descriptors: goe-charger needs about 3 per charge point
+# (its HTTP listener, the OCPP socket, the data directory; 3,010 measured at
+# N = 1,000), the CSMS 1, the simulator 1; the script raises the soft limit to
+# the hard one (`ulimit -Hn`, 20,000 here): beyond ~6,600 charge points per
+# process use SHARDS=2 (or 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
