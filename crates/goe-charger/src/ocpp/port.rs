@@ -44,6 +44,11 @@ pub fn config(device: &Device) -> OcppConfig {
     })
 }
 
+/// `rbc`: how often the charger booted (a restart moves it).
+pub fn boots(device: &Device) -> i64 {
+    device.with_charger(|c, _| int(c, "rbc").unwrap_or(0))
+}
+
 /// What the session sees of the charger now.
 pub fn view(device: &Device) -> ChargerView {
     device.with_charger(|c, now| {
