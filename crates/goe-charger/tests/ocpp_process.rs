@@ -192,3 +192,65 @@ async fn kill_9_loses_no_transaction_message() {
     assert!(stops[0].payload["meterStop"].as_i64() >= starts[0].payload["meterStart"].as_i64());
     b.assert_no_violations();
 }
+
+/// A transaction whose StartTransaction the backend answered survives a
+/// `kill -9` in `ocppti` (flash): the restarted charger, whose car is gone,
+/// ends it with a StopTransaction naming the backend's id (PowerLoss).
+#[tokio::test]
+async fn kill_9_during_an_answered_transaction_ends_it_after_the_restart() {
+    let mut b = Backend::csms(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--clock", "manual", "--start", START, "--seed", "1"];
+    let mut ch = Charger::start_with(dir.path(), &args);
+    let api = ch.api();
+    let url = serde_json::to_string(&b.url()).unwrap();
+    api.set_ok(&[("ocppu", url.as_str()), ("ocppe", "true")])
+        .await;
+    b.wait_for("BootNotification", 1, T, 0);
+    let client = reqwest::Client::new();
+    let post = |pq: &str| client.post(format!("{}{pq}", api.base)).send();
+    assert_eq!(
+        post("/sim/plug?car=ev-3p-11kw&soc=30")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let mut id = None;
+    for _ in 0..100 {
+        post("/sim/advance?seconds=1").await.unwrap();
+        let status = api.status().await;
+        if let Some(n) = status.get("ocppti").and_then(Value::as_i64) {
+            id = Some(n);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let id = id.expect("the backend's transactionId in ocppti");
+    ch.kill9();
+    let ch = Charger::start_with(dir.path(), &args);
+    let api = ch.api();
+    let client = reqwest::Client::new();
+    let mut stops = Vec::new();
+    for _ in 0..60 {
+        client
+            .post(format!("{}/sim/advance?seconds=1", api.base))
+            .send()
+            .await
+            .unwrap();
+        stops = b.calls_now("StopTransaction", 0);
+        if !stops.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(stops.len(), 1, "the transaction ended after the restart");
+    assert_eq!(stops[0].payload["transactionId"], id);
+    assert_eq!(stops[0].payload["reason"], "PowerLoss");
+    assert_eq!(
+        b.calls_now("StartTransaction", 0).len(),
+        1,
+        "no second start"
+    );
+    b.assert_no_violations();
+}

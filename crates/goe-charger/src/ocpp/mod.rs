@@ -349,7 +349,7 @@ impl State {
                         .map_err(|e| format!("ocpp queue: {e}"))?;
                 }
                 Output::Command(command) => port::command(&self.device, command).await,
-                Output::Keys(keys) => port::keys(&self.device, keys),
+                Output::Keys(keys) => port::keys(&self.device, keys).await,
                 Output::Close => {
                     if let Some(s) = socket.as_deref_mut() {
                         let _ = tokio::time::timeout(Duration::from_secs(2), s.close(None)).await;
