@@ -63,6 +63,8 @@ struct Seen {
 
 /// A TLS WebSocket backend with `cert`; it accepts (but does not require) a
 /// client certificate issued by `ca`. Returns its port and what it sees.
+// (tungstenite's handshake callback returns its own large error type)
+#[allow(clippy::result_large_err)]
 async fn backend(cert: &(String, String), ca_pem: &str) -> (u16, mpsc::UnboundedReceiver<Seen>) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
