@@ -377,13 +377,10 @@ async fn status_follows_plug_charge_unplug() {
 async fn a_fault_is_faulted() {
     let mut b = Backend::csms(&[]);
     let cp = booted(&mut b, FW).await;
-    cp.set(&[("ocppd", "\"DUMMY\"")]).await;
-    cp.plug("ev-3p-11kw", 30.0).await;
-    cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
-        .await;
-    // a residual-current trip (FiAc) while charging
     let m = b.mark();
-    cp.sim("/sim/fault?err=1").await;
+    // a phase fault (3): shown at once, car plugged or not (a residual
+    // current trip, 1, needs a car to trip)
+    cp.sim("/sim/fault?err=3").await;
     cp.advance(2).await;
     wait_status(&mut b, &cp, "Faulted", m).await;
     let faulted = b
@@ -932,7 +929,9 @@ async fn unsupported_actions_get_a_callerror() {
 }
 
 /// Garbage from the backend gets a CALLERROR (or is ignored where OCPP-J
-/// says so); the charger's logic and HTTP API are not disturbed.
+/// says so: a frame without a message id that can be read, not JSON, not
+/// an array, an id that is not a string, has no CALL to answer); the
+/// charger's logic and HTTP API are not disturbed.
 #[tokio::test]
 async fn garbage_from_the_backend() {
     let mut b = Backend::csms(&[]);
@@ -1153,6 +1152,10 @@ async fn strict_ocpp_rpc_session() {
     expect(&mut s, &cp, "StatusNotification", 1, 0, T).await;
     let r = s.call("GetConfiguration", json!({}));
     assert!(r.ok("GetConfiguration")["configurationKey"].is_array());
+    // an idle interval: a Heartbeat (while other messages flow the charger
+    // may skip it, OCPP 1.6 §4.6)
+    cp.advance(INTERVAL + 1).await;
+    s.wait_for("Heartbeat", 1, T, 0);
     cp.plug("ev-3p-11kw", 30.0).await;
     cp.until(30, 1, "car", "charging", |s| int(s, "car") == 2)
         .await;

@@ -848,7 +848,7 @@ impl Charger {
 
     /// Sets what the house meter sees; `None` keeps a value. From then on the
     /// charger's PV logic receives this meter's data every second. A fixed
-    /// `battery_w` is refused while the world has a [`HomeBattery`]: its
+    /// `battery_w` is refused while the world has a [`crate::HomeBattery`]: its
     /// controller sets the battery's power.
     pub fn set_grid(
         &mut self,

@@ -328,6 +328,7 @@ pub(crate) mod tests {
             car: 1,
             error: 0,
             model_status: 15,
+            transaction_id: None,
             allowed: false,
             access_control: 1,
             trx: None,

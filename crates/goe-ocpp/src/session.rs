@@ -35,6 +35,10 @@ const FW_INSTALL_MS: i64 = 20_000;
 /// At most this many transaction MeterValues wait in the queue while the
 /// backend is away (StartTransaction/StopTransaction are never dropped).
 const MAX_QUEUED_METER: usize = 1000;
+/// The local number of a transaction recovered from `ocppti` after a
+/// restart (its StartTransaction is long answered; no journal record has
+/// this number).
+const RECOVERED_TX: u64 = u64::MAX;
 /// The idTag when `ocppd` is empty (an empty idTag says nothing).
 const NO_CARD: &str = "no-card";
 
@@ -356,6 +360,24 @@ impl Session {
 
     fn transactions(&mut self, view: &ChargerView, out: &mut Vec<Output>) {
         let plugged = matches!(view.car, 2..=4);
+        if self.first_view
+            && self.tx.is_none()
+            && let Some(id) = view.transaction_id
+        {
+            // the charger restarted during a transaction the backend knows
+            // (`ocppti` survives in flash): it continues while the car is
+            // still plugged and authorized, else it ends here
+            self.tx = Some(Transaction {
+                local: RECOVERED_TX,
+                id: Some(id),
+                id_tag: String::new(),
+                start_ms: view.utc_ms,
+            });
+            if !plugged || (view.trx.is_none() && view.access_control != 0) {
+                self.stop_transaction(view, "PowerLoss", None, out);
+                return;
+            }
+        }
         if self.tx.is_some() {
             if !plugged {
                 self.stop_transaction(view, "EVDisconnected", None, out);

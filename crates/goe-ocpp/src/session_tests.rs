@@ -1230,3 +1230,42 @@ fn a_call_cut_by_a_close_is_sent_again_after_the_reconnect() {
         transaction_id: Some(42)
     }));
 }
+
+/// A transaction the backend knows (`ocppti` kept in flash) survives a
+/// restart of the charger: it ends with a StopTransaction naming it (reason
+/// PowerLoss) when the car is gone, and goes on when the car still charges.
+#[test]
+fn a_transaction_known_before_a_restart_is_ended_or_continued() {
+    let mut cp = Cp::new();
+    cp.v.transaction_id = Some(77);
+    cp.v.energy_wh = 2_000.4;
+    cp.accepted();
+    let stop = cp
+        .journal
+        .iter()
+        .find_map(|op| match op {
+            JournalOp::Append(r) if r.action == "StopTransaction" => Some(r.payload.clone()),
+            _ => None,
+        })
+        .expect("a StopTransaction");
+    assert_eq!(stop["transactionId"], 77);
+    assert_eq!(stop["reason"], "PowerLoss");
+    assert_eq!(stop["meterStop"], 2000);
+    assert_eq!(cp.key("ocppti"), Some(&Value::Null));
+
+    let mut cp = Cp::new();
+    cp.v.transaction_id = Some(78);
+    cp.v.car = 2;
+    cp.v.trx = Some(0);
+    cp.accepted();
+    cp.advance(5);
+    cp.answer_all();
+    assert!(
+        !cp.journal
+            .iter()
+            .any(|op| matches!(op, JournalOp::Append(r) if r.action.ends_with("Transaction"))),
+        "neither a stop nor a second start: {:?}",
+        cp.journal
+    );
+    assert_eq!(cp.key("ocppti").cloned().unwrap_or(json!(78)), json!(78));
+}

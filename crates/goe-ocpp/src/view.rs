@@ -28,6 +28,10 @@ pub struct ChargerView {
     /// `trx`: `None` no transaction, `Some(0)` authorized without a card,
     /// `Some(n)` by card slot n.
     pub trx: Option<i64>,
+    /// `ocppti`: the backend's transactionId of the transaction that runs,
+    /// as the charger kept it (persisted): after a restart the session learns
+    /// from it that a transaction the backend knows was running.
+    pub transaction_id: Option<i64>,
     /// The last card presented (RFID), if any since boot: its sequence number
     /// grows with every swipe, so the session sees each swipe once.
     pub swipe: Option<CardSwipe>,

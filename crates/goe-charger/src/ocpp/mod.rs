@@ -132,7 +132,7 @@ async fn backend(
             restored.next_seq,
         ),
         last_second: None,
-        last_rbt: 0,
+        boots: port::boots(device),
     };
     port::link_status(device, true, false, None);
     let mut backoff = FIRST_BACKOFF;
@@ -223,9 +223,10 @@ struct State {
     session: Session,
     /// The simulated second of the last tick (ticks run once per second).
     last_second: Option<i64>,
-    /// `rbt` of the last tick: when it goes back, the charger restarted
-    /// (`rst`, a Reset) and the client starts over as after a real boot.
-    last_rbt: i64,
+    /// `rbc` (the boot counter) when the session started: when it moves,
+    /// the charger restarted (`rst`, a Reset) and the client starts over as
+    /// after a real boot.
+    boots: i64,
 }
 
 impl State {
@@ -241,12 +242,9 @@ impl State {
         Ok(())
     }
 
-    /// Whether the charger restarted since the last look.
-    fn rebooted(&mut self) -> bool {
-        let rbt = self.device.with_charger(|c, now| c.millis_since_boot(now));
-        let rebooted = rbt < self.last_rbt;
-        self.last_rbt = rbt;
-        rebooted
+    /// Whether the charger restarted since the session started.
+    fn rebooted(&self) -> bool {
+        port::boots(&self.device) != self.boots
     }
 
     /// The session's tick, once per simulated second.
@@ -351,7 +349,7 @@ impl State {
                         .map_err(|e| format!("ocpp queue: {e}"))?;
                 }
                 Output::Command(command) => port::command(&self.device, command).await,
-                Output::Keys(keys) => port::keys(&self.device, keys),
+                Output::Keys(keys) => port::keys(&self.device, keys).await,
                 Output::Close => {
                     if let Some(s) = socket.as_deref_mut() {
                         let _ = tokio::time::timeout(Duration::from_secs(2), s.close(None)).await;

@@ -44,6 +44,11 @@ pub fn config(device: &Device) -> OcppConfig {
     })
 }
 
+/// `rbc`: how often the charger booted (a restart moves it).
+pub fn boots(device: &Device) -> i64 {
+    device.with_charger(|c, _| int(c, "rbc").unwrap_or(0))
+}
+
 /// What the session sees of the charger now.
 pub fn view(device: &Device) -> ChargerView {
     device.with_charger(|c, now| {
@@ -75,6 +80,7 @@ pub fn view(device: &Device) -> ChargerView {
             allowed: flag(c, "alw"),
             access_control: int(c, "acs").unwrap_or(0) as u8,
             trx: int(c, "trx"),
+            transaction_id: int(c, "ocppti"),
             swipe: c
                 .last_swipe()
                 .map(|(seq, id_tag)| CardSwipe { seq, id_tag }),
@@ -146,22 +152,27 @@ fn put(c: &mut Charger, key: &str, value: Value) -> bool {
 }
 
 /// Shows the keys the session owns (`ocppa` also tells the engine that the
-/// backend accepted the charger).
-pub fn keys(device: &Device, keys: Vec<(&'static str, serde_json::Value)>) {
-    device.update_status(|c, now| {
-        let mut changed = false;
-        for (key, json) in keys {
-            changed |= put(c, key, Value::from_json(&json));
-        }
-        let mut link = c.ocpp_link();
-        let accepted = link.connected && flag(c, "ocppa");
-        if link.accepted != accepted {
-            link.accepted = accepted;
-            c.set_ocpp_link(now, link);
-            changed = true;
-        }
-        changed
-    });
+/// backend accepted the charger); `ocppti` is persisted, so this saves
+/// (fsync) when it changed, before the session goes on.
+pub async fn keys(device: &std::sync::Arc<Device>, keys: Vec<(&'static str, serde_json::Value)>) {
+    let dev = device.clone();
+    let saved = tokio::task::spawn_blocking(move || {
+        dev.act(|c, now| {
+            for (key, json) in keys {
+                put(c, key, Value::from_json(&json));
+            }
+            let mut link = c.ocpp_link();
+            let accepted = link.connected && flag(c, "ocppa");
+            if link.accepted != accepted {
+                link.accepted = accepted;
+                c.set_ocpp_link(now, link);
+            }
+        })
+    })
+    .await;
+    if let Ok(Err(e)) = saved {
+        tracing::warn!("ocpp: {e}");
+    }
 }
 
 /// Carries out one of the session's commands; durable before it returns.
