@@ -7,6 +7,7 @@
 //! One JSON object per line: `{"rec":{…JournalRecord…}}` for a message,
 //! `{"ack":seq,"tx":id}` for its answer. A torn last line (a crash during
 //! the write) is ignored. When every record is answered the file is emptied.
+//! The file is opened for each record, not held open.
 
 use goe_ocpp::view::{JournalOp, JournalRecord};
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +25,6 @@ const COMPACT_AFTER: usize = 256;
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
     pending: BTreeMap<u64, JournalRecord>,
     /// The backend's transactionId per local transaction (answered starts).
     transaction_ids: HashMap<u64, i64>,
@@ -82,10 +82,8 @@ impl Journal {
                 }
             }
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let mut journal = Journal {
             path,
-            file,
             pending,
             transaction_ids,
             answered,
@@ -131,8 +129,14 @@ impl Journal {
         };
         let mut text = serde_json::to_string(&line).map_err(io::Error::other)?;
         text.push('\n');
-        self.file.write_all(text.as_bytes())?;
-        self.file.sync_data()?;
+        // opened per record: a fleet's chargers hold no descriptor for their
+        // queue while it is idle (the fsync dominates the open anyway)
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_data()?;
         match op {
             JournalOp::Append(rec) => {
                 self.next_seq = self.next_seq.max(rec.seq + 1);
@@ -185,7 +189,6 @@ impl Journal {
         {
             d.sync_all()?;
         }
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
         self.answered = 0;
         Ok(())
     }

@@ -19,6 +19,9 @@ pub const SUBPROTOCOL: &str = "ocpp1.6";
 /// profile is a few KiB; this bounds memory per connection).
 pub const MAX_FRAME: usize = 64 * 1024;
 
+/// The read buffer of one connection (grows for a larger frame).
+pub const READ_BUFFER: usize = 4 * 1024;
+
 /// A byte stream a WebSocket runs over (plain TCP or TLS).
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -91,6 +94,11 @@ async fn open(
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(MAX_FRAME);
     config.max_frame_size = Some(MAX_FRAME);
+    // OCPP frames are small and a fleet holds thousands of connections:
+    // tungstenite's 128 KiB read buffer per connection was most of a charge
+    // point's memory (BENCHMARKS.md, OCPP); frames are written at once
+    config.read_buffer_size = READ_BUFFER;
+    config.write_buffer_size = 0;
     let (socket, _response) =
         tokio_tungstenite::client_async_with_config(request, stream, Some(config))
             .await

@@ -86,8 +86,9 @@ async fn reconfigured(
     config: &OcppConfig,
     changes: &mut watch::Receiver<u64>,
 ) -> bool {
+    let mut watch = port::Watch::new(device);
     while changes.changed().await.is_ok() {
-        if port::config(device) != *config {
+        if watch.check(device, config) == port::Change::Settings {
             return true;
         }
     }
@@ -132,7 +133,7 @@ async fn backend(
             restored.next_seq,
         ),
         last_second: None,
-        boots: port::boots(device),
+        watch: port::Watch::new(device),
     };
     port::link_status(device, true, false, None);
     let mut backoff = FIRST_BACKOFF;
@@ -147,10 +148,7 @@ async fn backend(
                     if changed.is_err() {
                         return false;
                     }
-                    if port::config(device) != *config {
-                        return true;
-                    }
-                    if state.tick_offline().await.is_err() {
+                    if state.tick_offline(config).await.is_err() {
                         return true;
                     }
                 }
@@ -180,10 +178,7 @@ async fn backend(
                     if changed.is_err() {
                         return false;
                     }
-                    if port::config(device) != *config {
-                        return true;
-                    }
-                    if state.tick_offline().await.is_err() {
+                    if state.tick_offline(config).await.is_err() {
                         return true;
                     }
                 }
@@ -223,18 +218,17 @@ struct State {
     session: Session,
     /// The simulated second of the last tick (ticks run once per second).
     last_second: Option<i64>,
-    /// `rbc` (the boot counter) when the session started: when it moves,
-    /// the charger restarted (`rst`, a Reset) and the client starts over as
-    /// after a real boot.
-    boots: i64,
+    /// Tells a restart (`rbc` moved: `rst`, a Reset; the client starts over
+    /// as after a real boot) and a change of the settings from other changes.
+    watch: port::Watch,
 }
 
 impl State {
     /// A tick while no connection is open (sends are dropped: the session
-    /// queues what must not be lost).
-    async fn tick_offline(&mut self) -> Result<(), String> {
-        if self.rebooted() {
-            return Err("restarted".into());
+    /// queues what must not be lost); `Err` when the client must start over.
+    async fn tick_offline(&mut self, config: &OcppConfig) -> Result<(), String> {
+        if self.watch.check(&self.device, config) != port::Change::Other {
+            return Err("restarted or reconfigured".into());
         }
         if let Some(outputs) = self.tick() {
             self.carry_out(outputs, None).await?;
@@ -242,20 +236,15 @@ impl State {
         Ok(())
     }
 
-    /// Whether the charger restarted since the session started.
-    fn rebooted(&self) -> bool {
-        port::boots(&self.device) != self.boots
-    }
-
     /// The session's tick, once per simulated second.
     fn tick(&mut self) -> Option<Vec<Output>> {
-        let view = port::view(&self.device);
-        let second = view.utc_ms.div_euclid(1000);
+        // the clock first: most notifications of a second need no view
+        let second = self.device.clock().now().millis().div_euclid(1000);
         if self.last_second == Some(second) {
             return None;
         }
         self.last_second = Some(second);
-        Some(self.session.tick(&view))
+        Some(self.session.tick(&port::view(&self.device)))
     }
 
     /// One open connection until it ends.
@@ -308,7 +297,7 @@ impl State {
                     if changed.is_err() {
                         return Ended::Gone;
                     }
-                    if port::config(&self.device) != *config || self.rebooted() {
+                    if self.watch.check(&self.device, config) != port::Change::Other {
                         let _ = tokio::time::timeout(Duration::from_secs(2), socket.close(None)).await;
                         return Ended::Reconfigured;
                     }

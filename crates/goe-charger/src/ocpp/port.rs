@@ -30,7 +30,11 @@ fn float(c: &Charger, key: &str) -> Option<f64> {
 
 /// The OCPP settings (`ocppe`, `ocppu`, the TLS keys).
 pub fn config(device: &Device) -> OcppConfig {
-    device.with_charger(|c, _| OcppConfig {
+    device.with_charger(|c, _| settings_of(c))
+}
+
+fn settings_of(c: &Charger) -> OcppConfig {
+    OcppConfig {
         enabled: flag(c, "ocppe"),
         url: text(c, "ocppu"),
         tls: TlsSettings {
@@ -41,12 +45,66 @@ pub fn config(device: &Device) -> OcppConfig {
             skip_verification: flag(c, "ocppss"),
             skip_name_check: flag(c, "ocppcn"),
         },
-    })
+    }
 }
 
-/// `rbc`: how often the charger booted (a restart moves it).
-pub fn boots(device: &Device) -> i64 {
-    device.with_charger(|c, _| int(c, "rbc").unwrap_or(0))
+/// The keys whose change restarts the client.
+static SETTINGS_KEYS: std::sync::LazyLock<goe_engine::KeySet> = std::sync::LazyLock::new(|| {
+    let mut set = goe_engine::KeySet::new();
+    for key in [
+        "ocppe", "ocppu", "ocppsc", "ocppcc", "ocppck", "ocppg", "ocppss", "ocppcn",
+    ] {
+        if let Some(kid) = goe_keys::key_id(key) {
+            set.insert(kid);
+        }
+    }
+    set
+});
+
+/// What a change notification means to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The OCPP settings differ from the client's.
+    Settings,
+    /// The charger restarted (`rbc` moved): start over as after a boot.
+    Restarted,
+    /// Anything else (a step, another key).
+    Other,
+}
+
+/// Tells a change notification that concerns the client from the many that
+/// do not (every simulated second notifies), with one short look under the
+/// lock and without copying the settings (a fleet has thousands of clients).
+#[derive(Debug)]
+pub struct Watch {
+    seen: u64,
+    boots: i64,
+}
+
+impl Watch {
+    /// Starts watching from now.
+    pub fn new(device: &Device) -> Watch {
+        device.with_charger(|c, _| Watch {
+            seen: c.generation(),
+            boots: int(c, "rbc").unwrap_or(0),
+        })
+    }
+
+    /// What changed since the last look, for a client running `config`.
+    pub fn check(&mut self, device: &Device, config: &OcppConfig) -> Change {
+        device.with_charger(|c, _| {
+            let touched =
+                c.changed_after(Some(&SETTINGS_KEYS), self.seen, &goe_engine::KeySet::new());
+            self.seen = c.generation();
+            if int(c, "rbc").unwrap_or(0) != self.boots {
+                Change::Restarted
+            } else if touched && settings_of(c) != *config {
+                Change::Settings
+            } else {
+                Change::Other
+            }
+        })
+    }
 }
 
 /// What the session sees of the charger now.
