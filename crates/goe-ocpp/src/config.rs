@@ -355,6 +355,7 @@ pub(crate) mod tests {
                 requested_current_a: 16,
                 min_current_a: 6,
                 led_brightness: 255,
+                accept_backend_time: false,
             },
         }
     }

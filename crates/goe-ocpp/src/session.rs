@@ -858,6 +858,17 @@ impl Session {
                 self.accepted_at = Some(view.rbt_ms);
                 self.last_sent_rbt = view.rbt_ms;
                 self.sent = [None, None];
+                // `ocppt`: the charger takes the backend's clock (`utc` as
+                // the API writes it: no zone letter)
+                if view.settings.accept_backend_time
+                    && let Some(time) = &conf.current_time
+                {
+                    let text = crate::time::format_ms(time.0);
+                    out.push(Output::Command(Command::SetKey {
+                        key: "utc",
+                        json: format!("\"{}\"", text.trim_end_matches('Z')),
+                    }));
+                }
                 if conf.interval > 0 {
                     self.heartbeat_s = conf.interval;
                     if conf.interval != view.settings.heartbeat_s {

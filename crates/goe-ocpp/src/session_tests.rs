@@ -1269,3 +1269,30 @@ fn a_transaction_known_before_a_restart_is_ended_or_continued() {
     );
     assert_eq!(cp.key("ocppti").cloned().unwrap_or(json!(78)), json!(78));
 }
+
+/// `ocppt`: the charger takes the backend's time from BootNotification.conf
+/// (as a `utc` write); without it, it keeps its own clock.
+#[test]
+fn the_backend_time_is_taken_only_with_ocppt() {
+    for accept in [false, true] {
+        let mut cp = Cp::new();
+        cp.v.settings.accept_backend_time = accept;
+        cp.accepted();
+        let utc: Vec<&Command> = cp
+            .commands
+            .iter()
+            .filter(|c| matches!(c, Command::SetKey { key: "utc", .. }))
+            .collect();
+        if accept {
+            assert_eq!(
+                utc,
+                [&Command::SetKey {
+                    key: "utc",
+                    json: "\"2023-11-14T22:13:20.000\"".into()
+                }]
+            );
+        } else {
+            assert!(utc.is_empty(), "{utc:?}");
+        }
+    }
+}

@@ -89,6 +89,8 @@ pub struct Settings {
     pub min_current_a: i64,
     /// `lbr`: LightIntensity (0–255 on the charger, % in OCPP).
     pub led_brightness: i64,
+    /// `ocppt`: take the backend's time from BootNotification.conf.
+    pub accept_backend_time: bool,
 }
 
 /// What the session asks of the server, in order.

@@ -161,6 +161,7 @@ pub fn view(device: &Device) -> ChargerView {
                 requested_current_a: amp,
                 min_current_a: int(c, "mca").unwrap_or(6),
                 led_brightness: int(c, "lbr").unwrap_or(255),
+                accept_backend_time: flag(c, "ocppt"),
             },
         }
     })
