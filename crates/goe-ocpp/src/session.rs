@@ -272,10 +272,20 @@ impl Session {
                 id,
                 action,
                 payload,
-            }) => match self.on_call(&action, &payload, view, &mut out) {
-                Ok(answer) => out.insert(0, Output::Send(rpc::encode_result(&id, &answer))),
-                Err(error) => out.insert(0, Output::Send(rpc::encode_error(&id, &error))),
-            },
+            }) => {
+                let answer = match self.on_call(&action, &payload, view, &mut out) {
+                    Ok(answer) => Output::Send(rpc::encode_result(&id, &answer)),
+                    Err(error) => Output::Send(rpc::encode_error(&id, &error)),
+                };
+                // the charger carries out (and persists) what the request
+                // ordered before the answer says it did; the rest follows
+                let (mut ordered, rest): (Vec<Output>, Vec<Output>) = out
+                    .into_iter()
+                    .partition(|o| matches!(o, Output::Command(_)));
+                ordered.push(answer);
+                ordered.extend(rest);
+                out = ordered;
+            }
             Ok(Frame::CallResult { id, payload }) => {
                 if let Some(kind) = self.take_waiting(&id) {
                     self.on_result(kind, &payload, view, &mut out);

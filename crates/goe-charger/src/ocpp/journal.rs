@@ -10,7 +10,7 @@
 //! The file is opened for each record, not held open.
 
 use goe_ocpp::view::{JournalOp, JournalRecord};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
@@ -26,8 +26,6 @@ const COMPACT_AFTER: usize = 256;
 pub struct Journal {
     path: PathBuf,
     pending: BTreeMap<u64, JournalRecord>,
-    /// The backend's transactionId per local transaction (answered starts).
-    transaction_ids: HashMap<u64, i64>,
     answered: usize,
     next_seq: u64,
 }
@@ -53,10 +51,8 @@ impl Journal {
     /// Opens (or creates) the journal in `dir`.
     pub fn open(dir: &Path) -> io::Result<(Journal, Restored)> {
         let path = dir.join(FILE_NAME);
-        let mut pending = BTreeMap::new();
-        let mut transaction_ids = HashMap::new();
-        let mut next_seq = 1;
-        let mut answered = 0;
+        let mut records = Vec::new();
+        let mut acks = Vec::new();
         if let Ok(file) = File::open(&path) {
             for line in BufReader::new(file).lines() {
                 let Ok(line) = line else { break };
@@ -65,54 +61,28 @@ impl Journal {
                     break;
                 };
                 match parsed {
-                    Line::Record { rec } => {
-                        next_seq = next_seq.max(rec.seq + 1);
-                        pending.insert(rec.seq, rec);
-                    }
-                    Line::Ack { ack, tx } => {
-                        if let Some(rec) = pending.remove(&ack) {
-                            answered += 1;
-                            if let (Some(local), Some(id), "StartTransaction") =
-                                (rec.local_tx, tx, rec.action.as_str())
-                            {
-                                transaction_ids.insert(local, id);
-                            }
-                        }
-                    }
+                    Line::Record { rec } => records.push(rec),
+                    Line::Ack { ack, tx } => acks.push((ack, tx)),
                 }
             }
         }
+        let next_seq = records.iter().map(|r| r.seq + 1).max().unwrap_or(1);
+        // the session's own replay: unanswered records, with the backend's
+        // transactionId of an answered start filled in
+        let pending = goe_ocpp::journal::replay(records, &acks);
         let mut journal = Journal {
             path,
-            pending,
-            transaction_ids,
-            answered,
+            pending: pending.into_iter().map(|r| (r.seq, r)).collect(),
+            answered: acks.len(),
             next_seq,
         };
         // rewrite without the answered records and any torn tail
         journal.compact()?;
         let restored = Restored {
-            pending: journal
-                .pending
-                .values()
-                .map(|r| journal.resolved(r))
-                .collect(),
+            pending: journal.pending.values().cloned().collect(),
             next_seq: journal.next_seq,
         };
         Ok((journal, restored))
-    }
-
-    /// `record` with the backend's transactionId filled in when its start
-    /// was answered before the restart.
-    fn resolved(&self, record: &JournalRecord) -> JournalRecord {
-        let mut record = record.clone();
-        if record.action != "StartTransaction"
-            && let Some(id) = record.local_tx.and_then(|l| self.transaction_ids.get(&l))
-            && let Some(fields) = record.payload.as_object_mut()
-        {
-            fields.insert("transactionId".into(), (*id).into());
-        }
-        record
     }
 
     /// Makes `op` durable (written and fsynced) before returning.
@@ -142,17 +112,9 @@ impl Journal {
                 self.next_seq = self.next_seq.max(rec.seq + 1);
                 self.pending.insert(rec.seq, rec.clone());
             }
-            JournalOp::Ack {
-                seq,
-                transaction_id,
-            } => {
-                if let Some(rec) = self.pending.remove(seq) {
+            JournalOp::Ack { seq, .. } => {
+                if self.pending.remove(seq).is_some() {
                     self.answered += 1;
-                    if let (Some(local), Some(id)) = (rec.local_tx, transaction_id)
-                        && rec.action == "StartTransaction"
-                    {
-                        self.transaction_ids.insert(local, *id);
-                    }
                 }
                 if self.pending.is_empty() && self.answered >= COMPACT_AFTER {
                     self.compact()?;
@@ -169,14 +131,14 @@ impl Journal {
 
     /// Rewrites the file with only the unanswered records (temp file, fsync,
     /// rename, directory fsync: never a moment without the pending ones).
+    /// At run time only an empty queue is compacted, so no answered start
+    /// whose id a pending record still needs is dropped.
     fn compact(&mut self) -> io::Result<()> {
         let tmp = self.path.with_extension("jsonl.tmp");
         {
             let mut out = File::create(&tmp)?;
             for rec in self.pending.values() {
-                let line = Line::Record {
-                    rec: self.resolved(rec),
-                };
+                let line = Line::Record { rec: rec.clone() };
                 let mut text = serde_json::to_string(&line).map_err(io::Error::other)?;
                 text.push('\n');
                 out.write_all(text.as_bytes())?;

@@ -40,8 +40,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A frame that the backend does not take within this is a dead connection.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The OCPP settings the task follows; a change restarts the client.
-#[derive(Clone, PartialEq, Eq, Debug)]
+/// The OCPP settings the task follows; a change restarts the client. Its
+/// `Debug` masks the password of the URL (the TLS keys mask themselves).
+#[derive(Clone, PartialEq, Eq)]
 pub struct OcppConfig {
     /// `ocppe`.
     pub enabled: bool,
@@ -49,6 +50,16 @@ pub struct OcppConfig {
     pub url: String,
     /// The TLS keys.
     pub tls: tls::TlsSettings,
+}
+
+impl std::fmt::Debug for OcppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OcppConfig")
+            .field("enabled", &self.enabled)
+            .field("url", &goe_keys::render::mask_url_password(&self.url))
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 /// Runs the OCPP client of `device` until the task is aborted.
