@@ -564,7 +564,7 @@ impl Charger {
                 self.clock_adjust_ms = parts - now.millis();
                 self.refresh_clock(now);
             }
-            "mtp" if value.is_null() => {
+            "mtp" | "mht" if value.is_null() => {
                 self.put(kid, goe_keys::default_value(def, &self.serial));
             }
             "trx" => {

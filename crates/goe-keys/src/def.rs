@@ -257,6 +257,9 @@ pub enum Rule {
     Transaction,
     /// The MQTT topic prefix: a string ending in `/` (or empty); `null` resets it.
     TopicPrefix,
+    /// The Home Assistant discovery prefix (`mht`): a non-empty topic
+    /// without wildcards; `null` resets it (#15).
+    DiscoveryPrefix,
     /// A PEM private key (`ocppck` on 60.5, CL-G60.5 #3 "key/cert are now
     /// verified when set"), or empty to remove it.
     PemKey,

@@ -178,7 +178,7 @@ pub fn validate(
         return Ok(Value::from_json(json));
     }
     if json.is_null() {
-        if matches!(def.rule, Rule::TopicPrefix) {
+        if matches!(def.rule, Rule::TopicPrefix | Rule::DiscoveryPrefix) {
             return Ok(Value::Null); // the engine restores the default prefix
         }
         if def.ty.optional {
@@ -229,8 +229,9 @@ pub fn validate(
 
 /// The inclusive range an integer written to `def` must lie in: the key's
 /// rule (a range, or a current between `mca`/`ama`/the variant's limit)
-/// within the range of its base type.
-fn int_bounds(def: &KeyDef, base: Base, current: &dyn Lookup) -> (i128, i128) {
+/// within the range of its base type. Public for the Home Assistant
+/// discovery's number ranges (`goe_proto::ha_discovery`).
+pub fn int_bounds(def: &KeyDef, base: Base, current: &dyn Lookup) -> (i128, i128) {
     let (tmin, tmax) = base.int_range().unwrap_or((i128::MIN, i128::MAX));
     let get_int = |key: &str, fallback: i64| {
         current
@@ -314,6 +315,16 @@ fn check_rule(def: &KeyDef, value: Value) -> Result<Value, SetError> {
                 if !s.is_empty() && !s.ends_with('/') {
                     return Err(SetError::Invalid("topic prefix must end with /".into()));
                 }
+                if s.contains(['+', '#', '\0']) {
+                    return Err(SetError::Invalid(
+                        "topic prefix must not contain wildcards".into(),
+                    ));
+                }
+            }
+        }
+        Rule::DiscoveryPrefix => {
+            if let Value::Str(s) = &value {
+                check_len(s, 1, 128)?;
                 if s.contains(['+', '#', '\0']) {
                     return Err(SetError::Invalid(
                         "topic prefix must not contain wildcards".into(),

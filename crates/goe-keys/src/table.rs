@@ -1143,6 +1143,7 @@ pub static KEYS: &[KeyDef] = &[
         .since(fw(55, 0))
         .no_mqtt(),
     KeyDef::new("mht", RW, t(Str), Config, "MQTT homeassistant topic prefix (set to null to reset back to the default	)", "\"homeassistant\"")
+        .rule(Rule::DiscoveryPrefix)
         .newer()
         .since(fw(55, 0))
         .no_mqtt(),

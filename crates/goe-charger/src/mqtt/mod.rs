@@ -14,6 +14,7 @@
 //! a write is pending, change notifications coalesce in the watch channel and
 //! the next batch carries every key changed since the last one.
 
+pub mod discovery;
 pub mod link;
 
 use crate::device::Device;
@@ -223,6 +224,9 @@ async fn connected(
     // everything notified so far is in the dump
     changes.borrow_and_update();
     let mut seen = publish_all(device, &mut link, &config.prefix).await?;
+    // Home Assistant discovery (#15): after the dump, so states are retained first
+    let mut discovery = discovery::Discovery::default();
+    discovery.sync(device, &mut link, &config.prefix).await?;
     let keep_alive = link.keep_alive();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keep_alive, keep_alive);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -244,12 +248,17 @@ async fn connected(
                 }
                 if device.mqtt_config() != *config {
                     // a clean DISCONNECT, so the broker does not fire the last will
-                    let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, link.disconnect()).await;
+                    let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, async {
+                        let _ = discovery.leave(&mut link, &config.prefix).await;
+                        link.disconnect().await
+                    })
+                    .await;
                     return Ok(());
                 }
                 // while a batch is being written, notifications coalesce in
                 // the watch channel; the next batch has every key changed since
                 seen = publish_changes(device, &mut link, &config.prefix, seen).await?;
+                discovery.sync(device, &mut link, &config.prefix).await?;
             }
             _ = ping.tick() => link.ping().await?,
         }

@@ -296,7 +296,7 @@ pub fn wrong_types(def: &KeyDef) -> Vec<(String, String)> {
         .map(|r| (r.to_string(), msg.clone()))
         .collect();
     // null is valid for optional keys; `mtp=null` resets the prefix (documented)
-    if !def.ty.optional && def.rule != Rule::TopicPrefix {
+    if !def.ty.optional && !matches!(def.rule, Rule::TopicPrefix | Rule::DiscoveryPrefix) {
         out.push(("null".into(), msg));
     }
     out
@@ -370,6 +370,10 @@ pub fn out_of_range(def: &KeyDef) -> Vec<(String, Option<String>)> {
             ] {
                 out.push((raw.into(), None));
             }
+        }
+        (Base::Str, Rule::DiscoveryPrefix) => {
+            out.push(("\"\"".into(), None));
+            out.push(("\"home/#\"".into(), None));
         }
         (Base::Str, Rule::TopicPrefix) => {
             out.push(("\"no-slash\"".into(), None));
