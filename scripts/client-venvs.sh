@@ -14,6 +14,9 @@
 #                             tests/ocpp.rs; ocpp 2.1.0 needs Python >= 3.11)
 #   GOE_OCPP_RPC_DIR          npm ocpp-rpc@2.2.1 under target/npm/ocpp-rpc (node
 #                             >= 17.3: the strict-mode OCPP server of tests/ocpp.rs)
+#   GOE_VENV_HOMEASSISTANT    homeassistant==2024.1.6 paho-mqtt==1.6.1 (#15: the
+#                             MQTT discovery schemas of tests/ha_discovery.rs;
+#                             2024.1 is the last release for Python 3.11)
 #
 # An environment whose pins are already satisfied is reused (fast reruns).
 # Usage: `source scripts/client-venvs.sh` (scripts/test.sh does) or run it to
@@ -107,6 +110,10 @@ for spec in sys.argv[1:]:
         return 1
     fi
     _goe_venv ocpp GOE_VENV_OCPP 'ocpp==2.1.0' 'websockets==17.4' || return 1
+
+    # Home Assistant's own MQTT discovery schemas and template engine for
+    # tests/ha_discovery.rs (#15); paho-mqtt is the mqtt component's requirement.
+    _goe_venv homeassistant GOE_VENV_HOMEASSISTANT 'homeassistant==2024.1.6' 'paho-mqtt==1.6.1' || return 1
 
     # The second OCPP implementation: npm ocpp-rpc in strict mode, installed into
     # target/npm/ocpp-rpc (reused while the pinned version is there).

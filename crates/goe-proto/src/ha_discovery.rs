@@ -68,7 +68,8 @@ pub struct Entity {
     pub component: Component,
     /// The entity's name (shown after the device name).
     pub name: &'static str,
-    /// Home Assistant device class, if one fits.
+    /// Home Assistant device class, if one fits (`enum`: a text sensor of
+    /// the key's enum names, announced without a device class).
     pub device_class: Option<&'static str>,
     /// Sensor state class, if the value has statistics.
     pub state_class: Option<&'static str>,
@@ -333,10 +334,10 @@ fn entity_config(
     if let Some(c) = entity.category {
         put(&mut m, "entity_category", json!(c));
     }
-    if let Some(c) = entity.device_class {
-        if c != "enum" {
-            put(&mut m, "device_class", json!(c));
-        }
+    if let Some(c) = entity.device_class
+        && c != "enum"
+    {
+        put(&mut m, "device_class", json!(c));
     }
     let writable = def.access.writable();
     match entity.component {
@@ -346,10 +347,10 @@ fn entity_config(
                 if def.enums.is_empty() {
                     return None;
                 }
-                put(&mut m, "device_class", json!("enum"));
-                let options: Vec<&str> = def.enums.iter().map(|(_, n)| *n).collect();
-                put(&mut m, "options", json!(options));
-                // a number without a name (or null) shows as unknown
+                // a text sensor showing the enum's names: `device_class:
+                // enum` needs `options`, which MQTT sensors take only since
+                // HA 2024.2 (older ones drop it and refuse the entity); a
+                // number without a name (or null) shows as unknown
                 put(
                     &mut m,
                     "value_template",
