@@ -21,7 +21,7 @@ use std::process::Command;
 use std::time::Duration;
 use support::*;
 
-/// The firmware of the tests: the newest profile (`mhe`/`mht` since 055).
+/// The firmware of most tests: the newest profile (`mhe`/`mht` since 055).
 const FW: &str = "060.5";
 
 /// How long the broker must stay silent before a burst counts as complete.
@@ -41,9 +41,9 @@ async fn retained_configs(port: u16, prefix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The charger's retained state topics right now.
-async fn retained_states(port: u16) -> BTreeMap<String, String> {
-    let filter = format!("{PREFIX}#");
+/// The charger's retained state topics under `prefix` right now.
+async fn retained_states(port: u16, prefix: &str) -> BTreeMap<String, String> {
+    let filter = format!("{prefix}#");
     let mut sub = Sub::connect(port, "test-states", &[&filter]).await;
     sub.drain_quiet(QUIET)
         .await
@@ -98,11 +98,11 @@ fn validate(
 
 /// A 060.5 charger with MQTT (writes allowed) and discovery on, and a
 /// subscriber that saw the configurations arrive.
-async fn discovering_charger() -> (Broker, Sub, Charger) {
+async fn discovering_charger(fw: &str) -> (Broker, Sub, Charger) {
     let broker = Broker::start();
     let mut live = Sub::connect(broker.port, "test-live", &["#"]).await;
     let mut args = MANUAL.to_vec();
-    args.extend(["--firmware", FW]);
+    args.extend(["--firmware", fw]);
     let charger = Charger::fresh_with(&args);
     let url = format!("\"{}\"", broker.url());
     charger
@@ -122,7 +122,17 @@ async fn discovering_charger() -> (Broker, Sub, Charger) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_discovery_payload_passes_home_assistants_schemas_and_every_command_topic_writes() {
-    let (broker, mut live, charger) = discovering_charger().await;
+    schemas_and_writes(FW).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_056_2_profile_passes_home_assistants_schemas_too() {
+    schemas_and_writes("056.2").await;
+}
+
+/// The whole check on firmware `fw`.
+async fn schemas_and_writes(fw: &str) {
+    let (broker, mut live, charger) = discovering_charger(fw).await;
     let api = charger.api();
     let configs = retained_configs(broker.port, "homeassistant").await;
     assert!(
@@ -138,7 +148,7 @@ async fn every_discovery_payload_passes_home_assistants_schemas_and_every_comman
             "no {component} under homeassistant/{component}/go-echarger_012345/"
         );
     }
-    let states = retained_states(broker.port).await;
+    let states = retained_states(broker.port, PREFIX).await;
     let report = validate("homeassistant", &configs, &states);
     let commands = report["commands"].as_array().unwrap();
     let keys: Vec<&str> = commands
@@ -165,13 +175,13 @@ async fn every_discovery_payload_passes_home_assistants_schemas_and_every_comman
         );
     }
     // and the states after the writes still render
-    let states = retained_states(broker.port).await;
+    let states = retained_states(broker.port, PREFIX).await;
     validate("homeassistant", &configs, &states);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
-    let (broker, _live, charger) = discovering_charger().await;
+    let (broker, _live, charger) = discovering_charger(FW).await;
     let api = charger.api();
     let before = retained_configs(broker.port, "homeassistant").await;
     assert!(!before.is_empty());
@@ -190,7 +200,7 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
         .map(|t| t.replacen("homeassistant/", "ha-test/disc/", 1))
         .collect();
     assert_eq!(moved.keys().cloned().collect::<Vec<_>>(), renamed);
-    let states = retained_states(broker.port).await;
+    let states = retained_states(broker.port, PREFIX).await;
     validate("ha-test/disc", &moved, &states);
 
     // null resets mht to its default, and the configurations come back there
@@ -220,8 +230,41 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
         );
     }
 
+    // `mtp` moves the state topics: after the reconnection the same
+    // configurations point at the new ones
+    api.set_ok(&[("mtp", "\"goe-test/box/\"")]).await;
+    tokio::time::sleep(QUIET * 2).await;
+    let repointed = retained_configs(broker.port, "homeassistant").await;
+    assert_eq!(
+        repointed.keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+    for payload in repointed.values() {
+        let p: Value = serde_json::from_str(payload).unwrap();
+        let state = p["state_topic"].as_str().unwrap();
+        assert!(state.starts_with("goe-test/box/"), "{state}");
+    }
+    let states = retained_states(broker.port, "goe-test/box/").await;
+    validate("homeassistant", &repointed, &states);
+
     api.set_ok(&[("mhe", "false")]).await;
     tokio::time::sleep(QUIET).await;
     let left = retained_configs(broker.port, "homeassistant").await;
     assert!(left.is_empty(), "mhe=false left {:?}", left.keys());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn availability_follows_the_connection() {
+    let (_broker, mut live, mut charger) = discovering_charger(FW).await;
+    let api = charger.api();
+    let mcc = format!("{PREFIX}mcc");
+    // MQTT switched off: a clean DISCONNECT fires no last will, so the
+    // charger marks its entities unavailable itself
+    api.set_ok(&[("mce", "false")]).await;
+    live.wait_payload(&mcc, "false").await;
+    api.set_ok(&[("mce", "true")]).await;
+    live.wait_payload(&mcc, "true").await;
+    // the connection dies: the broker publishes the last will
+    charger.kill9();
+    live.wait_payload(&mcc, "false").await;
 }
