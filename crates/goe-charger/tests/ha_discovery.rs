@@ -268,3 +268,56 @@ async fn availability_follows_the_connection() {
     charger.kill9();
     live.wait_payload(&mcc, "false").await;
 }
+
+/// The README's example, run as written through `sh` (only the ports are
+/// changed) against a charger and a broker: the subscriber prints the
+/// configurations, and `mhe=false` leaves none retained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_example_runs_as_written() {
+    const README: &str = include_str!("../../../README.md");
+    let start = README
+        .find("## Home Assistant discovery")
+        .expect("README section");
+    let rest = &README[start..];
+    let open = rest.find("```sh\n").expect("a sh block") + "```sh\n".len();
+    let block = &rest[open..open + rest[open..].find("```").unwrap()];
+    let broker = Broker::start();
+    let mut args = MANUAL.to_vec();
+    args.extend(["--firmware", FW]);
+    let charger = Charger::fresh_with(&args);
+    let lines: Vec<String> = block
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.replace("127.0.0.1:8080", &format!("127.0.0.1:{}", charger.port))
+                .replace("127.0.0.1:1883", &format!("127.0.0.1:{}", broker.port))
+                .replace("-p 1883", &format!("-p {}", broker.port))
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "{block}");
+    let run = |line: &str| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .output()
+            .expect("sh (curl and mosquitto_sub: Debian's curl, mosquitto-clients)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run(&lines[0]).contains("\"mhe\":true"), "{}", lines[0]);
+    let mut printed = String::new();
+    for _ in 0..50 {
+        printed = run(&lines[1]);
+        if printed.lines().count() >= 30 {
+            break;
+        }
+    }
+    let configs = printed
+        .lines()
+        .filter(|l| l.starts_with("homeassistant/") && l.contains("/config {"))
+        .count();
+    assert!(configs >= 30, "{}: {printed}", lines[1]);
+    assert!(run(&lines[2]).contains("\"mhe\":true"), "{}", lines[2]);
+    tokio::time::sleep(QUIET).await;
+    let left = retained_configs(broker.port, "homeassistant").await;
+    assert!(left.is_empty(), "after {}: {:?}", lines[2], left.keys());
+}
