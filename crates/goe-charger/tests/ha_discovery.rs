@@ -158,6 +158,17 @@ async fn schemas_and_writes(fw: &str) {
     for k in ["amp", "frc", "psm", "lmo", "fup"] {
         assert!(keys.contains(&k), "no command entity for {k}: {keys:?}");
     }
+    // charging: a car plugged in for a minute, and every state renders too
+    let (status, body) = api.post("/sim/plug?car=ev-3p-11kw&soc=30").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.post("/sim/advance?seconds=60").await;
+    assert_eq!(status, 200, "{body}");
+    live.wait_payload(&format!("{PREFIX}car"), "2").await;
+    live.drain_quiet(QUIET).await;
+    let charging = retained_states(broker.port, PREFIX).await;
+    let nrg: Vec<f64> = serde_json::from_str(&charging[&format!("{PREFIX}nrg")]).unwrap();
+    assert!(nrg[11] > 1000.0, "not charging: nrg {nrg:?}");
+    validate("homeassistant", &configs, &charging);
     // every switch, number and select: the entity's own command payload on
     // its command topic is applied like /api/set
     for c in commands {
