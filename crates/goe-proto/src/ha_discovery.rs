@@ -251,7 +251,13 @@ impl Lookup for ByName<'_> {
 
 /// Every discovery configuration of `charger` under the discovery prefix
 /// `prefix` (`mht`): `(topic, JSON payload)`, to be published retained.
+/// A trailing `/` of the prefix is dropped (HA's own prefix setting has
+/// none, so `homeassistant/` means `homeassistant`).
 pub fn configs(charger: &Charger, prefix: &str) -> Vec<(String, String)> {
+    let prefix = match prefix.trim_end_matches('/') {
+        "" => prefix,
+        trimmed => trimmed,
+    };
     let profile = charger.profile();
     let mtp = crate::mqtt::prefix(charger);
     let node = node_id(charger.serial());
@@ -479,6 +485,14 @@ mod tests {
             (p["min"].as_f64(), p["max"].as_f64()),
             (Some(6.0), Some(32.0))
         );
+    }
+
+    #[test]
+    fn a_trailing_slash_of_the_prefix_is_dropped() {
+        let c = charger("060.5");
+        let slashed = configs(&c, "ha/");
+        assert_eq!(slashed, configs(&c, "ha"));
+        assert!(slashed.iter().all(|(t, _)| !t.starts_with("ha//")));
     }
 
     #[test]
