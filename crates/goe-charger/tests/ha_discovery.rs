@@ -41,6 +41,23 @@ async fn retained_configs(port: u16, prefix: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// [`retained_configs`] once `done` holds for them (the charger publishes
+/// right after a write; this waits for it without a fixed sleep), or what
+/// is there after [`WAIT`].
+async fn settled(
+    port: u16,
+    prefix: &str,
+    done: impl Fn(&BTreeMap<String, String>) -> bool,
+) -> BTreeMap<String, String> {
+    let end = std::time::Instant::now() + WAIT;
+    loop {
+        let configs = retained_configs(port, prefix).await;
+        if done(&configs) || std::time::Instant::now() > end {
+            return configs;
+        }
+    }
+}
+
 /// The charger's retained state topics under `prefix` right now.
 async fn retained_states(port: u16, prefix: &str) -> BTreeMap<String, String> {
     let filter = format!("{prefix}#");
@@ -198,9 +215,8 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
     assert!(!before.is_empty());
 
     api.set_ok(&[("mht", "\"ha-test/disc\"")]).await;
-    tokio::time::sleep(QUIET).await;
-    let moved = retained_configs(broker.port, "ha-test/disc").await;
-    let old = retained_configs(broker.port, "homeassistant").await;
+    let moved = settled(broker.port, "ha-test/disc", |c| c.len() == before.len()).await;
+    let old = settled(broker.port, "homeassistant", BTreeMap::is_empty).await;
     assert!(
         old.is_empty(),
         "left behind under homeassistant/: {:?}",
@@ -217,9 +233,8 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
     // null resets mht to its default, and the configurations come back there
     api.set_ok(&[("mht", "null")]).await;
     assert_eq!(api.value("mht").await, Some(json!("homeassistant")));
-    tokio::time::sleep(QUIET).await;
     assert_eq!(
-        retained_configs(broker.port, "homeassistant")
+        settled(broker.port, "homeassistant", |c| c.len() == before.len())
             .await
             .keys()
             .collect::<Vec<_>>(),
@@ -244,8 +259,10 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
     // `mtp` moves the state topics: after the reconnection the same
     // configurations point at the new ones
     api.set_ok(&[("mtp", "\"goe-test/box/\"")]).await;
-    tokio::time::sleep(QUIET * 2).await;
-    let repointed = retained_configs(broker.port, "homeassistant").await;
+    let repointed = settled(broker.port, "homeassistant", |c| {
+        c.len() == before.len() && c.values().all(|p| p.contains("\"goe-test/box/"))
+    })
+    .await;
     assert_eq!(
         repointed.keys().collect::<Vec<_>>(),
         before.keys().collect::<Vec<_>>()
@@ -259,8 +276,7 @@ async fn mht_moves_the_configurations_and_mhe_off_removes_them() {
     validate("homeassistant", &repointed, &states);
 
     api.set_ok(&[("mhe", "false")]).await;
-    tokio::time::sleep(QUIET).await;
-    let left = retained_configs(broker.port, "homeassistant").await;
+    let left = settled(broker.port, "homeassistant", BTreeMap::is_empty).await;
     assert!(left.is_empty(), "mhe=false left {:?}", left.keys());
 }
 
@@ -328,7 +344,6 @@ async fn the_readme_example_runs_as_written() {
         .count();
     assert!(configs >= 30, "{}: {printed}", lines[1]);
     assert!(run(&lines[2]).contains("\"mhe\":true"), "{}", lines[2]);
-    tokio::time::sleep(QUIET).await;
-    let left = retained_configs(broker.port, "homeassistant").await;
+    let left = settled(broker.port, "homeassistant", BTreeMap::is_empty).await;
     assert!(left.is_empty(), "after {}: {:?}", lines[2], left.keys());
 }
