@@ -85,6 +85,7 @@ fn validate(
     let input = dir.path().join("discovery.json");
     let doc = json!({"prefix": prefix, "configs": configs, "states": states});
     std::fs::write(&input, doc.to_string()).unwrap();
+    // GOE_HA_DUMP=FILE keeps the validator's input for a look by hand
     if let Some(p) = std::env::var_os("GOE_HA_DUMP") {
         std::fs::write(p, doc.to_string()).unwrap();
     }
