@@ -102,9 +102,41 @@ pub enum TlsError {
     #[error("{0}")]
     Config(String),
     /// The handshake failed (unknown issuer, name mismatch, alert from the
-    /// server, connection closed, …): rustls' or the OS's words.
-    #[error("{0}")]
+    /// server, connection closed, …): rustls' or the OS's words, with a
+    /// plainer sentence for the usual mistakes.
+    #[error("{}", handshake_text(.0))]
     Handshake(std::io::Error),
+}
+
+/// The text of a failed handshake: the usual causes in words (the name of
+/// rustls' reason kept in parentheses), anything else as rustls says it.
+fn handshake_text(e: &std::io::Error) -> String {
+    use rustls::AlertDescription as Alert;
+    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return e.to_string();
+    };
+    let words = match tls {
+        rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
+            "the server's certificate is not issued by a trusted CA"
+        }
+        rustls::Error::InvalidCertificate(
+            CertificateError::Expired | CertificateError::ExpiredContext { .. },
+        ) => "the server's certificate has expired",
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+        ) => "the server's certificate is not valid yet",
+        rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        ) => "the server's certificate is issued for another name",
+        rustls::Error::AlertReceived(Alert::CertificateRequired) => {
+            "the server wants a client certificate"
+        }
+        rustls::Error::AlertReceived(
+            Alert::BadCertificate | Alert::UnknownCA | Alert::CertificateUnknown,
+        ) => "the server refused the client certificate",
+        _ => return tls.to_string(),
+    };
+    format!("{words} ({tls})")
 }
 
 fn provider() -> Arc<CryptoProvider> {
