@@ -446,3 +446,65 @@ async fn a_name_mismatch_is_refused_unless_mqcn() {
     connected(&api, &charger, &broker).await;
     dump_and_set(&mut sub, &api).await;
 }
+
+/// The `sh` block of the README's "MQTT over TLS" section, run as written
+/// (ports replaced) against a mutual-TLS mosquitto, with `ca.crt`,
+/// `client.crt` and `client.key` in the working directory: every line
+/// answers what its comment says (the last one once connected).
+#[tokio::test]
+async fn the_readme_example_connects() {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme
+        .find("\n## MQTT over TLS\n")
+        .expect("the README section")..];
+    let open = section.find("```sh\n").expect("an sh block") + "```sh\n".len();
+    let block = &section[open..open + section[open..].find("```").unwrap()];
+    for tool in ["curl", "jq"] {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {tool}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "the README's MQTT over TLS example needs {tool}: run scripts/test.sh (it installs \
+             it) or `apt-get install {tool}`"
+        );
+    }
+    let pki = pki();
+    let broker = TlsBroker::start(&pki.server, &pki.ca, true);
+    let charger = Charger::fresh();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ca.crt"), &pki.ca).unwrap();
+    std::fs::write(dir.path().join("client.crt"), &pki.client.cert).unwrap();
+    std::fs::write(dir.path().join("client.key"), &pki.client.key).unwrap();
+    let lines: Vec<&str> = block.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 4, "{block}");
+    for line in lines {
+        let (command, want) = line.rsplit_once("# ").expect("an expected answer");
+        let want = want.trim().trim_start_matches("once connected: ");
+        let command = command
+            .replace("127.0.0.1:8080", &format!("127.0.0.1:{}", charger.port))
+            .replace("127.0.0.1:8883", &format!("127.0.0.1:{}", broker.tls));
+        let end = Instant::now() + WAIT;
+        loop {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(&command)
+                .current_dir(dir.path())
+                .output()
+                .expect("sh (curl and jq: Debian's curl, jq)");
+            let got = String::from_utf8_lossy(&out.stdout);
+            if got.trim() == want {
+                break;
+            }
+            assert!(
+                Instant::now() < end,
+                "README line {line:?} answered {got:?} (stderr {}), not {want:?}\ncharger: {}",
+                String::from_utf8_lossy(&out.stderr),
+                charger.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
