@@ -295,6 +295,9 @@ const PAYLOAD_LOGGERS: &[&str] = &[
     "rumqttc",
     "reqwest",
     "mio",
+    // (certificate chains and trust anchors at trace level, #15)
+    "rustls",
+    "tokio_rustls",
 ];
 
 /// Whether `target` (a module path) belongs to one of [`PAYLOAD_LOGGERS`].

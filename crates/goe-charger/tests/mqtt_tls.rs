@@ -508,3 +508,124 @@ async fn the_readme_example_connects() {
         }
     }
 }
+
+/// A charger process with `RUST_LOG=trace`: its port and its whole stderr.
+struct Traced {
+    child: Child,
+    port: u16,
+    stderr: Log,
+    _dir: tempfile::TempDir,
+}
+
+impl Traced {
+    fn start() -> Traced {
+        use std::io::BufRead as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(common::BIN)
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "trace")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn goe-charger");
+        let stderr = Log::default();
+        stderr.drain(child.stderr.take().unwrap());
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).expect("read stdout");
+        let port = first
+            .trim_end()
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("no listening line: {first:?}; log: {}", stderr.text()));
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        Traced {
+            child,
+            port,
+            stderr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Traced {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every way a log could show a certificate or key: its PEM lines, and the
+/// hex and byte-list forms of its DER (how `Debug` prints DER types).
+fn der_spellings(pem: &str) -> Vec<String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let mut out: Vec<String> = pem_lines(pem).iter().map(|l| (*l).to_owned()).collect();
+    for der in rustls::pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .map(|c| c.unwrap().to_vec())
+        .chain(
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(pem.as_bytes())
+                .map(|k| k.secret_der().to_vec()),
+        )
+    {
+        // a distinctive stretch from the middle (the start of every DER looks alike)
+        let mid = &der[der.len() / 2..der.len() / 2 + 16];
+        out.push(mid.iter().map(|b| format!("{b:02x}")).collect());
+        out.push(
+            mid.iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    out
+}
+
+/// No certificate or key in the log at `RUST_LOG=trace`, through a failed
+/// and a successful mutual-TLS handshake (rustls logs the server's chain at
+/// trace level and an unparsable trust anchor's bytes).
+#[tokio::test]
+async fn no_certificate_or_key_in_the_log_at_trace_level() {
+    let pki = pki();
+    let broker = TlsBroker::start(&pki.server, &pki.ca, true);
+    let mut sub = Sub::connect(broker.plain, "test-sub", &["#"]).await;
+    let charger = Traced::start();
+    let api = Api::new(charger.port);
+    set_text(&api, "msc", &pki.ca).await;
+    enable(&api, &broker.url()).await;
+    refused(
+        &api,
+        |e| e.contains("client certificate"),
+        "no client certificate",
+    )
+    .await;
+    set_text(&api, "mqcc", &pki.client.cert).await;
+    set_text(&api, "mck", &pki.client.key).await;
+    let end = Instant::now() + WAIT;
+    while api.value("mcc").await != Some(json!(true)) {
+        assert!(
+            Instant::now() < end,
+            "not connected: {}",
+            charger.stderr.text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    support::wait_full_dump(&mut sub, PREFIX, goe_keys::DEFAULT_FIRMWARE).await;
+    // (rustls is built without its `logging` feature, and main.rs filters
+    // its targets out anyway: this guards both)
+    let log = charger.stderr.text();
+    for (what, pem) in [
+        ("msc", &pki.ca),
+        ("mqcc", &pki.client.cert),
+        ("mck", &pki.client.key),
+        ("the broker's certificate", &pki.server.cert),
+    ] {
+        for spelling in der_spellings(pem) {
+            assert!(
+                !log.contains(&spelling),
+                "{what} in the trace log ({spelling}):\n{log}"
+            );
+        }
+    }
+}
