@@ -312,6 +312,24 @@ async fn server_only_tls_with_msc_as_trust_anchor() {
     assert_eq!(api.value("msc").await, Some(json!(true)));
     assert_eq!(api.value("mqcc").await, Some(json!(false)));
     assert_eq!(api.value("mck").await, Some(json!(false)));
+    // a TLS key changed while connected: a new connection (the broker sees
+    // the client id connect again), whose dump arrives too
+    let connects = || {
+        broker
+            .log
+            .text()
+            .matches(&format!("as go-echarger_{SERIAL} "))
+            .count()
+    };
+    assert_eq!(connects(), 1, "{}", broker.log.text());
+    api.set_ok(&[("mqg", "true")]).await;
+    let end = Instant::now() + WAIT;
+    while connects() < 2 {
+        assert!(Instant::now() < end, "no reconnect: {}", broker.log.text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    connected(&api, &charger, &broker).await;
+    support::wait_full_dump(&mut sub, PREFIX, goe_keys::DEFAULT_FIRMWARE).await;
 }
 
 #[tokio::test]
