@@ -347,3 +347,75 @@ impl ServerCertVerifier for AnyName {
         self.inner.supported_verify_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: TlsKeys = TlsKeys {
+        server_cert: "msc",
+        client_cert: "mqcc",
+        client_key: "mck",
+    };
+
+    fn error(settings: &TlsSettings) -> String {
+        client_config(settings, &KEYS)
+            .map(|_| ())
+            .expect_err("refused")
+            .to_string()
+    }
+
+    #[test]
+    fn bad_pem_is_named_by_its_key_and_never_shown() {
+        let bad_cert =
+            "-----BEGIN CERTIFICATE-----\nnot base64 Secret42!\n-----END CERTIFICATE-----\n";
+        let bad_key = "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n";
+        let settings = TlsSettings {
+            server_cert: bad_cert.into(),
+            ..TlsSettings::default()
+        };
+        assert_eq!(error(&settings), "msc is not a PEM certificate");
+        let settings = TlsSettings {
+            client_cert: bad_cert.into(),
+            ..TlsSettings::default()
+        };
+        assert_eq!(error(&settings), "mqcc is not a PEM certificate");
+        // a client certificate without its key
+        let cert = rcgen::generate_simple_self_signed(vec!["x".into()]).unwrap();
+        let settings = TlsSettings {
+            client_cert: cert.cert.pem(),
+            ..TlsSettings::default()
+        };
+        assert_eq!(error(&settings), "mck is not a PEM private key");
+        let settings = TlsSettings {
+            client_cert: cert.cert.pem(),
+            client_key: bad_key.into(),
+            ..TlsSettings::default()
+        };
+        let e = error(&settings);
+        assert!(e.starts_with("mck "), "{e}");
+        assert!(!e.contains("MAA="), "{e}");
+        // the right pair is taken
+        let settings = TlsSettings {
+            client_cert: cert.cert.pem(),
+            client_key: cert.signing_key.serialize_pem(),
+            ..TlsSettings::default()
+        };
+        assert!(client_config(&settings, &KEYS).is_ok());
+    }
+
+    #[test]
+    fn debug_shows_set_or_not_only() {
+        let settings = TlsSettings {
+            server_cert: "-----BEGIN CERTIFICATE-----\nSecret42\n".into(),
+            client_key: "Key99".into(),
+            ..TlsSettings::default()
+        };
+        let text = format!("{settings:?}");
+        assert!(
+            !text.contains("Secret42") && !text.contains("Key99"),
+            "{text}"
+        );
+        assert!(text.contains("server_cert: true"), "{text}");
+    }
+}
