@@ -5,6 +5,7 @@
 #
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
 #   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
+#   jq (Debian: jq), for the README's MQTT over TLS example
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #   (scripts/client-venvs.sh, sourced below, adds the conformance clients and
@@ -94,6 +95,12 @@ fi
 if ! command -v mosquitto_sub >/dev/null 2>&1 || ! command -v mosquitto_pub >/dev/null 2>&1; then
     apt_install mosquitto-clients
     command -v mosquitto_sub >/dev/null 2>&1 || fail "mosquitto_sub is still missing after installing mosquitto-clients"
+fi
+
+# --- jq: the README's MQTT over TLS example quotes PEM files with it (#15)
+if ! command -v jq >/dev/null 2>&1; then
+    apt_install jq
+    command -v jq >/dev/null 2>&1 || fail "jq is still missing after installing the Debian package"
 fi
 
 # --- pinned PyPI clients, each in its own venv

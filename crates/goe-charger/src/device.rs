@@ -549,7 +549,8 @@ impl Device {
         self.notify(generation);
     }
 
-    /// The MQTT settings (`mce`, `mcu`, `mtp`, `mcr`).
+    /// The MQTT settings (`mce`, `mcu`, `mtp`, `mcr`; the TLS keys for an
+    /// `mqtts://` URL).
     pub fn mqtt_config(&self) -> crate::mqtt::MqttConfig {
         self.with_charger(|c, _| {
             let text = |k: &str| {
@@ -559,11 +560,26 @@ impl Device {
                     .to_owned()
             };
             let flag = |k: &str| c.value(k).and_then(goe_keys::Value::as_bool) == Some(true);
+            let url = text("mcu");
+            // (plain connections never copy or compare the certificates)
+            let tls = if url.starts_with("mqtts://") {
+                crate::tls::TlsSettings {
+                    server_cert: text("msc"),
+                    client_cert: text("mqcc"),
+                    client_key: text("mck"),
+                    global_ca: flag("mqg"),
+                    skip_verification: flag("mqss"),
+                    skip_name_check: flag("mqcn"),
+                }
+            } else {
+                crate::tls::TlsSettings::default()
+            };
             crate::mqtt::MqttConfig {
                 enabled: flag("mce"),
-                url: text("mcu"),
+                url,
                 prefix: text("mtp"),
                 read_only: flag("mcr"),
+                tls,
             }
         })
     }

@@ -9,6 +9,7 @@
 //! - [`ws`]: the local WebSocket API.
 //! - [`mqtt`]: the MQTT client.
 //! - [`ocpp`]: the OCPP 1.6J client.
+//! - [`tls`]: the TLS client side of both (`wss://`, `mqtts://`).
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
@@ -27,6 +28,7 @@ pub mod profiles;
 pub mod scenario;
 pub mod sim_api;
 pub mod status_cache;
+pub mod tls;
 pub mod ws;
 
 use device::Device;

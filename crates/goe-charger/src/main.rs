@@ -117,7 +117,7 @@ struct ServeArgs {
     /// README, "Fleets"); the number of chargers comes from the file.
     #[arg(long, value_name = "FILE", conflicts_with = "chargers")]
     fleet: Option<PathBuf>,
-    /// Connect to this MQTT broker (`mqtt://[user:pass@]host:port`): sets
+    /// Connect to this MQTT broker (`mqtt[s]://[user:pass@]host:port`): sets
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
     mqtt: Option<String>,
@@ -295,6 +295,9 @@ const PAYLOAD_LOGGERS: &[&str] = &[
     "rumqttc",
     "reqwest",
     "mio",
+    // (certificate chains and trust anchors at trace level, #15)
+    "rustls",
+    "tokio_rustls",
 ];
 
 /// Whether `target` (a module path) belongs to one of [`PAYLOAD_LOGGERS`].

@@ -1,5 +1,5 @@
-//! A minimal MQTT 3.1.1 client connection: one TCP stream, rumqttc's packet
-//! codec, and nothing else.
+//! A minimal MQTT 3.1.1 client connection: one TCP stream (or a TLS stream
+//! over it, `mqtts://`), rumqttc's packet codec, and nothing else.
 //!
 //! It exists because rumqttc's `EventLoop` writes and flushes every packet with
 //! a syscall of its own and keeps large buffers per connection: a fleet of
@@ -13,6 +13,11 @@
 //! Only QoS 0 and 1 are spoken for real: our QoS 1 publications are not
 //! retransmitted (a clean session drops them on reconnect anyway) and their
 //! PUBACKs are ignored.
+//!
+//! TLS is chosen per connection ([`LinkOptions::tls`]): the halves are
+//! [`LinkReader`]/[`LinkWriter`], an enum over the plain TCP halves and the
+//! halves of a split TLS stream, so the plain path costs one `match` per
+//! socket call and nothing else.
 
 use bytes::{Buf as _, BytesMut};
 use rumqttc::mqttbytes::v4::{
@@ -21,10 +26,13 @@ use rumqttc::mqttbytes::v4::{
 };
 use rumqttc::mqttbytes::{self, Protocol, QoS};
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio_rustls::client::TlsStream;
 
 /// Largest packet sent or accepted (either way), as the charger always used.
 pub const MAX_PACKET_SIZE: usize = 256 * 1024;
@@ -63,6 +71,16 @@ pub enum LinkError {
         addr: String,
         /// The timeout that passed.
         timeout: Duration,
+    },
+    /// TLS could not be set up, the handshake failed, or the broker ended
+    /// the TLS session before CONNACK (e.g. a client certificate it wants
+    /// is missing).
+    #[error("TLS with {addr} failed: {source}")]
+    Tls {
+        /// `host:port` of the broker.
+        addr: String,
+        /// What rustls (or the OS) said.
+        source: crate::tls::TlsError,
     },
     /// The broker answered CONNECT with a refusal.
     #[error("the broker refused the connection: {}", refusal(.0))]
@@ -124,6 +142,8 @@ pub struct LinkOptions {
     /// Limit on writing one batch: a broker that takes no data for this long
     /// is treated as gone.
     pub write_timeout: Duration,
+    /// TLS over the TCP stream (`mqtts://`), verified as the connector says.
+    pub tls: Option<crate::tls::Connector>,
 }
 
 impl LinkOptions {
@@ -141,6 +161,7 @@ impl LinkOptions {
             last_will: None,
             connect_timeout: Duration::from_secs(5),
             write_timeout: keep_alive,
+            tls: None,
         }
     }
 
@@ -239,12 +260,70 @@ impl From<Packet> for Incoming {
     }
 }
 
+/// The read half of a broker connection: plain TCP or TLS.
+#[derive(Debug)]
+pub enum LinkReader {
+    /// `mqtt://`.
+    Tcp(OwnedReadHalf),
+    /// `mqtts://`.
+    Tls(ReadHalf<TlsStream<TcpStream>>),
+}
+
+/// The write half of a broker connection: plain TCP or TLS.
+#[derive(Debug)]
+pub enum LinkWriter {
+    /// `mqtt://`.
+    Tcp(OwnedWriteHalf),
+    /// `mqtts://`.
+    Tls(WriteHalf<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for LinkReader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            LinkReader::Tcp(r) => Pin::new(r).poll_read(cx, buf),
+            LinkReader::Tls(r) => Pin::new(r).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for LinkWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            LinkWriter::Tcp(w) => Pin::new(w).poll_write(cx, buf),
+            LinkWriter::Tls(w) => Pin::new(w).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            LinkWriter::Tcp(w) => Pin::new(w).poll_flush(cx),
+            LinkWriter::Tls(w) => Pin::new(w).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            LinkWriter::Tcp(w) => Pin::new(w).poll_shutdown(cx),
+            LinkWriter::Tls(w) => Pin::new(w).poll_shutdown(cx),
+        }
+    }
+}
+
 /// An MQTT 3.1.1 client connection after a successful CONNACK.
 ///
 /// Generic over the two halves of the stream so that tests can observe the
-/// writes; [`MqttLink::connect`] makes the TCP one.
+/// writes; [`MqttLink::connect`] makes the TCP or TLS one.
 #[derive(Debug)]
-pub struct MqttLink<R = OwnedReadHalf, W = OwnedWriteHalf> {
+pub struct MqttLink<R = LinkReader, W = LinkWriter> {
     reader: R,
     writer: W,
     /// Bytes read but not yet decoded; grows for a large packet.
@@ -264,8 +343,8 @@ pub struct MqttLink<R = OwnedReadHalf, W = OwnedWriteHalf> {
 }
 
 impl MqttLink {
-    /// Connects over TCP, sends CONNECT and waits for the CONNACK, all within
-    /// `options.connect_timeout`.
+    /// Connects over TCP (and TLS with `options.tls`), sends CONNECT and
+    /// waits for the CONNACK, all within `options.connect_timeout`.
     pub async fn connect(options: &LinkOptions) -> Result<MqttLink, LinkError> {
         let addr = options.addr();
         let attempt = async {
@@ -278,8 +357,42 @@ impl MqttLink {
                     })?;
             // every write is a whole batch: send it now, do not wait for ACKs
             stream.set_nodelay(true)?;
-            let (reader, writer) = stream.into_split();
-            MqttLink::handshake(reader, writer, options).await
+            let Some(connector) = &options.tls else {
+                let (reader, writer) = stream.into_split();
+                return MqttLink::handshake(
+                    LinkReader::Tcp(reader),
+                    LinkWriter::Tcp(writer),
+                    options,
+                )
+                .await;
+            };
+            let tls_error = |source| LinkError::Tls {
+                addr: addr.clone(),
+                source,
+            };
+            let tls = connector
+                .connect(stream, &options.host)
+                .await
+                .map_err(tls_error)?;
+            let (reader, writer) = tokio::io::split(tls);
+            MqttLink::handshake(LinkReader::Tls(reader), LinkWriter::Tls(writer), options)
+                .await
+                .map_err(|e| match e {
+                    // TLS 1.3: the broker checks the client certificate after
+                    // our side of the handshake is done; its alert (or its
+                    // closing the connection) is the answer to CONNECT
+                    LinkError::Io(e) if is_tls_error(&e) => {
+                        tls_error(crate::tls::TlsError::Handshake(e))
+                    }
+                    LinkError::Closed => {
+                        tls_error(crate::tls::TlsError::Handshake(io::Error::new(
+                            io::ErrorKind::ConnectionAborted,
+                            "the broker ended the TLS session before CONNACK \
+                             (a client certificate missing or refused?)",
+                        )))
+                    }
+                    other => other,
+                })
         };
         match tokio::time::timeout(options.connect_timeout, attempt).await {
             Ok(result) => result,
@@ -552,6 +665,11 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> MqttLink<R, W> {
             Err(_) => Err(LinkError::WriteTimeout(self.write_timeout)),
         }
     }
+}
+
+/// An I/O error that carries a TLS error (a bad record, an alert).
+fn is_tls_error(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
 }
 
 /// How far the head of an oversized PUBLISH could be read.

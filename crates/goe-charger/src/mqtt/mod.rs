@@ -1,4 +1,6 @@
-//! The charger's MQTT client: configured by `mce`, `mcu`, `mtp`, `mcr`.
+//! The charger's MQTT client: configured by `mce`, `mcu`, `mtp`, `mcr` (and
+//! for `mqtts://` the TLS keys `msc mqcc mck mqg mqss mqcn`, see
+//! [`crate::tls`]).
 //!
 //! One task per charger (no thread): connect with client id
 //! `go-echarger_<serial>` and keepalive 120 s, publish every MQTT-visible key
@@ -41,30 +43,49 @@ pub struct MqttConfig {
     pub prefix: String,
     /// `mcr`: writes from the broker are refused.
     pub read_only: bool,
+    /// `msc mqcc mck mqg mqss mqcn`, read only for an `mqtts://` URL (empty
+    /// otherwise, so that they never reconnect a plain connection).
+    pub tls: crate::tls::TlsSettings,
 }
+
+/// The names of the MQTT TLS keys, for the texts of `mlr`.
+pub const TLS_KEYS: crate::tls::TlsKeys = crate::tls::TlsKeys {
+    server_cert: "msc",
+    client_cert: "mqcc",
+    client_key: "mck",
+};
+
+/// Default port of `mqtt://`.
+pub const PORT: u16 = 1883;
+
+/// Default port of `mqtts://`.
+pub const TLS_PORT: u16 = 8883;
 
 /// A broker address parsed from `mcu`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerUrl {
     /// Host name or IP.
     pub host: String,
-    /// TCP port (1883 by default).
+    /// TCP port (1883 by default, 8883 for `mqtts://`).
     pub port: u16,
+    /// `mqtts://`: TLS over the TCP connection.
+    pub tls: bool,
     /// User name, if any.
     pub user: Option<String>,
     /// Password, if any (never logged).
     pub password: Option<String>,
 }
 
-/// Parses `mqtt://[user:pass@]host[:port][/]`.
+/// Parses `mqtt[s]://[user:pass@]host[:port][/]`.
 pub fn parse_url(url: &str) -> Result<BrokerUrl, String> {
-    let rest = if let Some(r) = url.strip_prefix("mqtt://") {
-        r
-    } else if url.starts_with("mqtts://") {
-        return Err("mqtts:// (TLS) is not supported by the virtual charger".into());
+    let (rest, tls) = if let Some(r) = url.strip_prefix("mqtt://") {
+        (r, false)
+    } else if let Some(r) = url.strip_prefix("mqtts://") {
+        (r, true)
     } else {
-        return Err("broker url must start with mqtt://".into());
+        return Err("broker url must start with mqtt:// or mqtts://".into());
     };
+    let default_port = if tls { TLS_PORT } else { PORT };
     let rest = rest.trim_end_matches('/');
     let (auth, hostport) = match rest.rsplit_once('@') {
         Some((a, h)) => (Some(a), h),
@@ -78,7 +99,7 @@ pub fn parse_url(url: &str) -> Result<BrokerUrl, String> {
             p.parse::<u16>()
                 .map_err(|_| "bad port in broker url".to_owned())?,
         ),
-        None => (hostport, 1883),
+        None => (hostport, default_port),
     };
     if host.is_empty() {
         return Err("broker url has no host".into());
@@ -93,6 +114,7 @@ pub fn parse_url(url: &str) -> Result<BrokerUrl, String> {
     Ok(BrokerUrl {
         host: host.to_owned(),
         port,
+        tls,
         user,
         password,
     })
@@ -138,8 +160,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// A clean DISCONNECT on a configuration change waits at most this long.
 const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What CONNECT announces for `device` under `config` at `url`.
-fn link_options(device: &Device, config: &MqttConfig, url: &BrokerUrl) -> LinkOptions {
+/// What CONNECT announces for `device` under `config` at `url` (over TLS
+/// with `tls`).
+fn link_options(
+    device: &Device,
+    config: &MqttConfig,
+    url: &BrokerUrl,
+    tls: Option<crate::tls::Connector>,
+) -> LinkOptions {
     let keep_alive = Duration::from_secs(proto::KEEPALIVE_SECS);
     LinkOptions {
         host: url.host.clone(),
@@ -161,6 +189,7 @@ fn link_options(device: &Device, config: &MqttConfig, url: &BrokerUrl) -> LinkOp
         connect_timeout: CONNECT_TIMEOUT,
         // a broker that takes no data for a whole keep-alive is gone
         write_timeout: keep_alive,
+        tls,
     }
 }
 
@@ -172,7 +201,22 @@ async fn session(
     url: &BrokerUrl,
     changes: &mut watch::Receiver<u64>,
 ) {
-    let options = link_options(device, config, url);
+    // one TLS configuration per setting: every reconnection reuses it
+    let tls = if url.tls {
+        match crate::tls::Connector::new(&config.tls, &TLS_KEYS) {
+            Ok(connector) => Some(connector),
+            Err(e) => {
+                // (a PEM key the firmware took before 60.5 checked it: no
+                // retry can help, a new setting can)
+                device.mqtt_status(true, false, Some(format!("TLS: {e}")));
+                reconfigured(device, config, changes).await;
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let options = link_options(device, config, url, tls);
     device.mqtt_status(true, false, None);
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -386,6 +430,7 @@ mod tests {
             BrokerUrl {
                 host: "127.0.0.1".into(),
                 port: 1884,
+                tls: false,
                 user: None,
                 password: None
             }
@@ -396,7 +441,11 @@ mod tests {
             (Some("me"), Some("p@ss"))
         );
         assert_eq!(u.port, 1883);
-        assert!(parse_url("mqtts://x").is_err());
+        let tls = parse_url("mqtts://me:pw@broker.example").unwrap();
+        assert!(tls.tls);
+        assert_eq!((tls.host.as_str(), tls.port), ("broker.example", 8883));
+        assert_eq!(parse_url("mqtts://10.0.0.2:8884/").unwrap().port, 8884);
+        assert!(!u.tls);
         assert!(parse_url("http://x").is_err());
         assert!(parse_url("mqtt://x:99999").is_err());
         let e = parse_url("mqtt://me:hunter2").unwrap_err();

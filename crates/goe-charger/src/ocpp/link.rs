@@ -50,7 +50,7 @@ pub enum ConnectError {
 /// Opens a connection to `url` within `timeout`.
 pub async fn connect(
     url: &BackendUrl,
-    tls: Option<&super::tls::TlsSettings>,
+    tls: Option<&crate::tls::TlsSettings>,
     timeout: Duration,
 ) -> Result<Socket, ConnectError> {
     let shown = url.shown();
@@ -62,7 +62,7 @@ pub async fn connect(
 
 async fn open(
     url: &BackendUrl,
-    tls: Option<&super::tls::TlsSettings>,
+    tls: Option<&crate::tls::TlsSettings>,
 ) -> Result<Socket, ConnectError> {
     let shown = url.shown();
     let tcp = TcpStream::connect((url.host.as_str(), url.port))
@@ -71,7 +71,11 @@ async fn open(
     let _ = tcp.set_nodelay(true);
     let stream: Box<dyn Io> = if url.tls {
         let settings = tls.ok_or_else(|| ConnectError::Tls("no TLS settings".into()))?;
-        Box::new(super::tls::wrap(tcp, &url.host, settings).await?)
+        Box::new(
+            crate::tls::wrap(tcp, &url.host, settings, &super::TLS_KEYS)
+                .await
+                .map_err(|e| ConnectError::Tls(e.to_string()))?,
+        )
     } else {
         Box::new(tcp)
     };

@@ -14,7 +14,6 @@
 pub mod journal;
 pub mod link;
 pub mod port;
-pub mod tls;
 pub mod url;
 
 use crate::device::Device;
@@ -40,6 +39,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A frame that the backend does not take within this is a dead connection.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The names of the OCPP TLS keys, for the texts of `ocpple`.
+pub const TLS_KEYS: crate::tls::TlsKeys = crate::tls::TlsKeys {
+    server_cert: "ocppsc",
+    client_cert: "ocppcc",
+    client_key: "ocppck",
+};
+
 /// The OCPP settings the task follows; a change restarts the client. Its
 /// `Debug` masks the password of the URL (the TLS keys mask themselves).
 #[derive(Clone, PartialEq, Eq)]
@@ -49,7 +55,7 @@ pub struct OcppConfig {
     /// `ocppu` (may hold a password: never logged as is).
     pub url: String,
     /// The TLS keys.
-    pub tls: tls::TlsSettings,
+    pub tls: crate::tls::TlsSettings,
 }
 
 impl std::fmt::Debug for OcppConfig {

@@ -2,8 +2,8 @@
 //! view of the charger, and carrying out the session's keys and commands.
 
 use super::OcppConfig;
-use super::tls::TlsSettings;
 use crate::device::Device;
+use crate::tls::TlsSettings;
 use goe_engine::Charger;
 use goe_engine::OcppLink;
 use goe_keys::Value;

@@ -2,7 +2,8 @@
 //! binary with `RUST_LOG=trace` gets passwords (`pass`), `wak`, a Wi-Fi key,
 //! a card id, a broker password inside `mcu`, a backend password inside
 //! `ocppu` and the OCPP key and certificates (`ocppck`, `ocppcc`,
-//! `ocppsc`, #14) over `/api/set`, a
+//! `ocppsc`, #14) and the MQTT TLS key and certificates (`mck`, `mqcc`,
+//! `msc`, #15) over `/api/set`, a
 //! WebSocket `securedMsg` and MQTT `/set`; then every output is searched
 //! for each of them: stdout, the stderr log, `/api/status`, the WebSocket
 //! frames (`fullStatus`, responses), every retained MQTT topic and every
@@ -216,6 +217,9 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("ocppck", "MBgEFm9jcHBjay1odHRwLXNlY3JldC1BYjM=".to_owned()),
         ("ocppcc", "MBgEFm9jcHBjYy1odHRwLXNlY3JldC1BYjM=".to_owned()),
         ("ocppsc", "MBgEFm9jcHBzYy1odHRwLXNlY3JldC1BYjM=".to_owned()),
+        ("mck", "MBYEFG1jay1odHRwLXNlY3JldC1NcTE1".to_owned()),
+        ("mqcc", "MBcEFW1xY2MtaHR0cC1zZWNyZXQtTXExNQ==".to_owned()),
+        ("msc", "MBYEFG1zYy1odHRwLXNlY3JldC1NcTE1".to_owned()),
     ];
     let websocket = [
         ("wak", "wak-ws-Hh2kP0qR".to_owned()),
@@ -227,6 +231,9 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("ocppck", "MBYEFG9jcHBjay13cy1zZWNyZXQtQ2Q0".to_owned()),
         ("ocppcc", "MBYEFG9jcHBjYy13cy1zZWNyZXQtQ2Q0".to_owned()),
         ("ocppsc", "MBYEFG9jcHBzYy13cy1zZWNyZXQtQ2Q0".to_owned()),
+        ("mck", "MBQEEm1jay13cy1zZWNyZXQtTXExNQ==".to_owned()),
+        ("mqcc", "MBUEE21xY2Mtd3Mtc2VjcmV0LU1xMTU=".to_owned()),
+        ("msc", "MBQEEm1zYy13cy1zZWNyZXQtTXExNQ==".to_owned()),
         ("pass", "right one".to_owned()),
     ];
     let mqtt = [
@@ -239,6 +246,10 @@ async fn no_secret_in_any_output(firmware: &str) {
         ("ocppck", "MBgEFm9jcHBjay1tcXR0LXNlY3JldC1FZjU=".to_owned()),
         ("ocppcc", "MBgEFm9jcHBjYy1tcXR0LXNlY3JldC1FZjU=".to_owned()),
         ("ocppsc", "MBgEFm9jcHBzYy1tcXR0LXNlY3JldC1FZjU=".to_owned()),
+        // (with the plain mqtt:// of this test the TLS keys do not reconnect)
+        ("mck", "MBYEFG1jay1tcXR0LXNlY3JldC1NcTE1".to_owned()),
+        ("mqcc", "MBcEFW1xY2MtbXF0dC1zZWNyZXQtTXExNQ==".to_owned()),
+        ("msc", "MBYEFG1zYy1tcXR0LXNlY3JldC1NcTE1".to_owned()),
         ("mcu", "mqtt-mqtt-Pw73".to_owned()),
     ];
     let has = |(key, _): &(&str, String)| profile.key(key).is_some();
@@ -271,8 +282,8 @@ async fn no_secret_in_any_output(firmware: &str) {
             "mcu" => json!(broker_url(user, secret)),
             // (ocppe stays false: nothing connects to this backend)
             "ocppu" => json!(format!("ws://{user}:{secret}@127.0.0.1:9/ocpp/{SERIAL}")),
-            "ocppck" => json!(pem("PRIVATE KEY", secret)),
-            "ocppcc" | "ocppsc" => json!(pem("CERTIFICATE", secret)),
+            "ocppck" | "mck" => json!(pem("PRIVATE KEY", secret)),
+            "ocppcc" | "ocppsc" | "mqcc" | "msc" => json!(pem("CERTIFICATE", secret)),
             _ => json!(secret),
         }
     };
