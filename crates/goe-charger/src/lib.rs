@@ -10,6 +10,7 @@
 //! - [`mqtt`]: the MQTT client.
 //! - [`ocpp`]: the OCPP 1.6J client.
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
+//! - [`cloud`]: the cloud API v3 stand-in (`--cloud-listen`, #15).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
 //! - [`scenario`]: scenario files run in-process on simulated time.
@@ -17,6 +18,7 @@
 //!   ([`serve_with`]: with connection limits).
 
 pub mod clock;
+pub mod cloud;
 pub mod device;
 pub mod fleet;
 pub mod fleet_file;
