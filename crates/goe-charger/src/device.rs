@@ -55,6 +55,19 @@ pub enum DeviceError {
     },
 }
 
+/// Whether the chargers of this process draw their cloud tokens from the
+/// simulation seed and serial instead of OS entropy; see [`seeded_cloud_tokens`].
+static SEEDED_CLOUD_TOKENS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the cloud tokens (`cak`) of every charger opened after this call
+/// follow the simulation seed and the serial (`goe-charger --seed S` given
+/// explicitly: a reproducible run) instead of OS entropy (the default: a
+/// token nobody can predict from the serial).
+pub fn seeded_cloud_tokens(on: bool) {
+    SEEDED_CLOUD_TOKENS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// 32 bytes from the OS for the cloud token generator; should the OS fail,
 /// the host time and process id still make tokens differ between starts.
 fn os_entropy() -> [u8; 32] {
@@ -348,8 +361,11 @@ impl Device {
                     source,
                 }
             })?;
-        // cloud tokens (`cak`) come from the OS, not from `--seed` (#15)
-        charger.seed_cloud_tokens(os_entropy());
+        // cloud tokens (`cak`) come from the OS unless `--seed` asked for
+        // a reproducible run (#15)
+        if !SEEDED_CLOUD_TOKENS.load(std::sync::atomic::Ordering::Relaxed) {
+            charger.seed_cloud_tokens(os_entropy());
+        }
         charger.ensure_cloud_token();
         save(&mut store, &charger)?;
         let (changes, _) = tokio::sync::watch::channel(charger.generation());

@@ -97,7 +97,8 @@ struct ServeArgs {
     /// Where simulated time begins, RFC 3339 (default: the host's time now).
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
     start: Option<SimTime>,
-    /// Seed for every random choice of the simulation (noise, car behaviour).
+    /// Seed for every random choice of the simulation (noise, car behaviour);
+    /// given, it also makes the cloud tokens (cak), which otherwise come from the OS.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// The firmware the charger runs: its keys, their types and defaults, and
@@ -228,7 +229,16 @@ fn parse_start(s: &str) -> Result<SimTime, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `--seed` given: reproducible runs, the cloud tokens included (#15);
+    // otherwise they come from the OS
+    if matches.value_source("seed") == Some(clap::parser::ValueSource::CommandLine) {
+        goe_charger::device::seeded_cloud_tokens(true);
+    }
     match cli.command {
         Some(Command::RunScenario(args)) => run_scenario(&args),
         Some(Command::Sim(args)) => sim_command(&args),
