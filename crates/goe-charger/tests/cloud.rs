@@ -468,6 +468,18 @@ async fn the_token_is_made_at_first_boot_and_kept() {
     assert_eq!(token(&p, 0).await, first, "persisted across a restart");
     let stored = std::fs::read_to_string(dir.path().join("config.json")).unwrap();
     assert!(stored.contains(&first));
+    // a new token is on disk when the write is acknowledged: SIGKILL right after
+    local_set(&p.local(0), "cak=%22anything%22").await;
+    let second = token(&p, 0).await;
+    assert_ne!(second, first);
+    drop(p);
+    let p = start_in(Some(dir.path()), &[]);
+    assert_eq!(
+        token(&p, 0).await,
+        second,
+        "the acknowledged token survives a kill"
+    );
+    drop(p);
     // another charger: another token (from the OS)
     let q = start(&[]);
     assert_ne!(token(&q, 0).await, first);
