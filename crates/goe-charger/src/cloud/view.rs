@@ -21,6 +21,11 @@ pub const DEFAULT_AGE: Duration = Duration::from_secs(30);
 /// online in the last 30 seconds)").
 pub const SET_ONLINE_WINDOW: Duration = Duration::from_secs(30);
 
+/// Most key writes waiting for one charger's next contact: a charger that
+/// does not contact the cloud (a manual clock left alone) cannot make it
+/// hold unbounded memory; beyond, keys are refused ("queue full").
+pub const MAX_QUEUE: usize = 1024;
+
 /// Longest `age` accepted (a day): the stand-in keeps only the last upload anyway.
 const MAX_AGE_S: f64 = 86_400.0 * 365.0;
 
@@ -199,7 +204,10 @@ pub fn set(
     let mut failed = Vec::new();
     let mut queued = Vec::new();
     for (key, raw) in pairs {
-        match cloud_refusal(profile, key, raw.as_deref()) {
+        let refusal = cloud_refusal(profile, key, raw.as_deref())
+            .or((view.queue.len() + queued.len() >= MAX_QUEUE)
+                .then_some("queue full: the charger has not fetched the earlier sets"));
+        match refusal {
             Some(why) => failed.push(item(key, why)),
             None => {
                 let raw = raw.clone().unwrap_or_default();
@@ -349,6 +357,17 @@ mod tests {
         assert_eq!(
             set(&mut v, p, Some("Tok3n"), &pairs(&[("amp", "6")]), late).status,
             404
+        );
+        // a charger that never contacts the cloud: the queue stops growing
+        v.queue.clear();
+        let many: Vec<(&str, &str)> = vec![("amp", "6"); MAX_QUEUE + 5];
+        let r = set(&mut v, p, Some("Tok3n"), &pairs(&many), t0);
+        assert_eq!(r.status, 202);
+        assert_eq!(v.queue.len(), MAX_QUEUE);
+        assert!(r.body.contains("queue full"), "{}", r.body);
+        assert_eq!(
+            set(&mut v, p, Some("Tok3n"), &pairs(&[("amp", "6")]), t0).status,
+            422
         );
         let mut off = CloudView::default();
         assert_eq!(
