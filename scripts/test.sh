@@ -173,6 +173,8 @@ set +e
     # the client's optional cloud feature changes its TLS set-up: test it too
     cargo test -p goe-client --features cloud --no-fail-fast
     cloud_status=$?
+    # and `goe --cloud` against goe-charger's cloud API stand-in (#15)
+    cargo test -p goe-cli --features cloud --no-fail-fast --test cloud || cloud_status=1
     # the group fails when either run failed
     [ "$workspace_status" = 0 ] && [ "$cloud_status" = 0 ]
 } 2>&1 | tee target/test-output.txt

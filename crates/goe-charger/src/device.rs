@@ -55,6 +55,34 @@ pub enum DeviceError {
     },
 }
 
+/// Whether the chargers of this process draw their cloud tokens from the
+/// simulation seed and serial instead of OS entropy; see [`seeded_cloud_tokens`].
+static SEEDED_CLOUD_TOKENS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Makes the cloud tokens (`cak`) of every charger opened after this call
+/// follow the simulation seed and the serial (`goe-charger --seed S` given
+/// explicitly: a reproducible run) instead of OS entropy (the default: a
+/// token nobody can predict from the serial).
+pub fn seeded_cloud_tokens(on: bool) {
+    SEEDED_CLOUD_TOKENS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// 32 bytes from the OS for the cloud token generator; should the OS fail,
+/// the host time and process id still make tokens differ between starts.
+fn os_entropy() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    if getrandom::fill(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes[..16].copy_from_slice(&t.to_le_bytes());
+        bytes[16..20].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    bytes
+}
+
 /// Serial used when neither the command line nor the store names one.
 pub const DEFAULT_SERIAL: &str = "012345";
 
@@ -326,13 +354,19 @@ impl Device {
             })
         });
         let stored = migrated.as_ref().or(doc.as_ref().map(|d| &d.values));
-        let charger =
+        let mut charger =
             Charger::boot_on(firmware, &serial, stored, clock.now(), seed).map_err(|source| {
                 DeviceError::Engine {
                     path: store.path().display().to_string(),
                     source,
                 }
             })?;
+        // cloud tokens (`cak`) come from the OS unless `--seed` asked for
+        // a reproducible run (#15)
+        if !SEEDED_CLOUD_TOKENS.load(std::sync::atomic::Ordering::Relaxed) {
+            charger.seed_cloud_tokens(os_entropy());
+        }
+        charger.ensure_cloud_token();
         save(&mut store, &charger)?;
         let (changes, _) = tokio::sync::watch::channel(charger.generation());
         let empty_password_hash = std::sync::OnceLock::new();

@@ -11,6 +11,7 @@
 //! - [`ocpp`]: the OCPP 1.6J client.
 //! - [`tls`]: the TLS client side of both (`wss://`, `mqtts://`).
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
+//! - [`cloud`]: the cloud API v3 stand-in (`--cloud-listen`, #15).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
 //! - [`scenario`]: scenario files run in-process on simulated time.
@@ -18,6 +19,7 @@
 //!   ([`serve_with`]: with connection limits).
 
 pub mod clock;
+pub mod cloud;
 pub mod device;
 pub mod fleet;
 pub mod fleet_file;

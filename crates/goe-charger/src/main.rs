@@ -97,7 +97,8 @@ struct ServeArgs {
     /// Where simulated time begins, RFC 3339 (default: the host's time now).
     #[arg(long, value_name = "TIME", value_parser = parse_start)]
     start: Option<SimTime>,
-    /// Seed for every random choice of the simulation (noise, car behaviour).
+    /// Seed for every random choice of the simulation (noise, car behaviour);
+    /// given, it also makes the cloud tokens (cak), which otherwise come from the OS.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// The firmware the charger runs: its keys, their types and defaults, and
@@ -125,6 +126,11 @@ struct ServeArgs {
     /// `{serial}` becomes each charger's serial): sets `ocppe=true`, `ocppu=URL`.
     #[arg(long, value_name = "URL", env = "GOE_OCPP")]
     ocpp: Option<String>,
+    /// Serve the cloud API v3 stand-in here for every charger of the process
+    /// (`/api/status`, `/api/set`; the charger by `Host: <serial>.api.v3.go-e.io`
+    /// or the path `/<serial>/api/...`; token `cak`, enabled by `cae`).
+    #[arg(long, value_name = "ADDR", env = "GOE_CLOUD_LISTEN")]
+    cloud_listen: Option<SocketAddr>,
     /// Close a connection whose request head is not complete this long after
     /// its first byte, with 408 (like the real unit's 5 s receive timeout);
     /// also the longest pause inside a request body. E.g. 5s, 500ms.
@@ -223,7 +229,16 @@ fn parse_start(s: &str) -> Result<SimTime, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // `--seed` given: reproducible runs, the cloud tokens included (#15);
+    // otherwise they come from the OS
+    if matches.value_source("seed") == Some(clap::parser::ValueSource::CommandLine) {
+        goe_charger::device::seeded_cloud_tokens(true);
+    }
     match cli.command {
         Some(Command::RunScenario(args)) => run_scenario(&args),
         Some(Command::Sim(args)) => sim_command(&args),
@@ -553,6 +568,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // directory untouched (no config.json, no rbc+1, no lock).
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
+    let cloud_listener = bind_cloud(args.cloud_listen).await?;
     // a bad --mqtt URL stops the start before the data directory is claimed
     if let Some(url) = &args.mqtt {
         check_mqtt_url(url)?;
@@ -588,6 +604,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "goe-charger listening on http://{addr}")?;
+        print_cloud(&mut out, cloud_listener.as_ref())?;
         out.flush()?;
     }
     tracing::info!(
@@ -598,7 +615,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         firmware = %args.firmware.firmware,
         "charger started"
     );
-    goe_charger::serve_with(listener, Arc::new(device), args.limits(), shutdown).await?;
+    let device = Arc::new(device);
+    let cloud = spawn_cloud(cloud_listener, vec![device.clone()], args.limits());
+    goe_charger::serve_with(listener, device, args.limits(), shutdown).await?;
+    if let Some(cloud) = cloud {
+        cloud.abort();
+    }
     tracing::info!("charger stopped");
     Ok(())
 }
@@ -698,6 +720,7 @@ async fn serve_fleet(
             advance(&bar, "binding listeners", i + 1);
         }
     }
+    let cloud_listener = bind_cloud(args.cloud_listen).await?;
     let (fleet, base) = match &file {
         Some(file) => {
             let bar = startup_bar(file.count());
@@ -771,13 +794,57 @@ async fn serve_fleet(
                 l.local_addr()?
             )?;
         }
+        print_cloud(&mut out, cloud_listener.as_ref())?;
         out.flush()?;
     }
     tracing::info!(count, clock = ?mode, seed = args.seed, "fleet started");
-    goe_charger::fleet::serve_fleet_with(Arc::new(fleet), listeners, args.limits(), shutdown)
-        .await?;
+    let fleet = Arc::new(fleet);
+    let cloud = spawn_cloud(cloud_listener, fleet.devices().to_vec(), args.limits());
+    goe_charger::fleet::serve_fleet_with(fleet, listeners, args.limits(), shutdown).await?;
+    if let Some(cloud) = cloud {
+        cloud.abort();
+    }
     tracing::info!("fleet stopped");
     Ok(())
+}
+
+/// Binds `--cloud-listen` (before any data directory is claimed).
+async fn bind_cloud(addr: Option<SocketAddr>) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    match addr {
+        Some(addr) => Ok(Some(bind(addr).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The stdout line naming the cloud stand-in's address.
+fn print_cloud(
+    out: &mut impl std::io::Write,
+    listener: Option<&tokio::net::TcpListener>,
+) -> anyhow::Result<()> {
+    if let Some(l) = listener {
+        writeln!(
+            out,
+            "goe-charger cloud API listening on http://{}",
+            l.local_addr()?
+        )?;
+    }
+    Ok(())
+}
+
+/// Starts the cloud API stand-in for `devices` on `listener`, if there is one.
+fn spawn_cloud(
+    listener: Option<tokio::net::TcpListener>,
+    devices: Vec<Arc<Device>>,
+    limits: goe_charger::http::conn::Limits,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let listener = listener?;
+    Some(tokio::spawn(async move {
+        if let Err(e) =
+            goe_charger::cloud::serve(listener, devices, limits, std::future::pending()).await
+        {
+            tracing::error!("cloud API stand-in stopped: {e}");
+        }
+    }))
 }
 
 /// Installs the SIGINT/SIGTERM handlers now and returns the future that

@@ -250,6 +250,52 @@ fn the_sim_examples_run_in_order() {
     );
 }
 
+/// The cloud stand-in example (#15) in order: the charger as the README starts
+/// it (its ports and data directory the test's), `TOKEN=` kept for the later
+/// lines, `sleep`s slept, every curl answering as its comment says.
+#[test]
+fn the_cloud_example_answers_as_documented() {
+    let block = sh_block_after("## Cloud API stand-in");
+    let cloud = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let charger = Charger::fresh_with(&["--cloud-listen", &format!("127.0.0.1:{cloud}")]);
+    let ports = |l: &str| {
+        l.replace("127.0.0.1:8082", &format!("127.0.0.1:{}", charger.port))
+            .replace("127.0.0.1:8090", &format!("127.0.0.1:{cloud}"))
+    };
+    let mut prelude = String::new();
+    let mut failures = Vec::new();
+    let mut i = 0;
+    while i < block.len() {
+        let line = ports(block[i]);
+        i += 1;
+        if let Some(secs) = line.strip_prefix("sleep ") {
+            std::thread::sleep(std::time::Duration::from_secs(secs.trim().parse().unwrap()));
+        } else if line.starts_with("TOKEN=") {
+            prelude = format!("{line}; ");
+        } else if line.starts_with("curl ") {
+            let (command, mut comment) = split_comment(&line);
+            if let Some(next) = block.get(i).and_then(|l| l.strip_prefix("# ")) {
+                comment = Some(next);
+                i += 1;
+            }
+            let (status, body) = run_curl(&prelude, command);
+            failures.extend(check(command, &expected(comment), status, &body));
+        }
+    }
+    assert!(
+        prelude.contains("TOKEN=$(curl"),
+        "the block reads the token"
+    );
+    assert!(
+        failures.is_empty(),
+        "README cloud API examples that do not answer as documented:\n{}",
+        failures.join("\n")
+    );
+}
+
 /// The broker of the MQTT example: `GOE_MOSQUITTO` (set by the test command),
 /// else Debian's path.
 fn mosquitto() -> std::path::PathBuf {

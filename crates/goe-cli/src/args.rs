@@ -62,6 +62,13 @@ pub struct Cli {
     )]
     pub token: Option<String>,
 
+    /// With --cloud: another endpoint than the go-e cloud, e.g. the stand-in
+    /// of `goe-charger --cloud-listen` (`http://127.0.0.1:8090`; `{serial}`
+    /// in the URL becomes the serial, else it is appended as a path segment).
+    #[cfg(feature = "cloud")]
+    #[arg(long, env = "GOE_CLOUD_URL", global = true, value_name = "URL")]
+    pub cloud_url: Option<String>,
+
     /// Without the `cloud` feature, `--cloud` is still understood, so the
     /// error can say how to get it (hidden from the help).
     #[cfg(not(feature = "cloud"))]

@@ -117,7 +117,7 @@ fn connect(cli: &Cli) -> Result<Client, Failure> {
         let token = cli.token.as_deref().ok_or_else(|| {
             Failure::Usage("--cloud needs --token (or GOE_TOKEN): the cloud API key".to_owned())
         })?;
-        return Ok(Client::cloud(serial, token)?.timeout(cli.timeout));
+        return Ok(Client::cloud_at(cli.cloud_url.as_deref(), serial, token)?.timeout(cli.timeout));
     }
     let host = cli.host.as_deref().ok_or_else(|| {
         Failure::Usage(

@@ -15,7 +15,7 @@ enum Target {
     Local { base: String },
     /// The cloud API v3 for one serial.
     #[cfg(feature = "cloud")]
-    Cloud { serial: String, token: String },
+    Cloud { base: String, token: String },
 }
 
 /// A client for one charger. Cheap to clone; every call is one HTTP request.
@@ -101,11 +101,23 @@ impl Client {
     /// A client for the cloud API v3 of charger `serial` with the cloud token `cak`.
     #[cfg(feature = "cloud")]
     pub fn cloud(serial: &str, token: &str) -> Result<Client, ClientError> {
-        crate::cloud::base_url(serial)?;
+        Client::cloud_at(None, serial, token)
+    }
+
+    /// [`Client::cloud`] at another endpoint than the go-e cloud, e.g. the
+    /// stand-in of `goe-charger --cloud-listen ADDR` (`http://ADDR`): see
+    /// [`crate::cloud::endpoint_base_url`]. `None` is the real cloud.
+    #[cfg(feature = "cloud")]
+    pub fn cloud_at(
+        endpoint: Option<&str>,
+        serial: &str,
+        token: &str,
+    ) -> Result<Client, ClientError> {
+        let base = crate::cloud::endpoint_base_url(endpoint, serial)?;
         Ok(Client {
             http: http_client(DEFAULT_TIMEOUT, false),
             target: Target::Cloud {
-                serial: serial.trim().to_owned(),
+                base,
                 token: token.to_owned(),
             },
             host: format!("{} (cloud)", serial.trim()),
@@ -178,7 +190,7 @@ impl Client {
         let url = match &self.target {
             Target::Local { base } => format!("{base}/api/set?{}", set_query(pairs)),
             #[cfg(feature = "cloud")]
-            Target::Cloud { serial, token } => crate::cloud::set_url(serial, token, pairs)?,
+            Target::Cloud { base, token } => crate::cloud::set_url_at(base, token, pairs),
         };
         let (status, body) = self.fetch(&url).await?;
         match &self.target {
@@ -208,7 +220,7 @@ impl Client {
                 None => format!("{base}/api/status"),
             },
             #[cfg(feature = "cloud")]
-            Target::Cloud { serial, token } => crate::cloud::status_url(serial, token, keys, None)?,
+            Target::Cloud { base, token } => crate::cloud::status_url_at(base, token, keys, None),
         };
         let (status, body) = self.fetch(&url).await?;
         match &self.target {

@@ -24,6 +24,36 @@ pub fn base_url(serial: &str) -> Result<String, ClientError> {
     Ok(format!("https://{serial:0>6}.{DOMAIN}"))
 }
 
+/// The base URL of charger `serial` at another endpoint than the go-e cloud
+/// (a stand-in such as `goe-charger --cloud-listen`, a proxy): `{serial}` in
+/// `endpoint` becomes the 6-digit serial (`https://{serial}.cloud.example`);
+/// without it the serial is appended as a path segment
+/// (`http://127.0.0.1:8090` → `http://127.0.0.1:8090/012345`, the stand-in's
+/// path form). `None`: the real cloud ([`base_url`]).
+pub fn endpoint_base_url(endpoint: Option<&str>, serial: &str) -> Result<String, ClientError> {
+    let real = base_url(serial)?;
+    let Some(endpoint) = endpoint.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(real);
+    };
+    let serial6 = format!("{:0>6}", serial.trim());
+    let url = if endpoint.contains("{serial}") {
+        endpoint.replace("{serial}", &serial6)
+    } else {
+        format!("{}/{serial6}", endpoint.trim_end_matches('/'))
+    };
+    let parsed = reqwest::Url::parse(&url).map_err(|e| ClientError::InvalidHost {
+        host: endpoint.to_owned(),
+        reason: format!("not a cloud endpoint URL: {e}"),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        return Err(ClientError::InvalidHost {
+            host: endpoint.to_owned(),
+            reason: "a cloud endpoint is an http:// or https:// URL without ?query".to_owned(),
+        });
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
 /// The status URL; `age` is the maximum age of the cloud's cached status in seconds.
 pub fn status_url(
     serial: &str,
@@ -31,11 +61,12 @@ pub fn status_url(
     filter: Option<&[&str]>,
     age: Option<u32>,
 ) -> Result<String, ClientError> {
-    let mut url = format!(
-        "{}/api/status?token={}",
-        base_url(serial)?,
-        encode_component(token)
-    );
+    Ok(status_url_at(&base_url(serial)?, token, filter, age))
+}
+
+/// [`status_url`] below the base URL `base` (see [`endpoint_base_url`]).
+pub fn status_url_at(base: &str, token: &str, filter: Option<&[&str]>, age: Option<u32>) -> String {
+    let mut url = format!("{base}/api/status?token={}", encode_component(token));
     if let Some(keys) = filter {
         url.push_str("&filter=");
         url.push_str(&filter_param(keys));
@@ -43,7 +74,7 @@ pub fn status_url(
     if let Some(age) = age {
         url.push_str(&format!("&age={age}"));
     }
-    Ok(url)
+    url
 }
 
 /// The set URL: values are JSON text, URL-encoded per key, like the local API.
@@ -52,12 +83,16 @@ pub fn set_url(
     token: &str,
     pairs: &[(&str, serde_json::Value)],
 ) -> Result<String, ClientError> {
-    Ok(format!(
-        "{}/api/set?token={}&{}",
-        base_url(serial)?,
+    Ok(set_url_at(&base_url(serial)?, token, pairs))
+}
+
+/// [`set_url`] below the base URL `base` (see [`endpoint_base_url`]).
+pub fn set_url_at(base: &str, token: &str, pairs: &[(&str, serde_json::Value)]) -> String {
+    format!(
+        "{base}/api/set?token={}&{}",
         encode_component(token),
         set_query(pairs)
-    ))
+    )
 }
 
 /// Maps the cloud's error statuses (401, 403, 404) to errors.
@@ -187,6 +222,28 @@ mod tests {
         assert_eq!(
             set_url("012345", "t", &[("amp", json!(10)), ("fna", json!("a b"))]).unwrap(),
             "https://012345.api.v3.go-e.io/api/set?token=t&amp=10&fna=%22a%20b%22"
+        );
+    }
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(
+            endpoint_base_url(None, "12345").unwrap(),
+            "https://012345.api.v3.go-e.io"
+        );
+        assert_eq!(
+            endpoint_base_url(Some("http://127.0.0.1:8090/"), "12345").unwrap(),
+            "http://127.0.0.1:8090/012345"
+        );
+        assert_eq!(
+            endpoint_base_url(Some("https://{serial}.cloud.test:8443"), "7").unwrap(),
+            "https://000007.cloud.test:8443"
+        );
+        assert!(endpoint_base_url(Some("ftp://x"), "1").is_err());
+        assert!(endpoint_base_url(Some("http://x"), "abc").is_err());
+        assert_eq!(
+            status_url_at("http://h/012345", "t", Some(&["amp"]), None),
+            "http://h/012345/api/status?token=t&filter=amp"
         );
     }
 

@@ -87,6 +87,8 @@ pub struct Charger {
     pub(crate) ocpp: crate::ocpp::OcppState,
     /// The seeded source of every random choice.
     pub(crate) rng: ChaCha8Rng,
+    /// Where new cloud tokens (`cak`) come from (not the simulation's `rng`).
+    pub(crate) tokens: crate::cloud_token::TokenSource,
     pub(crate) seed: u64,
     /// Time of the last logic tick (whole seconds after boot).
     pub(crate) last_tick: Option<SimTime>,
@@ -165,6 +167,7 @@ impl Charger {
             logic: LogicState::default(),
             ocpp: crate::ocpp::OcppState::default(),
             rng: ChaCha8Rng::seed_from_u64(seed),
+            tokens: crate::cloud_token::TokenSource::from_seed(seed, serial),
             seed,
             last_tick: None,
             changed_in: vec![1; KEYS.len()],
@@ -535,6 +538,27 @@ impl Charger {
         render::write_value(self.def(kid), &self.values[kid], out);
     }
 
+    /// Seeds the generator of cloud tokens with entropy the server took from
+    /// the OS, so tokens cannot be predicted from the serial or the seed.
+    pub fn seed_cloud_tokens(&mut self, entropy: [u8; 32]) {
+        self.tokens = crate::cloud_token::TokenSource::from_entropy(entropy);
+    }
+
+    /// Gives a charger whose firmware has `cak` a token if it has none (the
+    /// first boot); `true` when it generated one (persist it before serving).
+    pub fn ensure_cloud_token(&mut self) -> bool {
+        let Some((kid, _)) = self.profile.key("cak") else {
+            return false;
+        };
+        if crate::cloud_token::has_token(&self.values[kid]) {
+            return false;
+        }
+        self.generation += 1;
+        let token = self.tokens.next_token();
+        self.put(kid, Value::Str(token));
+        true
+    }
+
     /// Applies one write of JSON text `raw` to key `name` at `now`.
     pub fn set(&mut self, now: SimTime, name: &str, raw: &str) -> Result<SetOutcome, SetError> {
         self.generation += 1;
@@ -551,6 +575,11 @@ impl Charger {
         let rbt = self.since_boot(now);
         match def.name {
             "rst" => outcome.restart = restart_requested(&value),
+            "cak" => {
+                // any value: a new token, the old one is void (cloudapi-en.md)
+                let token = self.tokens.next_token();
+                self.put(kid, Value::Str(token));
+            }
             "pass" => {
                 let pw = value.as_str().unwrap_or_default();
                 self.put(kid, Value::Str(password_hash(pw, &self.serial)));

@@ -27,6 +27,7 @@ pub mod car;
 pub mod cards;
 pub mod charger;
 pub mod clock;
+pub mod cloud_token;
 pub mod delay;
 pub mod errors;
 pub mod ids;

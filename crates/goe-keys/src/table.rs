@@ -1549,4 +1549,18 @@ pub static KEYS: &[KeyDef] = &[
         .newer()
         .since(fw(60, 0))
         .no_mqtt(),
+    // --- #15 cloud API v3 (cloudapi-en.md: firmware 052 required; in no export or capture)
+    KeyDef::new("cae", RW, t(Bool), Config, "cloud api enabled: the charger uploads its status to the cloud API v3 and takes its sets", "false")
+        .newer()
+        .since(fw(52, 0))
+        .no_mqtt(),
+    // The token is shown in clear on the local HTTP API and the WebSocket, as
+    // cloudapi-en.md says ("it can be read out using the api key cak"), so it is
+    // not a `Secret`; it never goes to MQTT or a log (docs/compat.md #15).
+    // Writing any value generates a new token (`Charger::set`).
+    KeyDef::new("cak", RW, t(Str), Config, "cloud api key: the token of the cloud API v3, generated on the charger; writing any value generates a new one", "\"\"")
+        .rule(Rule::AnyVariant)
+        .newer()
+        .since(fw(52, 0))
+        .no_mqtt(),
 ];

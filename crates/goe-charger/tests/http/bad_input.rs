@@ -655,7 +655,8 @@ fn check_applied(key: &str, raw: &str, shown: Option<&Value>) -> Result<(), Stri
     let Some(def) = goe_keys::key(key) else {
         return Ok(());
     };
-    if def.secret != Secret::No || !def.access.readable() || key == "utc" {
+    // (`cak`: any value written makes a new token, #15)
+    if def.secret != Secret::No || !def.access.readable() || key == "utc" || key == "cak" {
         return Ok(());
     }
     let kind = def.base().json_kind();

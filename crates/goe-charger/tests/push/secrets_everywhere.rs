@@ -9,7 +9,9 @@
 //! frames (`fullStatus`, responses), every retained MQTT topic and every
 //! message the broker delivered. Once per firmware profile: each has its own
 //! secret keys (`wak` up to 055, the per-card ids `c0i`..`c9i` from 060) and
-//! its own MQTT publication set.
+//! its own MQTT publication set. The cloud token `cak` (#15), readable on
+//! the local API by design, is used on the cloud stand-in in every form and
+//! replaced; it appears in neither the log, stdout nor MQTT.
 
 use super::ws_auth::{HASHED, auth_reply, hashed, secured};
 use crate::common::{BIN, Captured, SERIAL, enc};
@@ -29,6 +31,8 @@ type Ws =
 struct Traced {
     child: Child,
     port: u16,
+    /// The cloud API stand-in's port (`--cloud-listen`, #15).
+    cloud: u16,
     stdout: Captured,
     stderr: Captured,
     _dir: tempfile::TempDir,
@@ -37,11 +41,17 @@ struct Traced {
 impl Traced {
     fn start(firmware: &str, broker_url: &str) -> Traced {
         let dir = tempfile::tempdir().unwrap();
+        // a free port for the cloud stand-in (bound, noted, closed)
+        let cloud = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
         let mut child = Command::new(BIN)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
             .args(MANUAL)
             .args(["--firmware", firmware, "--mqtt", broker_url])
+            .args(["--cloud-listen", &format!("127.0.0.1:{cloud}")])
             .env("RUST_LOG", "trace")
             .env_remove("NO_COLOR")
             .stdin(Stdio::null())
@@ -64,6 +74,7 @@ impl Traced {
         Traced {
             child,
             port,
+            cloud,
             stdout,
             stderr,
             _dir: dir,
@@ -356,6 +367,10 @@ async fn no_secret_in_any_output(firmware: &str) {
         "mcu shows host and user, not the password"
     );
 
+    // the cloud token (#15): readable on the local API by design, never on
+    // MQTT, stdout or in the log, even while it is used and replaced
+    let tokens = cloud_tokens(&charger, &api, profile).await;
+
     // every output
     let (_ws, final_frames) = ws_login(charger.port, "early bird").await;
     frames.extend(final_frames);
@@ -424,7 +439,66 @@ async fn no_secret_in_any_output(firmware: &str) {
             }
         }
     }
+    // the cloud tokens: everywhere but the local API's answers
+    for (name, text) in &outputs {
+        if matches!(*name, "/api/status" | "WebSocket frames") {
+            continue;
+        }
+        for token in &tokens {
+            if text.contains(token.as_str()) {
+                leaks.push(format!("the cloud token (cak) in {name}"));
+            }
+        }
+    }
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
+}
+
+/// Turns the cloud API on, uses the token on the stand-in in every form
+/// (`?token=`, Bearer, Basic; status and a set), replaces it by writing
+/// `cak` and uses the new one: returns both tokens (none on firmware
+/// without the cloud API).
+async fn cloud_tokens(
+    charger: &Traced,
+    api: &crate::common::Api,
+    profile: &goe_keys::Profile,
+) -> Vec<String> {
+    if profile.key("cak").is_none() {
+        return Vec::new();
+    }
+    api.set_ok(&[("cae", "true")]).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{}/{SERIAL}", charger.cloud);
+    let mut tokens = Vec::new();
+    for round in 0..2 {
+        let token = api.value("cak").await.unwrap();
+        let token = token.as_str().unwrap().to_owned();
+        let status = format!("{base}/api/status?filter=amp&token={token}");
+        let end = Instant::now() + WAIT;
+        while http.get(&status).send().await.unwrap().status() != 200 {
+            assert!(Instant::now() < end, "the cloud never took the token");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for scheme in ["Bearer", "Basic"] {
+            let r = http
+                .get(format!("{base}/api/status?filter=amp"))
+                .header("Authorization", format!("{scheme} {token}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{scheme}");
+        }
+        let r = http
+            .get(format!("{base}/api/set?token={token}&amp=1{round}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        tokens.push(token);
+        if round == 0 {
+            api.set_ok(&[("cak", "\"new\"")]).await;
+        }
+    }
+    tokens
 }
 
 /// A `--mqtt` URL the charger refuses (longer than `mcu`'s 256 bytes) stops
