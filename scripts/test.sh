@@ -96,6 +96,12 @@ if ! command -v mosquitto_sub >/dev/null 2>&1 || ! command -v mosquitto_pub >/de
     command -v mosquitto_sub >/dev/null 2>&1 || fail "mosquitto_sub is still missing after installing mosquitto-clients"
 fi
 
+# --- mbpoll (Debian): the Modbus TCP master of tests/modbus.rs (#15)
+if ! command -v mbpoll >/dev/null 2>&1; then
+    apt_install mbpoll
+    command -v mbpoll >/dev/null 2>&1 || fail "mbpoll is still missing after installing the Debian package"
+fi
+
 # --- pinned PyPI clients, each in its own venv
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     # Debian ships venv's ensurepip in python3-venv

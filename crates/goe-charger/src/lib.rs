@@ -9,6 +9,7 @@
 //! - [`ws`]: the local WebSocket API.
 //! - [`mqtt`]: the MQTT client.
 //! - [`ocpp`]: the OCPP 1.6J client.
+//! - [`modbus`]: the Modbus TCP slave (`men`, `msp`).
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
 //! - [`profiles`]: built-in and custom car profiles.
@@ -21,6 +22,7 @@ pub mod device;
 pub mod fleet;
 pub mod fleet_file;
 pub mod http;
+pub mod modbus;
 pub mod mqtt;
 pub mod ocpp;
 pub mod profiles;
@@ -88,6 +90,7 @@ pub async fn serve_with(
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
     let ocpp = tokio::spawn(ocpp::run(device.clone()));
+    let modbus = tokio::spawn(modbus::run(device.clone()));
     let clients: http::conn::ClientHook = {
         let device = device.clone();
         Arc::new(move |delta| device.http_clients(delta))
@@ -105,6 +108,7 @@ pub async fn serve_with(
     }
     mqtt.abort();
     ocpp.abort();
+    modbus.abort();
     let _ = tokio::task::spawn_blocking(move || device.flush()).await;
     result
 }

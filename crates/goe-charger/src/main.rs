@@ -125,6 +125,10 @@ struct ServeArgs {
     /// `{serial}` becomes each charger's serial): sets `ocppe=true`, `ocppu=URL`.
     #[arg(long, value_name = "URL", env = "GOE_OCPP")]
     ocpp: Option<String>,
+    /// Serve Modbus TCP on this address (port 0 picks a free one; a fleet's
+    /// charger i gets the port + i) instead of `msp`/502; sets `men=true`.
+    #[arg(long, value_name = "ADDR", env = "GOE_MODBUS_LISTEN")]
+    modbus_listen: Option<SocketAddr>,
     /// Close a connection whose request head is not complete this long after
     /// its first byte, with 408 (like the real unit's 5 s receive timeout);
     /// also the longest pause inside a request body. E.g. 5s, 500ms.
@@ -581,6 +585,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.ocpp {
         connect_ocpp(&device, url)?;
     }
+    modbus_setup(&device, &args, 0)?;
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();
@@ -620,6 +625,25 @@ fn connect_ocpp(device: &Device, url: &str) -> anyhow::Result<()> {
         goe_keys::render::mask_url_password(url),
         reply.body
     );
+    Ok(())
+}
+
+/// `--modbus-listen`: charger `index`'s Modbus address (the port + index,
+/// port 0 stays 0) and `men=true`; without it the slave binds `--listen`'s IP
+/// with `msp` (502) whenever `men` is on.
+fn modbus_setup(device: &Device, args: &ServeArgs, index: usize) -> anyhow::Result<()> {
+    let Some(mut addr) = args.modbus_listen else {
+        device.modbus().set_ip(args.listen.ip());
+        return Ok(());
+    };
+    if addr.port() != 0 {
+        let port = u16::try_from(u32::from(addr.port()) + index as u32)
+            .context("--chargers N needs N ports from --modbus-listen's port on")?;
+        addr.set_port(port);
+    }
+    device.modbus().set_listen(addr);
+    let reply = device.set(&[("men".to_owned(), "true".to_owned())]);
+    anyhow::ensure!(reply.all_ok, "--modbus-listen {addr}: {}", reply.body);
     Ok(())
 }
 
@@ -755,6 +779,9 @@ async fn serve_fleet(
             connect_ocpp(d, url)?;
             advance(&bar, "configuring OCPP", i + 1);
         }
+    }
+    for (i, d) in fleet.devices().iter().enumerate() {
+        modbus_setup(d, &args, i)?;
     }
     bar.finish_and_clear();
     {
