@@ -554,6 +554,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // directory untouched (no config.json, no rbc+1, no lock).
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
+    let modbus = match args.modbus_listen {
+        Some(addr) => Some(bind(addr).await.context("--modbus-listen")?),
+        None => None,
+    };
     // a bad --mqtt URL stops the start before the data directory is claimed
     if let Some(url) = &args.mqtt {
         check_mqtt_url(url)?;
@@ -586,6 +590,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         connect_ocpp(&device, url)?;
     }
     modbus_setup(&device, &args, 0)?;
+    if let Some(modbus) = modbus {
+        let addr = args.modbus_listen.context("--modbus-listen")?;
+        device.modbus().set_listener(modbus, addr);
+    }
     let addr = listener.local_addr()?;
     {
         let mut out = std::io::stdout().lock();

@@ -777,3 +777,101 @@ fn which(tool: &str) -> Option<std::path::PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// At most 8 connections per charger: a 9th is closed at once, and a
+/// closed one makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_limited() {
+    let c = Charger::fresh_with(&args("060.5"));
+    let api = c.api();
+    let port = modbus_port(&api).await;
+    let ask = |s: &mut TcpStream| -> bool {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if s.write_all(&frame(1, &[4, 0, 100, 0, 1])).is_err() {
+            return false;
+        }
+        let mut answer = [0u8; 11];
+        s.read_exact(&mut answer).is_ok()
+    };
+    let mut open: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    for s in &mut open {
+        assert!(ask(s), "one of the first 8 connections");
+    }
+    let mut ninth = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert!(!ask(&mut ninth), "a 9th connection is closed");
+    drop(open.pop());
+    let mut again = None;
+    for _ in 0..100 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        if ask(&mut s) {
+            again = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(again.is_some(), "a closed connection makes room");
+    for s in &mut open {
+        assert!(ask(s), "the others still work");
+    }
+}
+
+/// The README's Modbus example runs as written (its ports and data
+/// directory replaced by free ones).
+#[test]
+fn the_readme_example_runs() {
+    which("mbpoll").unwrap_or_else(|| {
+        panic!("mbpoll is missing: apt-get install mbpoll (scripts/test.sh installs it)")
+    });
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("\n## Modbus TCP\n")
+        .nth(1)
+        .expect("## Modbus TCP");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("a sh block");
+    let free = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (http, modbus) = (free(), free());
+    let tmp = tempfile::tempdir().unwrap();
+    let script = block
+        .replace("goe-charger ", &format!("{} ", common::BIN))
+        .replace("8081", &http.to_string())
+        .replace("1502", &modbus.to_string());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(tmp.path())
+        .output()
+        .expect("run sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{script}\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = text
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .unwrap_or_default();
+    let got: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(
+        got,
+        serde_json::json!({"amp": 10, "men": true, "mro": 1, "mwo": 1}),
+        "{text}"
+    );
+    let car = text
+        .lines()
+        .find(|l| l.starts_with("[101]:"))
+        .unwrap_or_default();
+    assert_eq!(car.split_whitespace().last(), Some("1"), "{text}");
+}

@@ -37,6 +37,9 @@ pub const DEFAULT_PORT: u16 = 502;
 #[derive(Debug, Default)]
 pub struct Slot {
     inner: parking_lot::Mutex<SlotState>,
+    /// A listener bound at start-up (`--modbus-listen`), used by the first
+    /// enable: connections made before the task runs wait in its backlog.
+    prebound: parking_lot::Mutex<Option<TcpListener>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -56,6 +59,14 @@ impl Slot {
     /// Listen on exactly `addr` (port 0 picks a free port) instead of `msp`.
     pub fn set_listen(&self, addr: SocketAddr) {
         self.inner.lock().listen = Some(addr);
+    }
+
+    /// Like [`Slot::set_listen`] with the listener already bound (its
+    /// address becomes the listen address: a restart of the slave after an
+    /// off/on toggle binds the same port again when it was not 0).
+    pub fn set_listener(&self, listener: TcpListener, addr: SocketAddr) {
+        self.set_listen(addr);
+        *self.prebound.lock() = Some(listener);
     }
 
     /// The IP the slave binds with port `msp` when no address is given.
@@ -124,7 +135,12 @@ pub async fn run(device: Arc<Device>) {
             continue;
         }
         let addr = device.modbus().address(msp);
-        match TcpListener::bind(addr).await {
+        let prebound = device.modbus().prebound.lock().take();
+        let listener = match prebound {
+            Some(listener) => Ok(listener),
+            None => TcpListener::bind(addr).await,
+        };
+        match listener {
             Ok(listener) => {
                 let bound = listener.local_addr().ok();
                 device.modbus().set_bound(bound, None);
