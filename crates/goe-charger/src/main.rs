@@ -789,7 +789,16 @@ async fn serve_fleet(
         }
     }
     for (i, d) in fleet.devices().iter().enumerate() {
-        modbus_setup(d, &args, i)?;
+        match file.as_ref().and_then(|f| f.modbus_port(i)) {
+            // the fleet file's `modbus_port` (on --listen's IP) wins for its entries
+            Some(port) => {
+                d.modbus()
+                    .set_listen(SocketAddr::new(args.listen.ip(), port));
+                let reply = d.set(&[("men".to_owned(), "true".to_owned())]);
+                anyhow::ensure!(reply.all_ok, "modbus_port {port}: {}", reply.body);
+            }
+            None => modbus_setup(d, &args, i)?,
+        }
     }
     bar.finish_and_clear();
     {

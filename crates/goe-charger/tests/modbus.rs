@@ -875,3 +875,69 @@ fn the_readme_example_runs() {
         .unwrap_or_default();
     assert_eq!(car.split_whitespace().last(), Some("1"), "{text}");
 }
+
+/// A fleet: the fleet file's `modbus_port` gives its entry's chargers port,
+/// port + 1, …; `--modbus-listen` with port 0 gives the others free ports;
+/// each slave serves its own charger (SNR is its serial).
+#[test]
+fn fleet_chargers_get_their_own_modbus_ports() {
+    let base = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fleet.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "base_serial = 300001\n[[charger]]\ncount = 2\nmodbus_port = {base}\n[[charger]]\ncount = 1\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(common::BIN)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            "manual",
+            "--modbus-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--fleet")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut modbus = std::collections::BTreeMap::new();
+    while modbus.len() < 3 {
+        let line = lines.next().expect("more stdout").unwrap();
+        if line.contains(" modbus listening on ") {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let port: u16 = words
+                .last()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            modbus.insert(words[1].to_owned(), port);
+        }
+    }
+    assert_eq!(modbus["300001"], base, "{modbus:?}");
+    assert_eq!(modbus["300002"], base + 1, "{modbus:?}");
+    assert!(modbus["300003"] != 0, "{modbus:?}");
+    for (serial, port) in &modbus {
+        let (answer, _) = raw(*port, &frame(2, &[4, 1, 48, 0, 6]));
+        assert_eq!(answer.len(), 9 + 12, "SNR of {serial}: {answer:?}");
+        let snr: Vec<u8> = answer[9..].iter().copied().filter(|&b| b != 0).collect();
+        assert_eq!(String::from_utf8(snr).unwrap(), *serial);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
