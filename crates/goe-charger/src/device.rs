@@ -439,7 +439,9 @@ impl Device {
     /// generation at that moment (the tail of every step, write and action).
     fn release_and_notify(&self, inner: parking_lot::MutexGuard<'_, Inner>) {
         let generation = inner.charger.generation();
+        let modbus = crate::modbus::enabled(&inner.charger);
         drop(inner);
+        self.modbus.observe(modbus);
         self.notify(generation);
     }
 

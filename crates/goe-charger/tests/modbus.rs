@@ -538,7 +538,8 @@ async fn every_holding_register_writes_like_api_set() {
     // another persisted write while the volatile current is on keeps 14 saved
     api.set_ok(&[("lbr", "100")]).await;
     drop(py);
-    c.terminate();
+    // SIGKILL: what was acknowledged is on disk already
+    c.kill9();
     let c = Charger::start_with(tmp.path(), &args("060.5"));
     let api = c.api();
     assert_eq!(
@@ -881,11 +882,14 @@ fn the_readme_example_runs() {
 /// each slave serves its own charger (SNR is its serial).
 #[test]
 fn fleet_chargers_get_their_own_modbus_ports() {
-    let base = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // two free ports below the ephemeral range (port-0 binds of the fleet's
+    // own listeners never take them)
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let start = 20_000 + (std::process::id() % 5_000) as u16 * 2;
+    let base = (start..30_000)
+        .step_by(2)
+        .find(|&p| free(p) && free(p + 1))
+        .expect("two free ports");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.toml");
     std::fs::write(
@@ -912,10 +916,21 @@ fn fleet_chargers_get_their_own_modbus_ports() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
     let mut modbus = std::collections::BTreeMap::new();
     while modbus.len() < 3 {
-        let line = lines.next().expect("more stdout").unwrap();
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("not every charger's Modbus slave started: {modbus:?}");
+        };
         if line.contains(" modbus listening on ") {
             let words: Vec<&str> = line.split_whitespace().collect();
             let port: u16 = words

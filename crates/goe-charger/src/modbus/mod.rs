@@ -34,8 +34,11 @@ pub const DEFAULT_PORT: u16 = 502;
 
 /// Where the slave listens and what it is doing: set by the command line,
 /// read by `/sim/state` and the startup line.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Slot {
+    /// `men` as last seen after a write or action: the slave's task wakes
+    /// only when it flips (not on every step, which matters in a fleet).
+    enabled: tokio::sync::watch::Sender<bool>,
     inner: parking_lot::Mutex<SlotState>,
     /// A listener bound at start-up (`--modbus-listen`), used by the first
     /// enable: connections made before the task runs wait in its backlog.
@@ -55,7 +58,31 @@ struct SlotState {
     error: Option<String>,
 }
 
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            enabled: tokio::sync::watch::channel(false).0,
+            inner: parking_lot::Mutex::default(),
+            prebound: parking_lot::Mutex::default(),
+        }
+    }
+}
+
+/// Whether the charger's slave should listen: `men` on a firmware that has it.
+pub fn enabled(c: &goe_engine::Charger) -> bool {
+    c.profile().key("men").is_some() && c.value("men").and_then(Value::as_bool) == Some(true)
+}
+
 impl Slot {
+    /// Records `men` after a write (wakes the slave's task when it changed).
+    pub fn observe(&self, enabled: bool) {
+        self.enabled.send_if_modified(|v| {
+            let changed = *v != enabled;
+            *v = enabled;
+            changed
+        });
+    }
+
     /// Listen on exactly `addr` (port 0 picks a free port) instead of `msp`.
     pub fn set_listen(&self, addr: SocketAddr) {
         self.inner.lock().listen = Some(addr);
@@ -108,8 +135,7 @@ impl Slot {
 /// `men` (false on a firmware without Modbus) and `msp`.
 fn settings(device: &Device) -> (bool, Option<u16>) {
     device.with_charger(|c, _| {
-        let on = c.profile().key("men").is_some()
-            && c.value("men").and_then(Value::as_bool) == Some(true);
+        let on = enabled(c);
         let msp = c
             .profile()
             .key("msp")
@@ -122,7 +148,7 @@ fn settings(device: &Device) -> (bool, Option<u16>) {
 
 /// Runs the Modbus slave of `device` forever (until the task is aborted).
 pub async fn run(device: Arc<Device>) {
-    let mut changes = device.subscribe();
+    let mut changes = device.modbus().enabled.subscribe();
     loop {
         let (on, msp) = settings(&device);
         if !on {
