@@ -931,6 +931,10 @@ impl Device {
             }
         }
         if restart {
+            // a reboot loads `amp` from the EEPROM: a Modbus volatile one ends
+            if let Some((_, saved)) = inner.volatile_amp.take() {
+                let _ = inner.charger.set(now, "amp", &saved.to_string());
+            }
             inner.charger.restart(now);
             persist = true;
         }

@@ -535,6 +535,15 @@ async fn every_holding_register_writes_like_api_set() {
     py.write(300, &[14]).expect("AMPERE_EEPROM 14");
     py.write(299, &[9]).expect("AMPERE_VOLATILE 9");
     assert_eq!(api.value("amp").await, Some(Value::from(9)));
+    // a reboot through the API (`rst`) loads the saved current
+    api.set_ok(&[("rst", "1")]).await;
+    assert_eq!(
+        api.value("amp").await,
+        Some(Value::from(14)),
+        "amp after rst"
+    );
+    py.write(299, &[9]).expect("AMPERE_VOLATILE 9 again");
+    assert_eq!(api.value("amp").await, Some(Value::from(9)));
     // another persisted write while the volatile current is on keeps 14 saved
     api.set_ok(&[("lbr", "100")]).await;
     drop(py);
