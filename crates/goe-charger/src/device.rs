@@ -961,6 +961,18 @@ impl Device {
         &self.modbus
     }
 
+    /// Runs a Modbus read on the charger as `/api/status` sees it at this
+    /// instant (a fleet's manual clock stepped to now, the clock keys fresh).
+    pub fn modbus_read<R>(&self, f: impl FnOnce(&Charger) -> R) -> R {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if self.clock.is_manual() && inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        inner.charger.refresh_clock(now);
+        f(&inner.charger)
+    }
+
     /// Applies the key writes of one Modbus function 16 request, all or
     /// nothing: every write through the same validation as `/api/set`; the
     /// persisted ones are saved before returning, a volatile `amp` is kept

@@ -285,17 +285,10 @@ fn serve(device: &Device, request: Request) -> Answer {
             table,
             address,
             count,
-        } => {
-            let read = device.act(|c, now| {
-                c.refresh_clock(now);
-                proto::read(c, table, address, count)
-            });
-            match read {
-                Ok(Ok(words)) => Answer::Registers(words),
-                Ok(Err(e)) => Answer::Exception(e),
-                Err(_) => Answer::Exception(Exception::ServerDeviceFailure),
-            }
-        }
+        } => match device.modbus_read(|c| proto::read(c, table, address, count)) {
+            Ok(words) => Answer::Registers(words),
+            Err(e) => Answer::Exception(e),
+        },
         Request::Write { address, values } => {
             let plan = device.with_charger(|c, _| proto::plan_write(c, address, &values));
             match plan {
