@@ -417,12 +417,15 @@ async fn every_register_matches_api_status_idle_and_charging() {
         let api = c.api();
         let mut py = Py::start(modbus_port(&api).await);
         compare_all(&api, &mut py, &format!("{firmware} idle")).await;
-        // an energy limit, then a car charging for 15 minutes
-        api.set_ok(&[("dwo", "12345.5")]).await;
+        // an energy limit, RFID access, then a car charging for 15 minutes on
+        // the factory card (slot 0): UNLOCKED_BY and ENERGY_CARD0 count
+        api.set_ok(&[("dwo", "12345.5"), ("acs", "1")]).await;
         post_ok(&api, "/sim/plug?car=ev-3p-11kw&soc=30").await;
+        post_ok(&api, "/sim/rfid?card=0").await;
         post_ok(&api, "/sim/advance?seconds=900").await;
         let s = status(&api).await;
         assert_eq!(s["car"], 2, "{firmware}: charging for the comparison: {s}");
+        assert_eq!(s["trx"], 1, "{firmware}: unlocked by card 0: {s}");
         assert!(
             nrg(&s, 11) > 1000.0,
             "{firmware}: power while charging: {s}"
@@ -437,6 +440,22 @@ async fn every_register_matches_api_status_idle_and_charging() {
             )
             .await;
         }
+        // after the session: its energy is booked on card 0
+        post_ok(&api, "/sim/unplug").await;
+        post_ok(&api, "/sim/advance?seconds=5").await;
+        let s = status(&api).await;
+        assert!(
+            s["cards"][0]["energy"].as_f64().unwrap() > 0.0,
+            "{firmware}: card 0 has energy: {s}"
+        );
+        compare_all(
+            &api,
+            &mut py,
+            &format!("{firmware} after the session, swapped"),
+        )
+        .await;
+        api.set_ok(&[("msb", "false"), ("msr", "false")]).await;
+        compare_all(&api, &mut py, &format!("{firmware} after the session")).await;
     }
 }
 
