@@ -134,7 +134,8 @@ struct ServeArgs {
     /// also the longest pause inside a request body. E.g. 5s, 500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     header_timeout: std::time::Duration,
-    /// Close a keep-alive connection after this long without a request.
+    /// Close a keep-alive connection (HTTP or Modbus TCP) after this long
+    /// without a request.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     idle_timeout: std::time::Duration,
     /// Most open HTTP/WebSocket connections per charger; a new one beyond
@@ -640,6 +641,7 @@ fn connect_ocpp(device: &Device, url: &str) -> anyhow::Result<()> {
 /// port 0 stays 0) and `men=true`; without it the slave binds `--listen`'s IP
 /// with `msp` (502) whenever `men` is on.
 fn modbus_setup(device: &Device, args: &ServeArgs, index: usize) -> anyhow::Result<()> {
+    device.modbus().set_idle_timeout(args.idle_timeout);
     let Some(mut addr) = args.modbus_listen else {
         device.modbus().set_ip(args.listen.ip());
         return Ok(());
@@ -792,6 +794,7 @@ async fn serve_fleet(
         match file.as_ref().and_then(|f| f.modbus_port(i)) {
             // the fleet file's `modbus_port` (on --listen's IP) wins for its entries
             Some(port) => {
+                d.modbus().set_idle_timeout(args.idle_timeout);
                 d.modbus()
                     .set_listen(SocketAddr::new(args.listen.ip(), port));
                 let reply = d.set(&[("men".to_owned(), "true".to_owned())]);

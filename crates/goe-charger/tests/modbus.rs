@@ -984,3 +984,35 @@ fn fleet_chargers_get_their_own_modbus_ports() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// `--idle-timeout` closes a Modbus connection without a request; one that
+/// keeps asking stays open.
+#[test]
+fn idle_connections_are_closed() {
+    let mut a = args("060.5");
+    a.extend(["--idle-timeout", "300ms"]);
+    let c = Charger::fresh_with(&a);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let port = rt.block_on(modbus_port(&c.api()));
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut busy = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for _ in 0..8 {
+        std::thread::sleep(Duration::from_millis(100));
+        busy.write_all(&frame(1, &[4, 0, 100, 0, 1])).unwrap();
+        let mut answer = [0u8; 11];
+        busy.read_exact(&mut answer)
+            .expect("the busy connection is answered");
+    }
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 1];
+    let closed = |r: std::io::Result<usize>| match r {
+        Ok(0) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        Ok(_) => false,
+    };
+    assert!(
+        closed(idle.read(&mut buf)),
+        "the idle connection was closed"
+    );
+}

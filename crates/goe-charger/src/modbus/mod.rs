@@ -56,6 +56,8 @@ struct SlotState {
     bound: Option<SocketAddr>,
     /// The last bind error.
     error: Option<String>,
+    /// `--idle-timeout` ([`IDLE_TIMEOUT`] when not set).
+    idle: Option<Duration>,
 }
 
 impl Default for Slot {
@@ -99,6 +101,16 @@ impl Slot {
     /// The IP the slave binds with port `msp` when no address is given.
     pub fn set_ip(&self, ip: IpAddr) {
         self.inner.lock().ip = Some(ip);
+    }
+
+    /// A connection without a complete request for this long is closed
+    /// (`--idle-timeout`, shared with the HTTP server).
+    pub fn set_idle_timeout(&self, idle: Duration) {
+        self.inner.lock().idle = Some(idle);
+    }
+
+    fn idle_timeout(&self) -> Duration {
+        self.inner.lock().idle.unwrap_or(IDLE_TIMEOUT)
     }
 
     /// The bound address while the slave listens.
@@ -233,6 +245,7 @@ async fn connection(device: &Arc<Device>, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(proto::HEADER_LEN + proto::MAX_MBAP_LENGTH);
     let mut chunk = [0u8; 512];
+    let idle = device.modbus().idle_timeout();
     loop {
         // answer every complete frame in the buffer
         loop {
@@ -253,7 +266,7 @@ async fn connection(device: &Arc<Device>, mut stream: TcpStream) {
                 }
             }
         }
-        let read = tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut chunk)).await;
+        let read = tokio::time::timeout(idle, stream.read(&mut chunk)).await;
         match read {
             Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
             _ => return,
