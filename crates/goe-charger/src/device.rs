@@ -914,13 +914,14 @@ impl Device {
         let before = inner.charger.clone();
         let mut results: Vec<(String, Result<(), SetError>)> = Vec::with_capacity(pairs.len());
         let (mut persist, mut restart) = (false, false);
+        let before_volatile = inner.volatile_amp.clone();
         for (key, raw) in pairs {
-            if key == "amp" {
-                // a persisted write of `amp` ends a Modbus volatile one
-                inner.volatile_amp = None;
-            }
             let result = inner.charger.set(now, key, raw);
             if let Ok(outcome) = &result {
+                if key == "amp" {
+                    // a persisted write of `amp` ends a Modbus volatile one
+                    inner.volatile_amp = None;
+                }
                 persist |= outcome.persist;
                 restart |= outcome.restart;
             }
@@ -943,6 +944,7 @@ impl Device {
         {
             tracing::error!("{e}");
             inner.charger = before;
+            inner.volatile_amp = before_volatile;
             for (_, result) in results.iter_mut() {
                 if result.is_ok() {
                     *result = Err(SetError::Rejected(format!("not persisted: {e}")));

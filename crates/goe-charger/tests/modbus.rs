@@ -563,6 +563,9 @@ async fn every_holding_register_writes_like_api_set() {
     );
     py.write(299, &[9]).expect("AMPERE_VOLATILE 9 again");
     assert_eq!(api.value("amp").await, Some(Value::from(9)));
+    // a refused `amp` write through the API does not end it either
+    let refused = api.set(&[("amp", "99")]).await;
+    assert_ne!(refused.status, 200, "{}", refused.body);
     // another persisted write while the volatile current is on keeps 14 saved
     api.set_ok(&[("lbr", "100")]).await;
     drop(py);
