@@ -555,6 +555,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // directory untouched (no config.json, no rbc+1, no lock).
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
+    if args.modbus_listen.is_some() && args.firmware.key("men").is_none() {
+        anyhow::bail!(
+            "--modbus-listen: firmware {} has no Modbus TCP slave (no men key; 052.0 and newer have one)",
+            args.firmware.firmware
+        );
+    }
     let modbus = match args.modbus_listen {
         Some(addr) => Some(bind(addr).await.context("--modbus-listen")?),
         None => None,
@@ -642,6 +648,10 @@ fn connect_ocpp(device: &Device, url: &str) -> anyhow::Result<()> {
 /// with `msp` (502) whenever `men` is on.
 fn modbus_setup(device: &Device, args: &ServeArgs, index: usize) -> anyhow::Result<()> {
     device.modbus().set_idle_timeout(args.idle_timeout);
+    // a fleet's members without Modbus (051.4) are left out
+    if device.firmware().key("men").is_none() {
+        return Ok(());
+    }
     let Some(mut addr) = args.modbus_listen else {
         device.modbus().set_ip(args.listen.ip());
         return Ok(());

@@ -1019,3 +1019,26 @@ fn idle_connections_are_closed() {
         "the idle connection was closed"
     );
 }
+
+/// `--modbus-listen` on a firmware without Modbus (051.4) stops the start
+/// with a message before the data directory is touched.
+#[test]
+fn modbus_listen_on_a_firmware_without_modbus_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let failure = match Charger::try_start(
+        &dir,
+        &["--firmware", "051.4", "--modbus-listen", "127.0.0.1:0"],
+    ) {
+        Ok(_) => panic!("started"),
+        Err(f) => f,
+    };
+    assert!(
+        failure
+            .stderr
+            .contains("--modbus-listen: firmware 051.4 has no Modbus TCP slave"),
+        "{}",
+        failure.stderr
+    );
+    assert!(!dir.exists(), "the data directory was not created");
+}
