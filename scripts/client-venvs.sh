@@ -12,6 +12,8 @@
 #   GOE_VENV_GOECHARGER_V1    goecharger==0.1.0        (kept when already set)
 #   GOE_VENV_OCPP             ocpp==2.1.0 websockets==17.4 (the OCPP 1.6J CSMS of
 #                             tests/ocpp.rs; ocpp 2.1.0 needs Python >= 3.11)
+#   GOE_VENV_PYMODBUS         pymodbus==3.8.6 (the Modbus TCP client of
+#                             tests/modbus.rs, #15)
 #   GOE_OCPP_RPC_DIR          npm ocpp-rpc@2.2.1 under target/npm/ocpp-rpc (node
 #                             >= 17.3: the strict-mode OCPP server of tests/ocpp.rs)
 #   GOE_VENV_HOMEASSISTANT    homeassistant==2024.1.6 paho-mqtt==1.6.1 (#15: the
@@ -110,6 +112,8 @@ for spec in sys.argv[1:]:
         return 1
     fi
     _goe_venv ocpp GOE_VENV_OCPP 'ocpp==2.1.0' 'websockets==17.4' || return 1
+    # #15: the Modbus TCP client of tests/modbus.rs
+    _goe_venv pymodbus GOE_VENV_PYMODBUS 'pymodbus==3.8.6' || return 1
 
     # Home Assistant's own MQTT discovery schemas and template engine for
     # tests/ha_discovery.rs (#15); paho-mqtt is the mqtt component's requirement.

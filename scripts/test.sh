@@ -6,6 +6,9 @@
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
 #   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
 #   jq (Debian: jq), for the README's MQTT over TLS example
+fi
+
+#   mbpoll (Debian: mbpoll), a Modbus TCP master of tests/modbus.rs (#15)
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #   (scripts/client-venvs.sh, sourced below, adds the conformance clients and
@@ -101,6 +104,12 @@ fi
 if ! command -v jq >/dev/null 2>&1; then
     apt_install jq
     command -v jq >/dev/null 2>&1 || fail "jq is still missing after installing the Debian package"
+fi
+
+# --- mbpoll (Debian): the Modbus TCP master of tests/modbus.rs (#15)
+if ! command -v mbpoll >/dev/null 2>&1; then
+    apt_install mbpoll
+    command -v mbpoll >/dev/null 2>&1 || fail "mbpoll is still missing after installing the Debian package"
 fi
 
 # --- pinned PyPI clients, each in its own venv

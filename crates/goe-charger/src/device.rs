@@ -140,6 +140,9 @@ struct Inner {
     /// The last `deltaStatus` frame, shared by WebSocket watchers that saw the
     /// same generation (a fan-out to 100 watchers renders it once).
     ws_delta: Option<SharedDelta>,
+    /// Modbus AMPERE_VOLATILE (#15): `amp` as saved while the charger runs
+    /// on a volatile one (the written value, the saved JSON).
+    volatile_amp: Option<(goe_keys::Value, serde_json::Value)>,
 }
 
 /// A rendered `deltaStatus`: the changes after generation `since` up to `at`.
@@ -168,6 +171,8 @@ pub struct Device {
     _dir_lock: Option<goe_store::DirLock>,
     /// Open HTTP connections of this charger's server (shown in `wcch`).
     http_clients: std::sync::atomic::AtomicI64,
+    /// The Modbus TCP slave's listen address and state (#15).
+    modbus: crate::modbus::Slot,
 }
 
 /// A change to the simulated world (`/sim/…`).
@@ -381,10 +386,12 @@ impl Device {
                 save_failing: false,
                 status_cache: StatusCache::default(),
                 ws_delta: None,
+                volatile_amp: None,
             }),
             clock,
             seed,
             http_clients: std::sync::atomic::AtomicI64::new(0),
+            modbus: crate::modbus::Slot::default(),
             profiles: Profiles::builtin(),
             firmware,
             _dir_lock: None,
@@ -466,7 +473,9 @@ impl Device {
     /// generation at that moment (the tail of every step, write and action).
     fn release_and_notify(&self, inner: parking_lot::MutexGuard<'_, Inner>) {
         let generation = inner.charger.generation();
+        let modbus = crate::modbus::enabled(&inner.charger);
         drop(inner);
+        self.modbus.observe(modbus);
         self.notify(generation);
     }
 
@@ -754,6 +763,7 @@ impl Device {
             };
             obj.insert("clock".into(), clock);
             obj.insert("ocpp".into(), ocpp_state(charger));
+            obj.insert("modbus".into(), self.modbus.state_json());
         }
         state.to_string()
     }
@@ -954,9 +964,14 @@ impl Device {
         let before = inner.charger.clone();
         let mut results: Vec<(String, Result<(), SetError>)> = Vec::with_capacity(pairs.len());
         let (mut persist, mut restart) = (false, false);
+        let before_volatile = inner.volatile_amp.clone();
         for (key, raw) in pairs {
             let result = inner.charger.set(now, key, raw);
             if let Ok(outcome) = &result {
+                if key == "amp" {
+                    // a persisted write of `amp` ends a Modbus volatile one
+                    inner.volatile_amp = None;
+                }
                 persist |= outcome.persist;
                 restart |= outcome.restart;
             }
@@ -967,6 +982,10 @@ impl Device {
             }
         }
         if restart {
+            // a reboot loads `amp` from the EEPROM: a Modbus volatile one ends
+            if let Some((_, saved)) = inner.volatile_amp.take() {
+                let _ = inner.charger.set(now, "amp", &saved.to_string());
+            }
             inner.charger.restart(now);
             persist = true;
         }
@@ -975,6 +994,7 @@ impl Device {
         {
             tracing::error!("{e}");
             inner.charger = before;
+            inner.volatile_amp = before_volatile;
             for (_, result) in results.iter_mut() {
                 if result.is_ok() {
                     *result = Err(SetError::Rejected(format!("not persisted: {e}")));
@@ -986,9 +1006,100 @@ impl Device {
     }
 }
 
+/// Modbus TCP (#15): the slave's settings and its writes.
+impl Device {
+    /// The Modbus slave's state (listen address, bound address).
+    pub fn modbus(&self) -> &crate::modbus::Slot {
+        &self.modbus
+    }
+
+    /// Runs a Modbus read on the charger as `/api/status` sees it at this
+    /// instant (a fleet's manual clock stepped to now, the clock keys fresh).
+    pub fn modbus_read<R>(&self, f: impl FnOnce(&Charger) -> R) -> R {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if self.clock.is_manual() && inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        inner.charger.refresh_clock(now);
+        f(&inner.charger)
+    }
+
+    /// Applies the key writes of one Modbus function 16 request, all or
+    /// nothing: every write through the same validation as `/api/set`; the
+    /// persisted ones are saved before returning, a volatile `amp` is kept
+    /// in memory only (the store keeps the saved one). `Err` names the
+    /// first refusal (nothing changed). Blocking (fsync).
+    pub fn modbus_write(&self, writes: &[goe_proto::modbus::KeyWrite]) -> Result<(), String> {
+        let mut inner = self.inner.lock();
+        let now = self.clock.now();
+        if inner.charger.step(now).persist {
+            inner.dirty = true;
+        }
+        let before = inner.charger.clone();
+        let before_volatile = inner.volatile_amp.clone();
+        let mut persist = false;
+        for w in writes {
+            if w.key == "amp" {
+                if w.volatile {
+                    if inner.volatile_amp.is_none() {
+                        let saved = inner.charger.persisted_values().get("amp").cloned();
+                        let current = inner.charger.value("amp").cloned();
+                        if let (Some(saved), Some(current)) = (saved, current) {
+                            inner.volatile_amp = Some((current, saved));
+                        }
+                    }
+                } else {
+                    inner.volatile_amp = None;
+                }
+            }
+            match inner.charger.set(now, w.key, &w.raw) {
+                Ok(outcome) => persist |= outcome.persist && !w.volatile,
+                Err(e) => {
+                    inner.charger = before;
+                    inner.volatile_amp = before_volatile;
+                    drop(inner);
+                    return Err(e.http_text(w.key, &w.raw));
+                }
+            }
+            if w.volatile {
+                let written = inner.charger.value("amp").cloned();
+                if let (Some(written), Some((_, saved))) = (written, inner.volatile_amp.clone()) {
+                    inner.volatile_amp = Some((written, saved));
+                }
+            }
+        }
+        if (persist || inner.dirty)
+            && let Err(e) = inner.save()
+        {
+            tracing::error!("{e}");
+            inner.charger = before;
+            inner.volatile_amp = before_volatile;
+            drop(inner);
+            return Err(format!("not persisted: {e}"));
+        }
+        self.release_and_notify(inner);
+        Ok(())
+    }
+}
+
 impl Inner {
     /// Saves the persisted values now; on success nothing is left unsaved.
     fn save(&mut self) -> Result<(), StoreError> {
+        if let Some((written, saved)) = &self.volatile_amp {
+            if self.charger.value("amp") == Some(written) {
+                let mut values = self.charger.persisted_values();
+                values.insert("amp".to_owned(), saved.clone());
+                self.store.save(&Document {
+                    serial: self.charger.serial().to_owned(),
+                    firmware: Some(self.charger.profile().firmware.to_string()),
+                    values,
+                })?;
+                self.dirty = false;
+                return Ok(());
+            }
+            self.volatile_amp = None;
+        }
         save(&mut self.store, &self.charger)?;
         self.dirty = false;
         Ok(())

@@ -490,6 +490,13 @@ pub async fn serve_fleet_with(
                 Ok(())
             }
         }));
+        tasks.push(tokio::spawn({
+            let device = device.clone();
+            async move {
+                crate::modbus::run(device).await;
+                Ok(())
+            }
+        }));
     }
     shutdown.await;
     let _ = stop_tx.send(());

@@ -7,6 +7,7 @@
 //! count = 10                      # this entry describes 10 chargers (default 1)
 //! firmware = "060.5"              # optional, this entry's firmware
 //! config = { loe = true, log = "garage", lot = 32, lmo = 3 }   # API writes at start
+//! modbus_port = 1502              # optional: Modbus TCP on --listen's IP, port + i (sets men)
 //! [[charger.schedule]]            # a daily commute
 //! plug = "18:00"                  # local time (tof/tds of the charger)
 //! unplug = "07:30"
@@ -52,6 +53,10 @@ pub struct ChargerSpec {
     /// Daily car schedules.
     #[serde(default)]
     pub schedule: Vec<Schedule>,
+    /// Modbus TCP port of this entry's first charger (the others count up);
+    /// the slave is switched on (#15).
+    #[serde(default)]
+    pub modbus_port: Option<u16>,
 }
 
 fn one() -> usize {
@@ -128,6 +133,19 @@ impl FleetFile {
     /// Number of chargers described.
     pub fn count(&self) -> usize {
         self.chargers.iter().map(|c| c.count).sum()
+    }
+
+    /// The Modbus port the `i`-th charger's entry gives it (`modbus_port` +
+    /// its place in the entry), if any; `None` also past port 65535.
+    pub fn modbus_port(&self, mut i: usize) -> Option<u16> {
+        for spec in &self.chargers {
+            if i < spec.count {
+                let base = spec.modbus_port?;
+                return u16::try_from(usize::from(base) + i).ok();
+            }
+            i -= spec.count;
+        }
+        None
     }
 
     /// The spec of the `i`-th charger.

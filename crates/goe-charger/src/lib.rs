@@ -10,6 +10,7 @@
 //! - [`mqtt`]: the MQTT client.
 //! - [`ocpp`]: the OCPP 1.6J client.
 //! - [`tls`]: the TLS client side of both (`wss://`, `mqtts://`).
+//! - [`modbus`]: the Modbus TCP slave (`men`, `msp`).
 //! - [`sim_api`]: the control API of the simulated world (`/sim/…`).
 //! - [`cloud`]: the cloud API v3 stand-in (`--cloud-listen`, #15).
 //! - [`clock`]: host time → simulated time (real-scaled or manual).
@@ -24,6 +25,7 @@ pub mod device;
 pub mod fleet;
 pub mod fleet_file;
 pub mod http;
+pub mod modbus;
 pub mod mqtt;
 pub mod ocpp;
 pub mod profiles;
@@ -92,6 +94,7 @@ pub async fn serve_with(
     });
     let mqtt = tokio::spawn(mqtt::run(device.clone()));
     let ocpp = tokio::spawn(ocpp::run(device.clone()));
+    let modbus = tokio::spawn(modbus::run(device.clone()));
     let clients: http::conn::ClientHook = {
         let device = device.clone();
         Arc::new(move |delta| device.http_clients(delta))
@@ -109,6 +112,7 @@ pub async fn serve_with(
     }
     mqtt.abort();
     ocpp.abort();
+    modbus.abort();
     let _ = tokio::task::spawn_blocking(move || device.flush()).await;
     result
 }

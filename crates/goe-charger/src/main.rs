@@ -131,12 +131,17 @@ struct ServeArgs {
     /// or the path `/<serial>/api/...`; token `cak`, enabled by `cae`).
     #[arg(long, value_name = "ADDR", env = "GOE_CLOUD_LISTEN")]
     cloud_listen: Option<SocketAddr>,
+    /// Serve Modbus TCP on this address (port 0 picks a free one; a fleet's
+    /// charger i gets the port + i) instead of `msp`/502; sets `men=true`.
+    #[arg(long, value_name = "ADDR", env = "GOE_MODBUS_LISTEN")]
+    modbus_listen: Option<SocketAddr>,
     /// Close a connection whose request head is not complete this long after
     /// its first byte, with 408 (like the real unit's 5 s receive timeout);
     /// also the longest pause inside a request body. E.g. 5s, 500ms.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     header_timeout: std::time::Duration,
-    /// Close a keep-alive connection after this long without a request.
+    /// Close a keep-alive connection (HTTP or Modbus TCP) after this long
+    /// without a request.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     idle_timeout: std::time::Duration,
     /// Most open HTTP/WebSocket connections per charger; a new one beyond
@@ -569,6 +574,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
     let cloud_listener = bind_cloud(args.cloud_listen).await?;
+    if args.modbus_listen.is_some() && args.firmware.key("men").is_none() {
+        anyhow::bail!(
+            "--modbus-listen: firmware {} has no Modbus TCP slave (no men key; 052.0 and newer have one)",
+            args.firmware.firmware
+        );
+    }
+    let modbus = match args.modbus_listen {
+        Some(addr) => Some(bind(addr).await.context("--modbus-listen")?),
+        None => None,
+    };
     // a bad --mqtt URL stops the start before the data directory is claimed
     if let Some(url) = &args.mqtt {
         check_mqtt_url(url)?;
@@ -599,6 +614,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(url) = &args.ocpp {
         connect_ocpp(&device, url)?;
+    }
+    modbus_setup(&device, &args, 0)?;
+    if let Some(modbus) = modbus {
+        let addr = args.modbus_listen.context("--modbus-listen")?;
+        device.modbus().set_listener(modbus, addr);
     }
     let addr = listener.local_addr()?;
     {
@@ -645,6 +665,30 @@ fn connect_ocpp(device: &Device, url: &str) -> anyhow::Result<()> {
         goe_keys::render::mask_url_password(url),
         reply.body
     );
+    Ok(())
+}
+
+/// `--modbus-listen`: charger `index`'s Modbus address (the port + index,
+/// port 0 stays 0) and `men=true`; without it the slave binds `--listen`'s IP
+/// with `msp` (502) whenever `men` is on.
+fn modbus_setup(device: &Device, args: &ServeArgs, index: usize) -> anyhow::Result<()> {
+    device.modbus().set_idle_timeout(args.idle_timeout);
+    // a fleet's members without Modbus (051.4) are left out
+    if device.firmware().key("men").is_none() {
+        return Ok(());
+    }
+    let Some(mut addr) = args.modbus_listen else {
+        device.modbus().set_ip(args.listen.ip());
+        return Ok(());
+    };
+    if addr.port() != 0 {
+        let port = u16::try_from(u32::from(addr.port()) + index as u32)
+            .context("--chargers N needs N ports from --modbus-listen's port on")?;
+        addr.set_port(port);
+    }
+    device.modbus().set_listen(addr);
+    let reply = device.set(&[("men".to_owned(), "true".to_owned())]);
+    anyhow::ensure!(reply.all_ok, "--modbus-listen {addr}: {}", reply.body);
     Ok(())
 }
 
@@ -780,6 +824,19 @@ async fn serve_fleet(
         for (i, d) in fleet.devices().iter().enumerate() {
             connect_ocpp(d, url)?;
             advance(&bar, "configuring OCPP", i + 1);
+        }
+    }
+    for (i, d) in fleet.devices().iter().enumerate() {
+        match file.as_ref().and_then(|f| f.modbus_port(i)) {
+            // the fleet file's `modbus_port` (on --listen's IP) wins for its entries
+            Some(port) => {
+                d.modbus().set_idle_timeout(args.idle_timeout);
+                d.modbus()
+                    .set_listen(SocketAddr::new(args.listen.ip(), port));
+                let reply = d.set(&[("men".to_owned(), "true".to_owned())]);
+                anyhow::ensure!(reply.all_ok, "modbus_port {port}: {}", reply.body);
+            }
+            None => modbus_setup(d, &args, i)?,
         }
     }
     bar.finish_and_clear();

@@ -1135,6 +1135,16 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef::new("mstw", R, o(Millis), Status, "timestamp of last modbus slave tcp write operation (use rbt to find out how lo	ng its ago)", "null")
         .newer()
         .since(fw(60, 0)),
+    // #15: modbus-en.md lists these two; no key export (59.4-60.4) and no
+    // MQTT capture has them, so they are not published over MQTT
+    KeyDef::new("mro", R, t(Size), Status, "modbus slave read operations", "0")
+        .newer()
+        .since(fw(52, 0))
+        .no_mqtt(),
+    KeyDef::new("mwo", R, t(Size), Status, "modbus slave write operations", "0")
+        .newer()
+        .since(fw(52, 0))
+        .no_mqtt(),
     KeyDef::new("dll", R, t(Str), Status, "download link for app csv export", "\"https://data.v3.go-e.io/export?e=...\"")
         .newer()
         .since(fw(52, 0)),
