@@ -6,8 +6,6 @@
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
 #   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
 #   jq (Debian: jq), for the README's MQTT over TLS example
-fi
-
 #   mbpoll (Debian: mbpoll), a Modbus TCP master of tests/modbus.rs (#15)
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
