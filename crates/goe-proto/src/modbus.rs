@@ -806,6 +806,47 @@ mod tests {
         );
     }
 
+    /// The single frames that panic or mis-answer `rmodbus` 0.13.0 (see
+    /// docs/compat.md, "Server crate."): answered here, without a panic.
+    #[test]
+    fn inputs_that_break_rmodbus() {
+        let header = Header {
+            transaction: 7,
+            unit: 1,
+        };
+        // a function code >= 0x80: exception 1 echoing it, no overflow
+        for fc in [0x80u8, 0x81, 0xff] {
+            let (got, result) = parse_pdu(&[fc, 0, 0, 0, 1]);
+            assert_eq!((got, result), (fc, Err(Exception::IllegalFunction)));
+            let answer = Answer::Exception(Exception::IllegalFunction);
+            assert_eq!(
+                encode_response(header, got, &answer),
+                vec![0, 7, 0, 0, 0, 3, 1, fc | 0x80, 1]
+            );
+        }
+        // a byte count larger than the data, or not 2 x quantity; quantity 0
+        for pdu in [
+            &[16u8, 1, 43, 0, 2, 4, 0, 10][..],
+            &[16, 1, 43, 0, 2, 2, 0, 10],
+            &[16, 1, 43, 0, 0, 0],
+            &[3, 0, 100, 0, 0],
+        ] {
+            assert_eq!(
+                parse_pdu(pdu).1,
+                Err(Exception::IllegalDataValue),
+                "{pdu:?}"
+            );
+        }
+        // the longest write (123 registers, MBAP length 253) is framed and parsed
+        let mut frame = vec![0, 1, 0, 0, 0, 253, 1, 16, 0, 200, 0, 123, 246];
+        frame.extend(std::iter::repeat_n(0u8, 246));
+        assert_eq!(frame_len(&frame), Ok(Some(259)));
+        let (_, pdu) = split_frame(&frame).unwrap();
+        assert!(
+            matches!(parse_pdu(pdu).1, Ok(Request::Write { values, .. }) if values.len() == 123)
+        );
+    }
+
     #[test]
     fn swaps_apply_to_numbers() {
         let w = vec![0x1234, 0x5678];
