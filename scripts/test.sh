@@ -6,15 +6,16 @@
 #   mosquitto (Debian: mosquitto, mosquitto-clients)  -> GOE_MOSQUITTO
 #   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
 #   jq (Debian: jq), for the README's MQTT over TLS example
-fi
-
 #   mbpoll (Debian: mbpoll), a Modbus TCP master of tests/modbus.rs (#15)
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #   (scripts/client-venvs.sh, sourced below, adds the conformance clients and
 #   the OCPP backends: target/venvs/ocpp ocpp==2.1.0 websockets==17.4 ->
 #   GOE_VENV_OCPP, target/npm/ocpp-rpc ocpp-rpc@2.2.1 -> GOE_OCPP_RPC_DIR, with
-#   node and npm from Debian (nodejs, npm) when missing)
+#   node and npm from Debian (nodejs, npm) when missing; the Modbus master
+#   target/venvs/pymodbus pymodbus==3.8.6 -> GOE_VENV_PYMODBUS; Home
+#   Assistant's discovery schemas target/venvs/homeassistant
+#   homeassistant==2024.1.6 -> GOE_VENV_HOMEASSISTANT)
 #
 # The venvs are reused when the pinned version is installed, so reruns are fast.
 # The client conformance suite runs every client test on the 060.5 and 056.2
