@@ -280,6 +280,11 @@ async fn handle(device: &Arc<Device>, frame: &[u8]) -> Option<Vec<u8>> {
     let (fc, request) = proto::parse_pdu(pdu);
     let answer = match request {
         Err(e) => Answer::Exception(e),
+        // a read is answered on the worker, as `/api/status` is (no save, the
+        // lock is short): the blocking pool's hand-offs cost a read several
+        // context switches (BENCHMARKS.md, "Modbus TCP (#15)"); a write may
+        // save (fsync), so it runs on the blocking pool
+        Ok(request) if request.is_read() => serve(device, request),
         Ok(request) => {
             let device = device.clone();
             tokio::task::spawn_blocking(move || serve(&device, request))
@@ -290,7 +295,7 @@ async fn handle(device: &Arc<Device>, frame: &[u8]) -> Option<Vec<u8>> {
     Some(proto::encode_response(header, fc, &answer))
 }
 
-/// Carries out one request on the charger. Blocking (a write saves).
+/// Carries out one request on the charger. A write blocks (it saves).
 fn serve(device: &Device, request: Request) -> Answer {
     let is_read = request.is_read();
     let answer = match request {
