@@ -33,6 +33,7 @@ pub mod scenario;
 pub mod sim_api;
 pub mod status_cache;
 pub mod tls;
+pub mod ui;
 pub mod ws;
 
 use device::Device;

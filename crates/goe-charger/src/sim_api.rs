@@ -96,6 +96,10 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // the dashboard (`/sim/ui/`, `/sim/events`): crate::ui
+    if let Some(response) = crate::ui::route(&device, &method, uri.path()) {
+        return response;
+    }
     let name = uri.path().strip_prefix("/sim/").unwrap_or("");
     let Some(ep) = endpoint(name) else {
         let known: Vec<String> = ENDPOINTS

@@ -1,0 +1,261 @@
+//! The web dashboard (`/sim/ui/`, `/sim/events`, issue #16) through the real
+//! binary on `127.0.0.1:0`: the embedded assets, the event stream, that
+//! nothing outside `/sim/` changed, and the charger page in headless Debian
+//! Chromium driven by `puppeteer-core` (`tests/ui/charger.js`).
+//!
+//! Chromium (`/usr/bin/chromium` or `GOE_CHROMIUM`) comes from `scripts/test.sh`,
+//! puppeteer-core from `scripts/client-venvs.sh` (`GOE_PUPPETEER_DIR`, default
+//! `target/npm/puppeteer-core`); a missing one fails the test saying how to
+//! install it. Screenshots go to `target/ui-artifacts/`.
+
+mod common;
+
+use common::Charger;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The puppeteer-core install: `GOE_PUPPETEER_DIR` or `target/npm/puppeteer-core`.
+fn puppeteer_dir() -> PathBuf {
+    let d = match std::env::var("GOE_PUPPETEER_DIR") {
+        Ok(d) if !d.is_empty() => PathBuf::from(d),
+        _ => workspace().join("target/npm/puppeteer-core"),
+    };
+    assert!(
+        d.join("node_modules/puppeteer-core/package.json").is_file(),
+        "puppeteer-core is missing: GOE_PUPPETEER_DIR is unset or wrong and {} has no \
+         node_modules/puppeteer-core; run `source scripts/client-venvs.sh`",
+        d.display()
+    );
+    d
+}
+
+/// Debian's Chromium: `GOE_CHROMIUM` or `/usr/bin/chromium`.
+fn chromium() -> PathBuf {
+    let c = match std::env::var("GOE_CHROMIUM") {
+        Ok(c) if !c.is_empty() => PathBuf::from(c),
+        _ => PathBuf::from("/usr/bin/chromium"),
+    };
+    assert!(
+        c.is_file(),
+        "chromium is missing at {} (Debian: apt-get install chromium; scripts/test.sh installs it)",
+        c.display()
+    );
+    c
+}
+
+/// `GET path` over a fresh connection (`Connection: close`): the whole
+/// response as text.
+fn raw_get(port: u16, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status_line(response: &str) -> &str {
+    response.lines().next().unwrap_or("")
+}
+
+fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
+    let head = response.split("\r\n\r\n").next()?;
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+#[test]
+fn assets_are_embedded_with_their_content_types() {
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    for (path, ty, needle) in [
+        (
+            "/sim/ui/",
+            "text/html; charset=utf-8",
+            "<script type=\"module\" src=\"app.js\">",
+        ),
+        (
+            "/sim/ui/index.html",
+            "text/html; charset=utf-8",
+            "<!doctype html>",
+        ),
+        (
+            "/sim/ui/app.js",
+            "text/javascript; charset=utf-8",
+            "EventSource",
+        ),
+        ("/sim/ui/app.css", "text/css; charset=utf-8", "#ring"),
+    ] {
+        let r = raw_get(c.port, path);
+        assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{path}: {r}");
+        assert_eq!(header(&r, "content-type"), Some(ty), "{path}");
+        assert_eq!(header(&r, "cache-control"), Some("no-cache"), "{path}");
+        assert!(body(&r).contains(needle), "{path}: {r}");
+        // offline: nothing is fetched from another host
+        assert!(
+            !body(&r).contains("http://") && !body(&r).contains("https://"),
+            "{path}"
+        );
+    }
+    let r = raw_get(c.port, "/sim/ui");
+    assert!(status_line(&r).starts_with("HTTP/1.1 301"), "{r}");
+    assert_eq!(header(&r, "location"), Some("/sim/ui/"));
+    let r = raw_get(c.port, "/sim/ui/nope.js");
+    assert!(status_line(&r).starts_with("HTTP/1.1 404"), "{r}");
+    assert!(body(&r).contains("\"error\""), "{r}");
+}
+
+/// A real client probing the charger sees what it saw before: the dashboard
+/// paths outside `/sim/` answer like any unknown path, `/api/status` is the
+/// same object.
+#[test]
+fn nothing_outside_sim_changes() {
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    let unknown = raw_get(c.port, "/no-such-path");
+    let strip_date = |r: &str| {
+        r.lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("date:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for path in [
+        "/",
+        "/ui",
+        "/ui/",
+        "/ui/app.js",
+        "/app.js",
+        "/events",
+        "/api/ui",
+    ] {
+        assert_eq!(
+            strip_date(&raw_get(c.port, path)),
+            strip_date(&unknown),
+            "{path}"
+        );
+    }
+    let status = raw_get(c.port, "/api/status?filter=sse,car");
+    assert_eq!(status_line(&status), "HTTP/1.1 200 OK");
+    assert_eq!(body(&status), r#"{"sse":"012345","car":1}"#);
+}
+
+/// Reads the next `event: state` frame's JSON from an open event stream.
+fn next_frame(reader: &mut BufReader<TcpStream>) -> serde_json::Value {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).expect("read event") > 0,
+            "stream ended"
+        );
+        if let Some(data) = line.trim_end().strip_prefix("data: ")
+            && data.starts_with('{')
+        {
+            return serde_json::from_str(data).expect("frame JSON");
+        }
+    }
+}
+
+#[test]
+fn events_push_the_state_with_enum_names_on_every_change() {
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    let mut s = TcpStream::connect(("127.0.0.1", c.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /sim/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(s);
+    let mut head = String::new();
+    while reader.read_line(&mut head).unwrap() > 2 && !head.ends_with("\r\n\r\n") {}
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    let first = next_frame(&mut reader);
+    assert_eq!(first["serial"], "012345");
+    assert_eq!(first["status"]["car"], 1);
+    assert_eq!(first["names"]["car"], "Idle", "{}", first["names"]);
+    assert!(
+        first["names"]["modelStatus"].is_string(),
+        "{}",
+        first["names"]
+    );
+    assert_eq!(first["sim"]["clock"]["mode"], "manual");
+    // a change arrives by push, without asking again
+    let api = c.api();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (code, _) = rt.block_on(api.post("/sim/plug?car=ev-3p-11kw"));
+    assert_eq!(code, 200);
+    // (on the manual clock the car state follows at the next step)
+    let mut frame = next_frame(&mut reader);
+    for _ in 0..20 {
+        if frame["sim"]["plugged"] == true {
+            break;
+        }
+        frame = next_frame(&mut reader);
+    }
+    assert_eq!(frame["sim"]["plugged"], true);
+    let (code, _) = rt.block_on(api.post("/sim/advance?seconds=60"));
+    assert_eq!(code, 200);
+    let mut frame = next_frame(&mut reader);
+    for _ in 0..20 {
+        if frame["status"]["car"] == 2 {
+            break;
+        }
+        frame = next_frame(&mut reader);
+    }
+    assert_eq!(frame["status"]["car"], 2);
+    assert_eq!(frame["names"]["car"], "Charging");
+}
+
+/// The charger page in headless Chromium: no console errors, serial and
+/// state shown, plugging through the page changes `/api/status` and the page
+/// shows charging after an advance, a refused `amp` shows the charger's text.
+#[test]
+fn charger_page_in_chromium() {
+    let chromium = chromium();
+    let puppeteer = puppeteer_dir();
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    let artifacts = workspace().join("target/ui-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ui/charger.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .env("GOE_UI_URL", format!("http://127.0.0.1:{}", c.port))
+        .env("GOE_CHROMIUM", &chromium)
+        .env("GOE_PUPPETEER_DIR", &puppeteer)
+        .env("GOE_UI_ARTIFACTS", &artifacts)
+        .output()
+        .expect("node (Debian: nodejs) runs tests/ui/charger.js");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "tests/ui/charger.js failed: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\ncharger:\n{}",
+        out.status,
+        c.stderr()
+    );
+    assert!(stdout.contains("ui ok"), "{stdout}\n{stderr}");
+    assert!(artifacts.join("charger.png").is_file());
+    // the page's plug reached the charger
+    let status = raw_get(c.port, "/api/status?filter=car");
+    assert_eq!(body(&status), r#"{"car":2}"#);
+}
