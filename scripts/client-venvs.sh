@@ -16,6 +16,8 @@
 #                             tests/modbus.rs, #15)
 #   GOE_OCPP_RPC_DIR          npm ocpp-rpc@2.2.1 under target/npm/ocpp-rpc (node
 #                             >= 17.3: the strict-mode OCPP server of tests/ocpp.rs)
+#   GOE_PUPPETEER_DIR         npm puppeteer-core@25.16.0 under target/npm/puppeteer-core
+#                             (#16: drives Debian's chromium in tests/ui.rs)
 #   GOE_VENV_HOMEASSISTANT    homeassistant==2024.1.6 paho-mqtt==1.6.1 (#15: the
 #                             MQTT discovery schemas of tests/ha_discovery.rs;
 #                             2024.1 is the last release for Python 3.11)
@@ -150,6 +152,23 @@ for spec in sys.argv[1:]:
     fi
     export GOE_OCPP_RPC_DIR="$rpc_dir"
     echo "   GOE_OCPP_RPC_DIR=$rpc_dir"
+    # The dashboard's browser test (#16): npm puppeteer-core (no browser
+    # download; it drives Debian's chromium) into target/npm/puppeteer-core.
+    local pup_dir="$root/target/npm/puppeteer-core" pup_ver="25.16.0"
+    local pup_check="process.exit(require('$pup_dir/node_modules/puppeteer-core/package.json').version==='$pup_ver'?0:1)"
+    if node -e "$pup_check" >/dev/null 2>&1; then
+        echo "== npm puppeteer-core: reused (puppeteer-core@$pup_ver)"
+    else
+        echo "== npm puppeteer-core: installing puppeteer-core@$pup_ver"
+        rm -rf "$pup_dir" && mkdir -p "$pup_dir" || { _goe_venvs_fail "cannot create $pup_dir"; return 1; }
+        (cd "$pup_dir" && echo '{"name":"goe-puppeteer","private":true}' >package.json &&
+            npm install --silent --no-audit --no-fund --save-exact "puppeteer-core@$pup_ver" >/dev/null) ||
+            { _goe_venvs_fail "npm install puppeteer-core@$pup_ver into $pup_dir failed (is the npm registry reachable?)"; return 1; }
+        node -e "$pup_check" >/dev/null 2>&1 ||
+            { _goe_venvs_fail "after installing, $pup_dir does not have puppeteer-core@$pup_ver"; return 1; }
+    fi
+    export GOE_PUPPETEER_DIR="$pup_dir"
+    echo "   GOE_PUPPETEER_DIR=$pup_dir"
     unset -f _goe_venv _goe_venvs_fail
 }
 

@@ -7,6 +7,7 @@
 #   curl, mosquitto_sub/pub (Debian: curl, mosquitto-clients), for the README's examples
 #   jq (Debian: jq), for the README's MQTT over TLS example
 #   mbpoll (Debian: mbpoll), a Modbus TCP master of tests/modbus.rs (#15)
+#   chromium (Debian: chromium), the browser of the dashboard test tests/ui.rs (#16)
 #   target/venvs/wattpilot      wattpilot==0.2      -> GOE_VENV_WATTPILOT
 #   target/venvs/goecharger-v1  goecharger==0.1.0   -> GOE_VENV_GOECHARGER_V1
 #   (scripts/client-venvs.sh, sourced below, adds the conformance clients and
@@ -112,6 +113,14 @@ if ! command -v mbpoll >/dev/null 2>&1; then
     apt_install mbpoll
     command -v mbpoll >/dev/null 2>&1 || fail "mbpoll is still missing after installing the Debian package"
 fi
+
+# --- chromium (Debian): the headless browser of tests/ui.rs (#16), driven by
+# puppeteer-core (scripts/client-venvs.sh: GOE_PUPPETEER_DIR)
+if ! command -v chromium >/dev/null 2>&1; then
+    apt_install chromium
+    command -v chromium >/dev/null 2>&1 || fail "chromium is still missing after installing the Debian package"
+fi
+export GOE_CHROMIUM="${GOE_CHROMIUM:-$(command -v chromium)}"
 
 # --- pinned PyPI clients, each in its own venv
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
