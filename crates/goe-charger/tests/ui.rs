@@ -259,3 +259,24 @@ fn charger_page_in_chromium() {
     let status = raw_get(c.port, "/api/status?filter=car");
     assert_eq!(body(&status), r#"{"car":2}"#);
 }
+
+/// An open dashboard does not hold up shutdown: SIGTERM ends the event
+/// stream and the process at once, not after the 10 s grace for requests.
+#[test]
+fn shutdown_ends_open_event_streams() {
+    let mut c = Charger::fresh_with(&["--clock", "manual"]);
+    let mut s = TcpStream::connect(("127.0.0.1", c.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(s, "GET /sim/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(s);
+    next_frame(&mut reader);
+    let started = std::time::Instant::now();
+    let status = c.terminate();
+    assert!(status.success(), "{status:?}");
+    // generous margin below the 10 s shutdown grace
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?} with a dashboard open",
+        started.elapsed()
+    );
+}

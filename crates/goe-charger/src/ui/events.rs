@@ -47,21 +47,44 @@ pub fn frame(device: &Device) -> String {
     json!({ "serial": device.serial(), "status": status, "sim": sim, "names": names }).to_string()
 }
 
+/// Set once the process's HTTP servers stop: every stream ends then, so an
+/// open dashboard does not hold the shutdown for its grace period.
+static STOPPING: std::sync::LazyLock<tokio::sync::watch::Sender<bool>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(false).0);
+
+/// Ends every event stream of the process (called when a server stops).
+pub fn stop_streams() {
+    STOPPING.send_replace(true);
+}
+
 /// The event stream of `device`: a frame at once, then one after each change.
 pub fn stream(device: Arc<Device>) -> Response {
     let changes = device.subscribe();
+    let stopping = STOPPING.subscribe();
     let frames = futures_util::stream::unfold(
-        (device, changes, true),
-        |(device, mut changes, first)| async move {
+        (device, changes, stopping, true),
+        |(device, mut changes, mut stopping, first)| async move {
+            if *stopping.borrow() {
+                return None;
+            }
             if !first {
-                tokio::time::sleep(Duration::from_millis(1000 / MAX_RATE)).await;
-                changes.changed().await.ok()?;
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(1000 / MAX_RATE)) => {}
+                    _ = stopping.changed() => return None,
+                }
+                tokio::select! {
+                    changed = changes.changed() => changed.ok()?,
+                    _ = stopping.changed() => return None,
+                }
             }
             changes.borrow_and_update();
             let d = device.clone();
             let data = tokio::task::spawn_blocking(move || frame(&d)).await.ok()?;
             let event = Event::default().event("state").data(data);
-            Some((Ok::<_, Infallible>(event), (device, changes, false)))
+            Some((
+                Ok::<_, Infallible>(event),
+                (device, changes, stopping, false),
+            ))
         },
     );
     Sse::new(frames)

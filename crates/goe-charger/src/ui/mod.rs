@@ -3,7 +3,7 @@
 //! server-sent events on `/sim/events`. It lives in the control API's
 //! namespace, so nothing a real client can reach outside `/sim/` changes.
 
-mod events;
+pub mod events;
 
 use crate::device::Device;
 use axum::body::Body;
