@@ -127,6 +127,12 @@ $("advance-form").addEventListener("submit", (e) => {
   control("advance", { seconds: $("advance-seconds").value });
 });
 $("settings-form").addEventListener("submit", saveSettings);
+if (serialQuery) {
+  // /api/set goes to the charger on this port, not to ?serial=: settings
+  // belong on that charger's own port
+  for (const el of $("settings-form").elements) el.disabled = true;
+  $("settings-error").textContent = "settings: open this charger's page on its own port";
+}
 
 loadCars().catch((e) => { $("control-error").textContent = `car profiles: ${e}`; });
 connect();
