@@ -36,7 +36,9 @@ async function waitText(page, id, pred, what) {
     page.on("console", (m) => {
       // the charger answers a refused /api/set with HTTP 500 (as the real one): expected once
       const url = (m.location() && m.location().url) || "";
-      if (m.type() === "error" && !url.includes("/api/set?amp=99")) errors.push(`${m.text()} ${url}`);
+      // and a refused control with 400 (the rfid slot 12 below)
+      const expected = url.includes("/api/set?amp=99") || url.includes("/sim/rfid?card=12");
+      if (m.type() === "error" && !expected) errors.push(`${m.text()} ${url}`);
     });
     page.on("pageerror", (e) => errors.push(String(e)));
     page.on("requestfailed", (r) => {
@@ -69,6 +71,19 @@ async function waitText(page, id, pred, what) {
     if (s.car !== 2) fail(`/api/status car is ${s.car} after plugging and advancing through the page`);
     await waitText(page, "car", "t.startsWith('Charging')", "car state after plugging and advancing");
     await waitText(page, "ptotal", "parseFloat(t) > 1", "charging power");
+    // the world: PV and house through the page reach /sim/state and come back by push
+    await page.$eval("#grid-pv", (el) => { el.value = ""; });
+    await page.type("#grid-pv", "4200");
+    await page.$eval("#grid-house", (el) => { el.value = ""; });
+    await page.type("#grid-house", "800");
+    await page.click("#grid-set");
+    await waitText(page, "pv", "t === '4200'", "PV after setting it");
+    const world = await (await fetch(`${base}/sim/state`)).json();
+    if (world.grid.pv_w !== 4200 || world.grid.house_w !== 800) fail(`/sim/state grid is ${JSON.stringify(world.grid)}`);
+    // a control the simulator refuses shows its error text
+    await page.$eval("#rfid-card", (el) => { el.value = "12"; });
+    await page.click("#rfid");
+    await waitText(page, "world-error", "t.length > 0", "refused rfid card slot");
     // a write the key table refuses shows the charger's own error text
     await page.$eval("#set-amp", (el) => { el.value = ""; });
     await page.type("#set-amp", "99");

@@ -55,6 +55,13 @@ function render(frame) {
     const el = $(`set-${key}`);
     if (document.activeElement !== el && !el.dataset.dirty && s[key] !== undefined) el.value = String(s[key]);
   }
+  const grid = sim.grid || {};
+  set("pv", fmt(grid.pv_w, 0));
+  set("house", fmt(grid.house_w, 0));
+  set("battery", fmt(grid.battery_w, 0));
+  set("grid", fmt(sim.grid_power_w, 0));
+  set("ambient", typeof sim.ambient_c === "number" ? `${fmt(sim.ambient_c)} °C` : "–");
+  set("fault", String(sim.fault ?? "–"));
   document.body.dataset.car = String(s.car ?? "");
 }
 
@@ -72,12 +79,12 @@ function connect() {
   };
 }
 
-async function control(name, params) {
-  $("control-error").textContent = "";
+async function control(name, params, errorId = "control-error") {
+  $(errorId).textContent = "";
   const r = await fetch(simUrl(name, params), { method: "POST" });
   if (!r.ok) {
     const body = await r.json().catch(() => ({}));
-    $("control-error").textContent = body.error ?? `HTTP ${r.status}`;
+    $(errorId).textContent = body.error ?? `HTTP ${r.status}`;
   }
 }
 
@@ -127,6 +134,12 @@ $("advance-form").addEventListener("submit", (e) => {
   control("advance", { seconds: $("advance-seconds").value });
 });
 $("settings-form").addEventListener("submit", saveSettings);
+const onSubmit = (id, f) => $(id).addEventListener("submit", (e) => { e.preventDefault(); f(); });
+onSubmit("grid-form", () => control("grid", { pv: $("grid-pv").value, house: $("grid-house").value }, "world-error"));
+onSubmit("temperature-form", () => control("temperature", { celsius: $("temperature").value }, "world-error"));
+onSubmit("fault-form", () => control("fault", { err: $("fault-err").value }, "world-error"));
+$("fault-clear").addEventListener("click", () => control("fault", { err: "0" }, "world-error"));
+onSubmit("rfid-form", () => control("rfid", { card: $("rfid-card").value }, "world-error"));
 if (serialQuery) {
   // /api/set goes to the charger on this port, not to ?serial=: settings
   // belong on that charger's own port
