@@ -27,7 +27,7 @@ const NAMED: &[&str] = &[
 ];
 
 /// One frame: `serial`, the full `/api/status` object (`status`), `/sim/state`
-/// (`sim`) and the enum names of [`NAMED`] keys (`names`).
+/// (`sim`) and the enum names of `NAMED` keys (`names`).
 pub fn frame(device: &Device) -> String {
     let status: Value = device
         .api_status(None)
