@@ -1,54 +1,16 @@
 //! The web dashboard (`/sim/ui/`, `/sim/events`, issue #16) through the real
 //! binary on `127.0.0.1:0`: the embedded assets, the event stream, that
 //! nothing outside `/sim/` changed, and the charger page in headless Debian
-//! Chromium driven by `puppeteer-core` (`tests/ui/charger.js`).
-//!
-//! Chromium (`/usr/bin/chromium` or `GOE_CHROMIUM`) comes from `scripts/test.sh`,
-//! puppeteer-core from `scripts/client-venvs.sh` (`GOE_PUPPETEER_DIR`, default
-//! `target/npm/puppeteer-core`); a missing one fails the test saying how to
-//! install it. Screenshots go to `target/ui-artifacts/`.
+//! Chromium driven by `puppeteer-core` (`tests/ui/charger.js`). The browser
+//! tools and how to install them: `common::browser`.
 
 mod common;
 
-use common::Charger;
+use common::{Charger, browser};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The puppeteer-core install: `GOE_PUPPETEER_DIR` or `target/npm/puppeteer-core`.
-fn puppeteer_dir() -> PathBuf {
-    let d = match std::env::var("GOE_PUPPETEER_DIR") {
-        Ok(d) if !d.is_empty() => PathBuf::from(d),
-        _ => workspace().join("target/npm/puppeteer-core"),
-    };
-    assert!(
-        d.join("node_modules/puppeteer-core/package.json").is_file(),
-        "puppeteer-core is missing: GOE_PUPPETEER_DIR is unset or wrong and {} has no \
-         node_modules/puppeteer-core; run `source scripts/client-venvs.sh`",
-        d.display()
-    );
-    d
-}
-
-/// Debian's Chromium: `GOE_CHROMIUM` or `/usr/bin/chromium`.
-fn chromium() -> PathBuf {
-    let c = match std::env::var("GOE_CHROMIUM") {
-        Ok(c) if !c.is_empty() => PathBuf::from(c),
-        _ => PathBuf::from("/usr/bin/chromium"),
-    };
-    assert!(
-        c.is_file(),
-        "chromium is missing at {} (Debian: apt-get install chromium; scripts/test.sh installs it)",
-        c.display()
-    );
-    c
-}
 
 /// `GET path` over a fresh connection (`Connection: close`): the whole
 /// response as text.
@@ -231,30 +193,11 @@ fn events_push_the_state_with_enum_names_on_every_change() {
 /// shows charging after an advance, a refused `amp` shows the charger's text.
 #[test]
 fn charger_page_in_chromium() {
-    let chromium = chromium();
-    let puppeteer = puppeteer_dir();
     let c = Charger::fresh_with(&["--clock", "manual"]);
-    let artifacts = workspace().join("target/ui-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/ui/charger.js");
-    let out = Command::new("node")
-        .arg(&script)
-        .env("GOE_UI_URL", format!("http://127.0.0.1:{}", c.port))
-        .env("GOE_CHROMIUM", &chromium)
-        .env("GOE_PUPPETEER_DIR", &puppeteer)
-        .env("GOE_UI_ARTIFACTS", &artifacts)
-        .output()
-        .expect("node (Debian: nodejs) runs tests/ui/charger.js");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "tests/ui/charger.js failed: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\ncharger:\n{}",
-        out.status,
-        c.stderr()
-    );
-    assert!(stdout.contains("ui ok"), "{stdout}\n{stderr}");
-    assert!(artifacts.join("charger.png").is_file());
+    let url = format!("http://127.0.0.1:{}", c.port);
+    let stdout = browser::run_script("charger.js", &url, &[], &|| c.stderr());
+    assert!(stdout.contains("ui ok"), "{stdout}");
+    assert!(browser::artifacts().join("charger.png").is_file());
     // the page's plug reached the charger
     let status = raw_get(c.port, "/api/status?filter=car");
     assert_eq!(body(&status), r#"{"car":2}"#);
