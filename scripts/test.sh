@@ -17,6 +17,8 @@
 #   target/venvs/pymodbus pymodbus==3.8.6 -> GOE_VENV_PYMODBUS; Home
 #   Assistant's discovery schemas target/venvs/homeassistant
 #   homeassistant==2024.1.6 -> GOE_VENV_HOMEASSISTANT)
+#   target/venvs/pytest-goe-charger pytest==8.3.4 hatchling==1.27.0 goe==0.3.2
+#   -> GOE_VENV_PYTEST (scripts/pytest-venv.sh, #18: the pytest plugin's suite)
 #
 # The venvs are reused when the pinned version is installed, so reruns are fast.
 # The client conformance suite runs every client test on the 060.5 and 056.2
@@ -173,6 +175,10 @@ if [ -f scripts/client-venvs.sh ]; then
     # shellcheck source=/dev/null
     source scripts/client-venvs.sh
 fi
+# #18: the pytest plugin's suite (tests/pytest_plugin.rs): pinned pytest,
+# hatchling and goe in target/venvs/pytest-goe-charger -> GOE_VENV_PYTEST
+# shellcheck source=/dev/null
+source scripts/pytest-venv.sh || fail "the pytest plugin's venv could not be made (scripts/pytest-venv.sh)"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
