@@ -30,10 +30,10 @@ def test_a_failing_test_gets_the_chargers_logs(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*- goe-charger (http://127.0.0.1:*) stdout -*",
+            "*- Captured stdout goe-charger (http://127.0.0.1:*) -*",
             "pid *, data *",
             "goe-charger listening on http://127.0.0.1:*",
-            "*- goe-charger (http://127.0.0.1:*) stderr -*",
+            "*- Captured stderr goe-charger (http://127.0.0.1:*) -*",
             "*INFO goe_charger: charger started serial=012345*",
         ]
     )
@@ -44,6 +44,21 @@ def test_a_passing_test_gets_no_log_sections(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-rA")
     result.assert_outcomes(passed=1)
     assert "goe-charger (http" not in result.stdout.str()
+
+
+def test_the_logs_reach_junit_xml(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_fails(goe_fleet):
+            assert False
+        """
+    )
+    result = pytester.runpytest("--junitxml=report.xml", "-o", "junit_logging=all")
+    result.assert_outcomes(failed=1)
+    xml = (pytester.path / "report.xml").read_text()
+    assert "goe-charger fleet of 2 chargers" in xml  # stdout -> system-out
+    assert "INFO goe_charger: fleet started count=2" in xml  # stderr -> system-err
+    assert "goe-charger 100001 listening on http://127.0.0.1:" in xml
 
 
 def test_every_charger_is_stopped_after_its_test(pytester: pytest.Pytester) -> None:

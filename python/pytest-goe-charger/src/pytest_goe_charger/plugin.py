@@ -273,18 +273,31 @@ def _tail(text: str) -> str:
     return f"[... first {len(text) - LOG_LIMIT} characters left out ...]\n" + text[-LOG_LIMIT:]
 
 
+_FAILED = pytest.StashKey[List[ChargerProcess]]()
+
+
+def _add_sections(report: pytest.TestReport, procs: List[ChargerProcess]) -> None:
+    for proc in procs:
+        names = ", ".join((f"{s} " if s else "") + f"http://{h}" for s, h in proc.addresses.items())
+        # "Captured stdout/stderr …": pytest counts these as the test's
+        # captured output (--show-capture, JUnit XML with junit_logging=all)
+        header = proc.describe() + "\n"
+        report.sections.append((f"Captured stdout goe-charger ({names})", header + _tail(proc.stdout())))
+        report.sections.append((f"Captured stderr goe-charger ({names})", _tail(proc.stderr())))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """Adds every charger's stdout and stderr of a failed test as report
-    sections (shown under the failure, and in JUnit XML)."""
+    sections: to the failed report (shown under the failure) and again to the
+    teardown report, whose captured output JUnit XML records (with
+    ``junit_logging = all``)."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if not report.failed:
-        return
-    funcargs: Dict[str, object] = getattr(item, "funcargs", {}) or {}
-    for proc in _processes_of(funcargs.values()):
-        names = ", ".join((f"{s} " if s else "") + f"http://{h}" for s, h in proc.addresses.items())
-        title = f"goe-charger ({names})"
-        header = proc.describe() + "\n"
-        report.sections.append((f"{title} stdout", header + _tail(proc.stdout())))
-        report.sections.append((f"{title} stderr", _tail(proc.stderr())))
+    if report.failed:
+        funcargs: Dict[str, object] = getattr(item, "funcargs", {}) or {}
+        procs = _processes_of(funcargs.values())
+        item.stash[_FAILED] = procs
+        _add_sections(report, procs)
+    elif report.when == "teardown" and _FAILED in item.stash:
+        _add_sections(report, item.stash[_FAILED])
