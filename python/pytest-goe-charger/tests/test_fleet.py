@@ -25,6 +25,9 @@ def test_actions_reach_one_member_and_the_clock_moves_all(goe_fleet: Fleet) -> N
     goe_fleet.advance(10)
     assert first.get("car") == 2 and second.get("car") == 1
     assert first.state()["time"] == second.state()["time"] == "2024-06-03T06:00:10.000Z"
+    # /api/set on a member's port writes that member only
+    second.set(amp=8)
+    assert (first.get("amp"), second.get("amp")) == (16, 8)
 
 
 def test_an_integration_polls_every_charger_of_a_fleet(goe_fleet_factory) -> None:

@@ -53,13 +53,14 @@ class Charger:
         method: str,
         path: str,
         params: Optional[List[Tuple[str, str]]] = None,
+        timeout: float = REQUEST_TIMEOUT,
     ) -> Tuple[int, str]:
         """Sends one request, returns ``(status, body)`` whatever the status."""
         query = urllib.parse.urlencode(params or [], quote_via=urllib.parse.quote)
         target = self.url + path + ("?" + query if query else "")
         req = urllib.request.Request(target, method=method, data=b"" if method == "POST" else None)
         try:
-            with _OPENER.open(req, timeout=REQUEST_TIMEOUT) as resp:
+            with _OPENER.open(req, timeout=timeout) as resp:
                 return resp.status, resp.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode("utf-8", "replace")
@@ -118,12 +119,12 @@ class Charger:
 
     # --- control API /sim/ ----------------------------------------------------
 
-    def sim(self, action: str, **params: Any) -> Dict[str, Any]:
+    def sim(self, action: str, *, timeout: float = REQUEST_TIMEOUT, **params: Any) -> Dict[str, Any]:
         """Any control API action (``POST /sim/<action>``) with query
         parameters; returns the new ``/sim/state``. Raises
         :class:`SimRefused` with the charger's ``error`` text."""
         query = [(k, _number(v) if isinstance(v, (int, float)) else str(v)) for k, v in params.items() if v is not None]
-        status, body = self.request("POST", f"/sim/{action}", query)
+        status, body = self.request("POST", f"/sim/{action}", query, timeout)
         if status != 200:
             try:
                 text = str(json.loads(body)["error"])
@@ -148,8 +149,11 @@ class Charger:
         return self.sim("unplug")
 
     def advance(self, seconds: float) -> Dict[str, Any]:
-        """Moves the manual clock on (the logic runs every simulated second)."""
-        return self.sim("advance", seconds=seconds)
+        """Moves the manual clock on (the logic runs every simulated second).
+
+        The answer comes when the span is simulated: a day takes well under
+        a second, so the hang guard grows by one second per simulated hour."""
+        return self.sim("advance", seconds=seconds, timeout=REQUEST_TIMEOUT + float(seconds) / 3600)
 
     def grid(
         self,
