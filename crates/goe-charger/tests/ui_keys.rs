@@ -312,3 +312,34 @@ fn settings_and_key_browser_in_chromium() {
         "fna set through the key browser"
     );
 }
+
+/// `keys.js` and `keys.css` are embedded and loaded by the page, fetch
+/// nothing from another host, and the metadata exists only under `/sim/`.
+#[test]
+fn key_browser_assets_are_embedded() {
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    let (_, _, page) = get(c.port, "/sim/ui/");
+    assert!(
+        page.contains("<script type=\"module\" src=\"keys.js\">"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<link rel=\"stylesheet\" href=\"keys.css\">"),
+        "{page}"
+    );
+    for (path, ty) in [
+        ("/sim/ui/keys.js", "text/javascript; charset=utf-8"),
+        ("/sim/ui/keys.css", "text/css; charset=utf-8"),
+    ] {
+        let (code, content_type, body) = get(c.port, path);
+        assert_eq!((code, content_type.as_str()), (200, ty), "{path}");
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path}"
+        );
+    }
+    let unknown = get(c.port, "/no-such-path");
+    for path in ["/keys.json", "/ui/keys.json", "/api/keys.json"] {
+        assert_eq!(get(c.port, path), unknown, "{path}");
+    }
+}

@@ -138,6 +138,14 @@ async function editKey(page, key, text) {
     await waitStatus("fna", (s) => s.fna === "Garage charger", "fna written through the key browser");
     await waitText(page, `${row("fna")} .key-result`, "t === 'saved'", "fna saved");
     await waitText(page, `${row("fna")} td.v`, "t === 'Garage charger'", "fna pushed back");
+    // a bool by its checkbox, an array as JSON text
+    const wda = (await status("wda")).wda;
+    await page.click(`${row("wda")} td.e input[type=checkbox]`);
+    await page.click(`${row("wda")} button.set`);
+    await waitStatus("wda", (s) => s.wda === !wda, "wda toggled through its checkbox");
+    await editKey(page, "clp", "[6,8,10]");
+    await waitStatus("clp", (s) => JSON.stringify(s.clp) === "[6,8,10]", "clp written as JSON text");
+    await waitText(page, `${row("clp")} td.v`, "t === '[6,8,10]'", "clp pushed back");
     // a wrong type: the charger's own error text
     const wrong = await (await fetch(`${base}/api/set?lbr=true`)).json();
     if (typeof wrong.lbr !== "string") fail(`lbr=true was not refused: ${JSON.stringify(wrong)}`);
