@@ -10,7 +10,7 @@
 //! description's first clause, with the firmware's identifier spelled in
 //! words (`forceState` → "Force state"). A unit the table does not name is
 //! read from the type (`milliseconds` → `ms`) or the description's
-//! "in Wh"/"(in A)" ([`unit`]); see docs/compat.md "Dashboard (#16)".
+//! "in Wh"/"(in A)" ([`unit()`]); see docs/compat.md "Dashboard (#16)".
 
 use crate::device::Device;
 use axum::body::Body;
