@@ -71,7 +71,7 @@ function fill(m, el, v) {
   if (document.activeElement === el || el.dataset.dirty) return;
   if (m.input === "bool") el.checked = v === true;
   else if (m.input === "enum") el.value = typeof v === "number" ? String(v) : "";
-  else if (m.secret && m.secret.shown === "isSet") el.placeholder = v === true ? "set (type a new value)" : "not set";
+  else if (m.secret && m.secret.shown === "isSet") el.placeholder = !m.readable ? "write-only" : v === true ? "set (type a new value)" : "not set";
   else if (v === undefined) el.value = "";
   else el.value = m.input === "string" && typeof v === "string" ? v : v === null ? "" : JSON.stringify(v);
 }
