@@ -4,6 +4,7 @@
 //! namespace, so nothing a real client can reach outside `/sim/` changes.
 
 pub mod events;
+pub mod keys;
 
 use crate::device::Device;
 use axum::body::Body;
@@ -33,6 +34,16 @@ const ASSETS: &[Asset] = &[
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("assets/app.css"),
+    },
+    Asset {
+        name: "keys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/keys.js"),
+    },
+    Asset {
+        name: "keys.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/keys.css"),
     },
 ];
 
@@ -66,6 +77,10 @@ pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Respon
     }
     let name = path.strip_prefix("/sim/ui/").unwrap_or("");
     let name = if name == "index.html" { "" } else { name };
+    if name == "keys.json" {
+        // the key metadata of this charger's firmware (ui/keys.rs)
+        return Some(keys::response(device));
+    }
     Some(match ASSETS.iter().find(|a| a.name == name) {
         Some(asset) => {
             let mut response = Response::new(Body::from(asset.body));

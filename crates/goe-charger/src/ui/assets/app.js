@@ -1,6 +1,6 @@
 // The charger page of the goe-charger dashboard: live state from
 // /sim/events (server-sent events, no polling), controls through the
-// control API (/sim/…) and settings through the charger's own /api/set.
+// control API (/sim/…); the settings card and the key browser are keys.js.
 
 const $ = (id) => document.getElementById(id);
 // `?serial=S` addresses another charger of a fleet (control API only)
@@ -49,12 +49,6 @@ function render(frame) {
   const time = typeof s.utc === "string" ? s.utc : sim.time ?? "";
   set("clock", `${time} (${clock.mode ?? "?"}${clock.speed ? ` ×${clock.speed}` : ""})`);
   $("ring").style.borderColor = CAR_COLOURS[s.car] ?? "#888";
-  const amp = $("set-amp");
-  if (document.activeElement !== amp && !amp.dataset.dirty) amp.value = s.amp ?? "";
-  for (const key of ["frc", "psm"]) {
-    const el = $(`set-${key}`);
-    if (document.activeElement !== el && !el.dataset.dirty && s[key] !== undefined) el.value = String(s[key]);
-  }
   const grid = sim.grid || {};
   set("pv", fmt(grid.pv_w, 0));
   set("house", fmt(grid.house_w, 0));
@@ -101,28 +95,6 @@ async function loadCars() {
   }
 }
 
-async function saveSettings(event) {
-  event.preventDefault();
-  const q = new URLSearchParams();
-  for (const key of ["frc", "amp", "psm"]) {
-    const el = $(`set-${key}`);
-    if (el.dataset.dirty) q.set(key, el.value);
-  }
-  $("settings-error").textContent = "";
-  if (![...q.keys()].length) return;
-  const r = await fetch(`/api/set?${q}`);
-  const text = await r.text();
-  let reply = {};
-  try { reply = JSON.parse(text); } catch { $("settings-error").textContent = text; return; }
-  // the charger answers true per accepted key, its own error text otherwise
-  const refused = Object.entries(reply).filter(([, v]) => v !== true);
-  $("settings-error").textContent = refused.map(([k, v]) => (typeof v === "string" ? v : `${k}: ${JSON.stringify(v)}`)).join("; ");
-  for (const key of ["frc", "amp", "psm"]) delete $(`set-${key}`).dataset.dirty;
-}
-
-for (const key of ["frc", "amp", "psm"]) {
-  $(`set-${key}`).addEventListener("input", (e) => { e.target.dataset.dirty = "1"; });
-}
 $("plug-form").addEventListener("submit", (e) => {
   e.preventDefault();
   control("plug", { car: $("car-profile").value, soc: $("car-soc").value });
@@ -133,19 +105,12 @@ $("advance-form").addEventListener("submit", (e) => {
   e.preventDefault();
   control("advance", { seconds: $("advance-seconds").value });
 });
-$("settings-form").addEventListener("submit", saveSettings);
 const onSubmit = (id, f) => $(id).addEventListener("submit", (e) => { e.preventDefault(); f(); });
 onSubmit("grid-form", () => control("grid", { pv: $("grid-pv").value, house: $("grid-house").value }, "world-error"));
 onSubmit("temperature-form", () => control("temperature", { celsius: $("temperature").value }, "world-error"));
 onSubmit("fault-form", () => control("fault", { err: $("fault-err").value }, "world-error"));
 $("fault-clear").addEventListener("click", () => control("fault", { err: "0" }, "world-error"));
 onSubmit("rfid-form", () => control("rfid", { card: $("rfid-card").value }, "world-error"));
-if (serialQuery) {
-  // /api/set goes to the charger on this port, not to ?serial=: settings
-  // belong on that charger's own port
-  for (const el of $("settings-form").elements) el.disabled = true;
-  $("settings-error").textContent = "settings: open this charger's page on its own port";
-}
 
 loadCars().catch((e) => { $("control-error").textContent = `car profiles: ${e}`; });
 connect();
