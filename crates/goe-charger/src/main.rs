@@ -217,7 +217,7 @@ fn parse_serial(s: &str) -> Result<String, String> {
 
 fn parse_speed(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        Ok(v) if goe_charger::clock::valid_speed(v) => Ok(v),
         _ => Err(
             "the speed is a number above 0 and at most 1000000 (1 = real time, 60 = a minute per second)"
                 .into(),
