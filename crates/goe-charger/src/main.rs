@@ -52,7 +52,7 @@ struct SimArgs {
     /// Serial of the charger to control (fleet mode).
     #[arg(long)]
     serial: Option<String>,
-    /// state, cars, fleet, plug, unplug, rfid, button, advance, grid, fault,
+    /// state, cars, fleet, plug, unplug, rfid, button, advance, clock, grid, battery, fault,
     /// temperature or legacy-access.
     action: String,
     /// Parameters as name=value (e.g. car=ev-1p-16a soc=30).

@@ -49,6 +49,10 @@ impl PowerHistory {
                 self.samples.clear();
             }
         }
+        if self.samples.capacity() == 0 {
+            // exactly an hour, not the next power of two
+            self.samples.reserve_exact(SAMPLES);
+        }
         if self.samples.len() == SAMPLES {
             self.samples.pop_front();
         }
@@ -89,6 +93,11 @@ mod tests {
             h.record(SimTime(5_500 + s * 1000), || [s as i32, 0, 0, 0, 0]);
         }
         assert_eq!(h.len(), SAMPLES);
+        assert!(
+            h.samples.capacity() < 2 * SAMPLES,
+            "{}",
+            h.samples.capacity()
+        );
         let all: Vec<_> = h.since(None).collect();
         // the newest bucket starts at 7_200_000 (tick 7_205_500 is its first)
         assert_eq!(all.last().unwrap().0, SimTime(7_200_000));

@@ -162,6 +162,7 @@ async function waitText(page, id, pred, what) {
     await waitText(page, "settings-error", `t.includes(${JSON.stringify(reply.amp)})`, "refused amp");
     // back to the factory ring for the screenshot (the README's)
     await fetch(`${base}/api/set?cch=${encodeURIComponent('"#00FFFF"')}&lbr=255`);
+    await post("/sim/advance?seconds=1"); // led follows cch at the next logic second
     await waitRing(page, "r.color === '#00FFFF' && r.brightness === '255'", "ring back to cch");
     await page.screenshot({ path: path.join(process.env.GOE_UI_ARTIFACTS, "charger.png"), fullPage: true });
     if (errors.length) fail(`console errors: ${errors.join(" | ")}`);
