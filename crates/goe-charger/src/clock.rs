@@ -88,6 +88,8 @@ pub struct SimClock {
     manual: bool,
     /// A real clock's current rate (unused by a manual clock).
     rate: parking_lot::Mutex<Rate>,
+    /// Wakes the tickers when the rate changes ([`SimClock::rate_changed`]).
+    rate_changed: tokio::sync::Notify,
     origin: SimTime,
     /// Milliseconds a manual clock has been advanced by.
     advanced_ms: AtomicI64,
@@ -145,6 +147,7 @@ impl SimClock {
                 speed,
                 paused: false,
             }),
+            rate_changed: tokio::sync::Notify::new(),
             origin,
             advanced_ms: AtomicI64::new(0),
             advancing: Arc::new(tokio::sync::Mutex::new(())),
@@ -214,7 +217,15 @@ impl SimClock {
             speed: speed.unwrap_or(rate.speed),
             paused: paused.unwrap_or(rate.paused),
         };
+        drop(rate);
+        self.rate_changed.notify_waiters();
         Ok(())
+    }
+
+    /// Completes when [`SimClock::set_rate`] next changes the rate: a ticker
+    /// waiting a whole second at ×1 takes up ×1000 at once.
+    pub async fn rate_changed(&self) {
+        self.rate_changed.notified().await;
     }
 
     /// Whether a real clock is paused (a manual clock never is: it only

@@ -80,7 +80,8 @@ impl Ticker {
         interval
     }
 
-    /// Waits for the next tick, first taking up a changed speed.
+    /// Waits for the next tick, first taking up a changed speed; a rate
+    /// change (`/sim/clock`) ends the wait at once.
     pub async fn tick(&mut self, clock: &clock::SimClock) {
         if let Some(period) = tick_period(clock)
             && period != self.period
@@ -88,7 +89,10 @@ impl Ticker {
             self.period = period;
             self.interval = Ticker::interval(period);
         }
-        self.interval.tick().await;
+        tokio::select! {
+            _ = self.interval.tick() => {}
+            () = clock.rate_changed() => {}
+        }
     }
 }
 
