@@ -63,10 +63,13 @@ pub fn history(device: &Device, after: Option<SimTime>) -> (Value, Option<SimTim
 }
 
 /// One frame: `serial`, the full `/api/status` object (`status`), `/sim/state`
-/// (`sim`), the enum names of `NAMED` keys (`names`) and the power history
-/// after `after` (`history`: [`history`]); returns the newest sample's time too.
-pub fn frame(device: &Device, after: Option<SimTime>) -> (String, Option<SimTime>) {
-    let (history, newest) = history(device, after);
+/// (`sim`) and the enum names of `NAMED` keys (`names`).
+pub fn frame(device: &Device) -> String {
+    frame_value(device).to_string()
+}
+
+/// [`frame`] as JSON.
+fn frame_value(device: &Device) -> Value {
     let status: Value = device
         .api_status(None)
         .and_then(|b| serde_json::from_slice(&b).ok())
@@ -82,13 +85,18 @@ pub fn frame(device: &Device, after: Option<SimTime>) -> (String, Option<SimTime
             names.insert((*key).to_owned(), name.into());
         }
     }
-    let frame = json!({
-        "serial": device.serial(),
-        "status": status,
-        "sim": sim,
-        "names": names,
-        "history": history,
-    });
+    json!({ "serial": device.serial(), "status": status, "sim": sim, "names": names })
+}
+
+/// A frame of the charger page's stream: [`frame`] plus the power history
+/// after `after` (`history`: [`history`]); returns the newest sample's time
+/// too, the next frame's `after`.
+pub fn frame_with_history(device: &Device, after: Option<SimTime>) -> (String, Option<SimTime>) {
+    let (history, newest) = history(device, after);
+    let mut frame = frame_value(device);
+    if let Some(obj) = frame.as_object_mut() {
+        obj.insert("history".into(), history);
+    }
     (frame.to_string(), newest)
 }
 
@@ -124,7 +132,7 @@ pub fn stream(device: Arc<Device>) -> Response {
             }
             changes.borrow_and_update();
             let d = device.clone();
-            let (data, after) = tokio::task::spawn_blocking(move || frame(&d, after))
+            let (data, after) = tokio::task::spawn_blocking(move || frame_with_history(&d, after))
                 .await
                 .ok()?;
             let event = Event::default().event("state").data(data);
