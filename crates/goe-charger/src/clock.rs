@@ -5,6 +5,9 @@
 //!
 //! - **real** (`--clock real`, the default): simulated time starts at an
 //!   origin and runs `speed` times faster than the host's monotonic clock;
+//!   it can be paused, resumed and given another speed while it runs
+//!   ([`SimClock::set_rate`], `POST /sim/clock`), without a jump in
+//!   simulated time: one clock per process, so a fleet's chargers all follow;
 //! - **manual** (`--clock manual`): simulated time stands still at the origin
 //!   until [`SimClock::advance`] moves it forward (`POST /sim/advance`).
 
@@ -26,7 +29,7 @@ pub enum ClockMode {
 }
 
 /// Why the clock refused to move.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClockError {
     /// `advance` on a clock that follows real time.
     #[error("clock is not manual (start goe-charger with --clock manual to advance time)")]
@@ -34,6 +37,46 @@ pub enum ClockError {
     /// The advance would leave the representable range of time.
     #[error("cannot advance beyond the year 9999")]
     Overflow,
+    /// Pause or speed on a manual clock (it only moves when advanced).
+    #[error(
+        "the clock is manual: it stands still until /sim/advance moves it \
+         (start goe-charger with --clock real to pause it or change its speed)"
+    )]
+    Manual,
+    /// A speed outside (0, [`MAX_SPEED`]].
+    #[error("speed must be a number above 0 and at most 1000000, got {0}")]
+    BadSpeed(f64),
+}
+
+/// The highest speed (`--speed`, `/sim/clock?speed=`): a million times real time.
+pub const MAX_SPEED: f64 = 1e6;
+
+/// Whether `speed` is one a real clock accepts (finite, above 0, ≤ [`MAX_SPEED`]).
+pub fn valid_speed(speed: f64) -> bool {
+    speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED
+}
+
+/// A real clock's rate since its last change: simulated time was `at_ms`
+/// at host instant `since` and runs `speed` times real time from there
+/// unless `paused`.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    since: Instant,
+    at_ms: i64,
+    speed: f64,
+    paused: bool,
+}
+
+impl Rate {
+    /// Simulated ms at host instant `now` (never before `since`).
+    fn at(&self, now: Instant) -> i64 {
+        if self.paused {
+            return self.at_ms;
+        }
+        let elapsed = now.saturating_duration_since(self.since).as_secs_f64();
+        let ms = (elapsed * 1000.0 * self.speed).min(MAX_MS as f64);
+        self.at_ms.saturating_add(ms as i64).min(MAX_MS)
+    }
 }
 
 /// Latest simulated time a manual clock can reach (9999-12-31T23:59:59.999Z).
@@ -42,8 +85,11 @@ const MAX_MS: i64 = 253_402_300_799_999;
 /// Simulated time: real-scaled or manual, starting at an origin.
 #[derive(Debug)]
 pub struct SimClock {
-    mode: ClockMode,
-    started: Instant,
+    manual: bool,
+    /// A real clock's current rate (unused by a manual clock).
+    rate: parking_lot::Mutex<Rate>,
+    /// Wakes the tickers when the rate changes ([`SimClock::rate_changed`]).
+    rate_changed: tokio::sync::Notify,
     origin: SimTime,
     /// Milliseconds a manual clock has been advanced by.
     advanced_ms: AtomicI64,
@@ -89,9 +135,19 @@ impl SimClock {
 
     /// A clock of `mode` starting now at `origin`.
     pub fn new(origin: SimTime, mode: ClockMode) -> SimClock {
+        let (manual, speed) = match mode {
+            ClockMode::Real { speed } => (false, speed),
+            ClockMode::Manual => (true, 0.0),
+        };
         SimClock {
-            mode,
-            started: Instant::now(),
+            manual,
+            rate: parking_lot::Mutex::new(Rate {
+                since: Instant::now(),
+                at_ms: origin.millis(),
+                speed,
+                paused: false,
+            }),
+            rate_changed: tokio::sync::Notify::new(),
             origin,
             advanced_ms: AtomicI64::new(0),
             advancing: Arc::new(tokio::sync::Mutex::new(())),
@@ -116,7 +172,7 @@ impl SimClock {
 
     /// Where advancing a manual clock by `ms` would take it, without moving it.
     pub fn target(&self, ms: i64) -> Result<SimTime, ClockError> {
-        if self.mode != ClockMode::Manual {
+        if !self.manual {
             return Err(ClockError::NotManual);
         }
         let next = self
@@ -132,20 +188,55 @@ impl SimClock {
 
     /// The simulated time now.
     pub fn now(&self) -> SimTime {
-        match self.mode {
-            ClockMode::Real { speed } => {
-                let elapsed = self.started.elapsed().as_secs_f64() * 1000.0 * speed;
-                self.origin.plus_ms(elapsed as i64)
-            }
-            ClockMode::Manual => self
+        if self.manual {
+            return self
                 .origin
-                .plus_ms(self.advanced_ms.load(Ordering::Acquire)),
+                .plus_ms(self.advanced_ms.load(Ordering::Acquire));
         }
+        SimTime(self.rate.lock().at(Instant::now()))
+    }
+
+    /// Changes a real clock's speed and/or pauses (`Some(true)`) or resumes
+    /// it (`Some(false)`), from the simulated time it has reached: no jump,
+    /// only the rate changes. A manual clock refuses ([`ClockError::Manual`]),
+    /// so does a speed outside (0, [`MAX_SPEED`]]; nothing changes then.
+    pub fn set_rate(&self, speed: Option<f64>, paused: Option<bool>) -> Result<(), ClockError> {
+        if self.manual {
+            return Err(ClockError::Manual);
+        }
+        if let Some(s) = speed
+            && !valid_speed(s)
+        {
+            return Err(ClockError::BadSpeed(s));
+        }
+        let mut rate = self.rate.lock();
+        let now = Instant::now();
+        *rate = Rate {
+            since: now,
+            at_ms: rate.at(now),
+            speed: speed.unwrap_or(rate.speed),
+            paused: paused.unwrap_or(rate.paused),
+        };
+        drop(rate);
+        self.rate_changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Completes when [`SimClock::set_rate`] next changes the rate: a ticker
+    /// waiting a whole second at ×1 takes up ×1000 at once.
+    pub async fn rate_changed(&self) {
+        self.rate_changed.notified().await;
+    }
+
+    /// Whether a real clock is paused (a manual clock never is: it only
+    /// stands still between advances).
+    pub fn is_paused(&self) -> bool {
+        !self.manual && self.rate.lock().paused
     }
 
     /// Moves a manual clock forward by `ms` milliseconds and returns the new time.
     pub fn advance(&self, ms: i64) -> Result<SimTime, ClockError> {
-        if self.mode != ClockMode::Manual {
+        if !self.manual {
             return Err(ClockError::NotManual);
         }
         let ms = ms.max(0);
@@ -167,21 +258,29 @@ impl SimClock {
         }
     }
 
-    /// How time moves.
+    /// How time moves (a real clock with its current speed).
     pub fn mode(&self) -> ClockMode {
-        self.mode
+        if self.manual {
+            ClockMode::Manual
+        } else {
+            ClockMode::Real {
+                speed: self.speed(),
+            }
+        }
     }
 
     /// Whether time only moves through [`SimClock::advance`].
     pub fn is_manual(&self) -> bool {
-        self.mode == ClockMode::Manual
+        self.manual
     }
 
-    /// How many simulated milliseconds pass per real millisecond (0 when manual).
+    /// How many simulated milliseconds pass per real millisecond while the
+    /// clock runs (0 when manual; a paused clock keeps its speed for resuming).
     pub fn speed(&self) -> f64 {
-        match self.mode {
-            ClockMode::Real { speed } => speed,
-            ClockMode::Manual => 0.0,
+        if self.manual {
+            0.0
+        } else {
+            self.rate.lock().speed
         }
     }
 }
@@ -210,5 +309,29 @@ mod tests {
         assert_eq!(clock.advance(1), Err(ClockError::NotManual));
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(clock.now().millis() >= 20_000);
+        assert_eq!(
+            clock.set_rate(Some(0.0), None),
+            Err(ClockError::BadSpeed(0.0))
+        );
+        assert!(clock.set_rate(Some(f64::NAN), None).is_err());
+    }
+
+    #[test]
+    fn a_paused_clock_stands_still_and_resumes_without_a_jump() {
+        let clock = SimClock::starting_at(SimTime(0), 1000.0);
+        clock.set_rate(None, Some(true)).unwrap();
+        let paused_at = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(clock.now(), paused_at);
+        assert!(clock.is_paused());
+        // a new speed while paused: still standing, resumed from where it stood
+        clock.set_rate(Some(1.0), Some(false)).unwrap();
+        let resumed = clock.now();
+        assert!(resumed >= paused_at && resumed.millis() - paused_at.millis() < 1000);
+        assert_eq!(clock.speed(), 1.0);
+        assert_eq!(
+            SimClock::manual(SimTime(0)).set_rate(None, Some(true)),
+            Err(ClockError::Manual)
+        );
     }
 }

@@ -758,8 +758,14 @@ impl Device {
             .unwrap_or_else(|_| serde_json::Value::Object(Default::default()));
         if let Some(obj) = state.as_object_mut() {
             let clock = match self.clock.mode() {
-                ClockMode::Manual => serde_json::json!({"mode": "manual", "speed": null}),
-                ClockMode::Real { speed } => serde_json::json!({"mode": "real", "speed": speed}),
+                ClockMode::Manual => {
+                    serde_json::json!({"mode": "manual", "speed": null, "paused": null})
+                }
+                ClockMode::Real { speed } => serde_json::json!({
+                    "mode": "real",
+                    "speed": speed,
+                    "paused": self.clock.is_paused()
+                }),
             };
             obj.insert("clock".into(), clock);
             obj.insert("ocpp".into(), ocpp_state(charger));

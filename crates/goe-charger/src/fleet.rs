@@ -444,13 +444,11 @@ pub async fn serve_fleet_with(
             *slot = l.local_addr().ok();
         }
     }
-    let ticker = crate::tick_period(fleet.clock()).map(|period| {
+    let ticker = crate::Ticker::new(fleet.clock()).map(|mut ticker| {
         let fleet = fleet.clone();
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                interval.tick().await;
+                ticker.tick(fleet.clock()).await;
                 let f = fleet.clone();
                 if tokio::task::spawn_blocking(move || f.step_all())
                     .await

@@ -57,6 +57,45 @@ pub fn tick_period(clock: &clock::SimClock) -> Option<Duration> {
     Some(Duration::from_secs_f64(1.0 / speed).max(MIN_TICK))
 }
 
+/// The real-clock ticker of a server: ticks every [`tick_period`] and
+/// follows the clock's speed changes (`/sim/clock`) from the next tick on.
+pub struct Ticker {
+    period: Duration,
+    interval: tokio::time::Interval,
+}
+
+impl Ticker {
+    /// A ticker for `clock`; `None` for a manual clock.
+    pub fn new(clock: &clock::SimClock) -> Option<Ticker> {
+        let period = tick_period(clock)?;
+        Some(Ticker {
+            period,
+            interval: Ticker::interval(period),
+        })
+    }
+
+    fn interval(period: Duration) -> tokio::time::Interval {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    }
+
+    /// Waits for the next tick, first taking up a changed speed; a rate
+    /// change (`/sim/clock`) ends the wait at once.
+    pub async fn tick(&mut self, clock: &clock::SimClock) {
+        if let Some(period) = tick_period(clock)
+            && period != self.period
+        {
+            self.period = period;
+            self.interval = Ticker::interval(period);
+        }
+        tokio::select! {
+            _ = self.interval.tick() => {}
+            () = clock.rate_changed() => {}
+        }
+    }
+}
+
 /// Serves `device` on `listener` and steps its logic once per simulated second
 /// until `shutdown` completes, with the default connection limits.
 pub async fn serve(
@@ -75,13 +114,11 @@ pub async fn serve_with(
     limits: http::conn::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let ticker = tick_period(device.clock()).map(|period| {
+    let ticker = Ticker::new(device.clock()).map(|mut ticker| {
         let device = device.clone();
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(period);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                interval.tick().await;
+                ticker.tick(device.clock()).await;
                 let dev = device.clone();
                 // step may save (fsync): keep it off the async workers
                 if tokio::task::spawn_blocking(move || dev.step())

@@ -52,7 +52,7 @@ struct SimArgs {
     /// Serial of the charger to control (fleet mode).
     #[arg(long)]
     serial: Option<String>,
-    /// state, cars, fleet, plug, unplug, rfid, button, advance, grid, fault,
+    /// state, cars, fleet, plug, unplug, rfid, button, advance, clock, grid, battery, fault,
     /// temperature or legacy-access.
     action: String,
     /// Parameters as name=value (e.g. car=ev-1p-16a soc=30).
@@ -217,7 +217,7 @@ fn parse_serial(s: &str) -> Result<String, String> {
 
 fn parse_speed(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1e6 => Ok(v),
+        Ok(v) if goe_charger::clock::valid_speed(v) => Ok(v),
         _ => Err(
             "the speed is a number above 0 and at most 1000000 (1 = real time, 60 = a minute per second)"
                 .into(),

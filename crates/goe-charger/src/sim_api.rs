@@ -16,6 +16,7 @@
 //! | `/sim/rfid` | POST | `card` (slot 0–9) or `id` (a card by its id, the OCPP idTag: 1–20 printable ASCII characters) |
 //! | `/sim/button` | POST | |
 //! | `/sim/advance` | POST | `seconds` (> 0, ≤ 10 years; `--clock manual` only; in slices, other requests answered meanwhile: [`Device::advance`]) |
+//! | `/sim/clock` | POST | `speed` (> 0, ≤ 1000000: simulated seconds per real second), `pause` (`true` or `false`); each optional, at least one; `--clock real` only. One clock per process: it changes the time of every charger of a fleet. Simulated time goes on from where it is (no jump); a paused clock keeps its speed for resuming; `/sim/state`'s `clock` shows `speed` and `paused` |
 //! | `/sim/grid` | POST | `pv`, `house`, `battery` (W, each optional; `battery` is a fixed power, negative = charging, refused while a home battery is configured) |
 //! | `/sim/battery` | POST | home battery with a self-consumption controller: `capacity` (Wh; required to add one, 0 removes it), `soc` (%, default 50), `charge`, `discharge` (largest powers in W, default 3000), `min_soc`, `max_soc` (%, default 0 and 100); each optional once there is one |
 //! | `/sim/fault` | POST | `err` (code; 0 ends a condition, latched trips need a replug or restart: `goe_engine::errors`) |
@@ -47,6 +48,7 @@ const ENDPOINTS: &[(&str, bool, &[&str])] = &[
     ("rfid", true, &["card", "id"]),
     ("button", true, &[]),
     ("advance", true, &["seconds"]),
+    ("clock", true, &["speed", "pause"]),
     ("grid", true, &["pv", "house", "battery"]),
     (
         "battery",
@@ -141,6 +143,16 @@ pub async fn handle(
             };
         }
         "cars" => return json(StatusCode::OK, device.profiles().to_json().to_string()),
+        "clock" => {
+            if let Err(msg) = set_clock(&device, &params) {
+                return error(StatusCode::BAD_REQUEST, &msg);
+            }
+            let dev = device.clone();
+            return match tokio::task::spawn_blocking(move || dev.sim_state()).await {
+                Ok(state) => json(StatusCode::OK, state),
+                Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+            };
+        }
         _ => match action(&device, ep.name, &params) {
             Ok(a) => a,
             Err(msg) => return error(StatusCode::BAD_REQUEST, &msg),
@@ -281,6 +293,25 @@ fn parse_int(name: &str, raw: &str, min: i64, max: i64) -> Result<i64, String> {
         ));
     }
     Ok(n as i64)
+}
+
+/// `/sim/clock`: pause/resume and speed of the process's real clock
+/// (shared by every charger of a fleet); nothing changes on a refusal.
+fn set_clock(device: &Device, p: &Params) -> Result<(), String> {
+    let speed = p.number("speed")?;
+    let pause = match p.get("pause").map(str::trim) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(raw) => return Err(format!("pause must be true or false, got {raw:?}")),
+    };
+    if speed.is_none() && pause.is_none() {
+        return Err("/sim/clock needs speed (e.g. speed=10) or pause (true or false)".into());
+    }
+    device
+        .clock()
+        .set_rate(speed, pause)
+        .map_err(|e| e.to_string())
 }
 
 fn action(device: &Device, name: &str, p: &Params) -> Result<SimAction, String> {

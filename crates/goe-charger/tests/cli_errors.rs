@@ -78,7 +78,7 @@ fn an_unknown_sim_action_is_refused_without_a_request() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "Error: unknown action \"bogus\"; known actions: state, cars, plug, unplug, rfid, button, advance, grid, battery, fault, temperature, legacy-access, fleet\n"
+        "Error: unknown action \"bogus\"; known actions: state, cars, plug, unplug, rfid, button, advance, clock, grid, battery, fault, temperature, legacy-access, fleet\n"
     );
     assert_eq!(out.stdout, b"");
     assert!(

@@ -75,6 +75,35 @@ fn assets_are_embedded_with_their_content_types() {
             "{path}"
         );
     }
+    // the vendored chart library, pinned (its version in the name and header)
+    for (path, ty, needle) in [
+        (
+            "/sim/ui/vendor/uPlot-1.6.32.iife.min.js",
+            "text/javascript; charset=utf-8",
+            "/*! https://github.com/leeoniya/uPlot (v1.6.32) */",
+        ),
+        (
+            "/sim/ui/vendor/uPlot-1.6.32.min.css",
+            "text/css; charset=utf-8",
+            ".uplot",
+        ),
+        (
+            "/sim/ui/vendor/uPlot-LICENSE",
+            "text/plain; charset=utf-8",
+            "The MIT License",
+        ),
+    ] {
+        let r = raw_get(c.port, path);
+        assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{path}");
+        assert_eq!(header(&r, "content-type"), Some(ty), "{path}");
+        assert!(body(&r).contains(needle), "{path}");
+    }
+    let page = body(&raw_get(c.port, "/sim/ui/")).to_owned();
+    assert!(
+        page.contains("src=\"vendor/uPlot-1.6.32.iife.min.js\"")
+            && page.contains("href=\"vendor/uPlot-1.6.32.min.css\""),
+        "{page}"
+    );
     let r = raw_get(c.port, "/sim/ui");
     assert!(status_line(&r).starts_with("HTTP/1.1 301"), "{r}");
     assert_eq!(header(&r, "location"), Some("/sim/ui/"));
@@ -201,6 +230,121 @@ fn charger_page_in_chromium() {
     // the page's plug reached the charger
     let status = raw_get(c.port, "/api/status?filter=car");
     assert_eq!(body(&status), r#"{"car":2}"#);
+}
+
+/// `GET /sim/history` as JSON (asserting 200).
+fn history(port: u16) -> serde_json::Value {
+    let r = raw_get(port, "/sim/history");
+    assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{r}");
+    assert_eq!(header(&r, "content-type"), Some("application/json"));
+    serde_json::from_str(body(&r)).expect("history JSON")
+}
+
+/// The chart's history: after two simulated hours on the manual clock it
+/// holds exactly the last hour, one sample per 10 s, with the world's values
+/// at each sample (PV changed half an hour before the end), served at
+/// `/sim/history` and whole in the event stream's first frame.
+#[test]
+fn history_holds_exactly_the_last_hour() {
+    let c = Charger::fresh_with(&["--clock", "manual"]);
+    let api = c.api();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let post = |q: &str| {
+        let (code, body) = rt.block_on(api.post(q));
+        assert_eq!(code, 200, "{q}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    post("/sim/plug?car=ev-3p-11kw&soc=10");
+    post("/sim/grid?pv=1000&house=400&battery=0");
+    post("/sim/advance?seconds=5400");
+    let changed_at = post("/sim/grid?pv=3000&house=500")["time_ms"]
+        .as_i64()
+        .unwrap();
+    let end = post("/sim/advance?seconds=1800");
+    let now_ms = end["time_ms"].as_i64().unwrap();
+    let h = history(c.port);
+    assert_eq!(h["full"], true);
+    assert_eq!(h["interval_s"], 10);
+    assert_eq!(
+        h["series"],
+        serde_json::json!(["t", "charging", "pv", "house", "grid", "battery"])
+    );
+    let data = h["data"].as_array().unwrap();
+    let column = |i: usize| -> Vec<i64> {
+        data[i]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect()
+    };
+    let t = column(0);
+    assert_eq!(t.len(), 360, "one hour at 10 s");
+    for i in 1..6 {
+        assert_eq!(column(i).len(), 360);
+    }
+    // contiguous 10 s buckets, the newest the one now is in, the oldest
+    // inside the last hour: exactly the last hour
+    assert!(t.windows(2).all(|w| w[1] - w[0] == 10), "{t:?}");
+    let now_s = now_ms.div_euclid(1000);
+    assert!(
+        now_s - 10 < t[359] && t[359] <= now_s,
+        "{} vs {now_s}",
+        t[359]
+    );
+    assert!(t[0] > now_s - 3600, "{} vs {now_s}", t[0]);
+    // the values of the world at each sample
+    let (pv, house, battery) = (column(2), column(3), column(5));
+    let changed_s = changed_at as f64 / 1000.0;
+    for i in 0..360 {
+        let bucket = t[i] as f64;
+        if bucket + 10.0 <= changed_s {
+            assert_eq!((pv[i], house[i]), (1000, 400), "sample {i} at {bucket}");
+        } else if bucket > changed_s {
+            assert_eq!((pv[i], house[i]), (3000, 500), "sample {i} at {bucket}");
+        }
+        assert_eq!(battery[i], 0);
+    }
+    let before = (0..360).filter(|&i| pv[i] == 1000).count();
+    assert!(
+        (179..=181).contains(&before),
+        "{before} samples before the change"
+    );
+    // the car charges throughout; the newest sample has the charger's power
+    let charging = column(1);
+    assert!(charging.iter().all(|&w| w > 1000), "{charging:?}");
+    let power = end["power_w"].as_f64().unwrap();
+    assert!(
+        (charging[359] as f64 - power).abs() < 100.0,
+        "{} vs {power}",
+        charging[359]
+    );
+    // grid = house + charging − PV − battery at the meter
+    let grid = column(4);
+    assert!(
+        (grid[359] - (house[359] + charging[359] - pv[359])).abs() < 100,
+        "{grid:?}"
+    );
+    // the event stream's first frame has the same whole history
+    let mut s = TcpStream::connect(("127.0.0.1", c.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /sim/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let first = next_frame(&mut BufReader::new(s));
+    assert_eq!(first["history"], h);
+}
+
+/// The charger page on a real clock at `--speed 1000` in Chromium: its clock
+/// advances, at most 10 frames/s, the chart fills, no console errors; pause,
+/// speed and resume through the page (`tests/ui/speed.js`).
+#[test]
+fn charger_page_keeps_up_at_speed_1000() {
+    let c = Charger::fresh_with(&["--speed", "1000"]);
+    let url = format!("http://127.0.0.1:{}", c.port);
+    let stdout = browser::run_script("speed.js", &url, &[], &|| c.stderr());
+    assert!(stdout.contains("ui speed ok"), "{stdout}");
 }
 
 /// An open dashboard does not hold up shutdown: SIGTERM ends the event

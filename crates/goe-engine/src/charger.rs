@@ -100,6 +100,8 @@ pub struct Charger {
     scratch: String,
     /// This year's daylight-saving window for the current `tof`/`tds`.
     dst: std::cell::Cell<DstWindow>,
+    /// The last hour of power flows, one sample per 10 s (#16's chart).
+    pub(crate) history: crate::history::PowerHistory,
 }
 
 impl Charger {
@@ -174,6 +176,7 @@ impl Charger {
             generation: 1,
             scratch: String::with_capacity(32),
             dst: std::cell::Cell::new(DstWindow::default()),
+            history: crate::history::PowerHistory::default(),
         };
         charger.logic.reset_measurements(&charger.values);
         // `cards` is what the engine keeps; the per-card keys follow it
@@ -374,11 +377,39 @@ impl Charger {
         let mut next = self.last_tick.map_or(now, |t| t.plus_ms(1000));
         while next <= now {
             outcome.persist |= self.tick(next);
+            self.record_history(next);
             self.last_tick = Some(next);
             next = next.plus_ms(1000);
         }
         self.refresh_clock(now);
         outcome
+    }
+
+    /// Samples the tick at `now` into the power history (first tick of each
+    /// 10 s bucket only: [`crate::history`]).
+    fn record_history(&mut self, now: SimTime) {
+        let (logic, grid) = (&self.logic, &self.world.grid);
+        self.history.record(now, || {
+            [
+                logic.power_w,
+                grid.pv_w,
+                grid.house_w,
+                logic.meter_pgrid,
+                grid.battery_w,
+            ]
+            .map(|w| w.round() as i32)
+        });
+    }
+
+    /// The last hour of power flows at the charger, one sample per 10 s of
+    /// simulated time (the dashboard's chart).
+    pub fn power_history(&self) -> &crate::history::PowerHistory {
+        &self.history
+    }
+
+    /// The charger's wall clock (UTC ms, as `utc` shows it) at simulated time `t`.
+    pub fn wall_clock_ms(&self, t: SimTime) -> i64 {
+        self.wall_ms(t)
     }
 
     /// Milliseconds since boot at `now` (the `rbt` time base).

@@ -12,6 +12,7 @@
 //! - [`cards`]: `cards` and the per-card keys `c0n…c9i` kept equal.
 //! - [`clock`]: simulated time and the `utc`/`loc` formats, time zones, DST.
 //! - [`errors`]: how each `err` code clears (by itself, replug, restart).
+//! - [`history`]: the last hour of power flows, one sample per 10 s (#16).
 //! - [`keyset`]: key filters as bitsets.
 //! - [`loadbalance`]: current sharing inside a group of chargers.
 //! - [`logic`]: the once-a-second decision cascade and physics.
@@ -30,6 +31,7 @@ pub mod clock;
 pub mod cloud_token;
 pub mod delay;
 pub mod errors;
+pub mod history;
 pub mod ids;
 pub mod keyset;
 pub mod loadbalance;

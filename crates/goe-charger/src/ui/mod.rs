@@ -45,13 +45,30 @@ const ASSETS: &[Asset] = &[
         content_type: "text/css; charset=utf-8",
         body: include_str!("assets/keys.css"),
     },
+    // uPlot for the power chart: pinned, MIT, ~50 KB (assets/vendor/README.md)
+    Asset {
+        name: "vendor/uPlot-1.6.32.iife.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/vendor/uPlot-1.6.32.iife.min.js"),
+    },
+    Asset {
+        name: "vendor/uPlot-1.6.32.min.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/vendor/uPlot-1.6.32.min.css"),
+    },
+    Asset {
+        name: "vendor/uPlot-LICENSE",
+        content_type: "text/plain; charset=utf-8",
+        body: include_str!("assets/vendor/uPlot-LICENSE"),
+    },
 ];
 
-/// Answers the dashboard's paths (`/sim/ui`, `/sim/ui/…`, `/sim/events`);
-/// `None` for every other path, which the control API answers as before.
+/// Answers the dashboard's paths (`/sim/ui`, `/sim/ui/…`, `/sim/events`,
+/// `/sim/history`); `None` for every other path, which the control API
+/// answers as before.
 pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Response> {
     let is_ui = path == "/sim/ui" || path.starts_with("/sim/ui/");
-    if !is_ui && path != "/sim/events" {
+    if !is_ui && path != "/sim/events" && path != "/sim/history" {
         return None;
     }
     if method != Method::GET && method != Method::HEAD {
@@ -67,6 +84,15 @@ pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Respon
     }
     if path == "/sim/events" {
         return Some(events::stream(device.clone()));
+    }
+    if path == "/sim/history" {
+        // the last hour of power flows, as the event stream's first frame has it
+        let (history, _) = events::history(device, None);
+        return Some(plain(
+            StatusCode::OK,
+            "application/json",
+            history.to_string(),
+        ));
     }
     if path == "/sim/ui" {
         let mut response = plain(StatusCode::MOVED_PERMANENTLY, "text/plain", String::new());
