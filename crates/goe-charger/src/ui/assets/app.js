@@ -161,7 +161,11 @@ function connect() {
   events.addEventListener("state", (e) => {
     $("live").textContent = "live";
     $("live").className = "";
-    render(JSON.parse(e.data));
+    const frame = JSON.parse(e.data);
+    render(frame);
+    // one stream per page: keys.js renders the same frames ("goe-frame")
+    window.goeLastFrame = frame;
+    window.dispatchEvent(new CustomEvent("goe-frame", { detail: frame }));
   });
   events.onerror = () => {
     $("live").textContent = "offline";

@@ -240,8 +240,9 @@ async function start() {
     $("settings-error").textContent = "settings: open this charger's page on its own port";
     $("keys-error").textContent = "key writes: open this charger's page on its own port";
   }
-  const events = new EventSource(withSerial("/sim/events"));
-  events.addEventListener("state", (e) => render(JSON.parse(e.data)));
+  // the page's one event stream is app.js's: it hands each frame on
+  window.addEventListener("goe-frame", (e) => render(e.detail));
+  if (window.goeLastFrame) render(window.goeLastFrame);
 }
 
 start().catch((e) => { $("keys-error").textContent = `key table: ${e}`; });
