@@ -138,7 +138,7 @@ pub async fn serve_counting(
     drop(listener);
     let _ = stop_tx.send(());
     // the dashboard's event streams never end by themselves
-    crate::ui::events::stop_streams();
+    crate::ui::stop_streams();
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
         tasks.abort_all();
