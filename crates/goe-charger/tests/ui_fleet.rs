@@ -251,6 +251,21 @@ fn a_single_charger_is_a_fleet_of_one() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// An open stream is a request in flight: the idle timeout of keep-alive
+/// connections (here 1 s) does not cut it, so a page watching for longer
+/// than `--idle-timeout` keeps its stream (it used to be closed mid-body).
+#[test]
+fn a_stream_outlives_the_idle_timeout() {
+    let c = common::Charger::fresh_with(&["--clock", "manual", "--idle-timeout", "1s"]);
+    let mut stream = Stream::open(c.port);
+    assert_eq!(stream.next()["full"], true);
+    std::thread::sleep(Duration::from_millis(2500));
+    post_ok(c.port, "/sim/plug?car=ev-1p-16a");
+    post_ok(c.port, "/sim/advance?seconds=20");
+    let frame = stream.next();
+    assert_eq!(serials(&frame), [common::SERIAL], "{frame}");
+}
+
 /// The fleet page with 1,000 chargers in Chromium: no console errors, 1,000
 /// tiles, a plug through the control API turns that tile to charging after
 /// an advance, the state filter, the group's load against its lot.

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Dashboard figures for BENCHMARKS.md (#16), measured in headless Debian
+# Chromium through puppeteer-core against release `goe-charger` processes on
+# loopback: page weight (bytes of every asset, uncompressed), time to first
+# render (navigation start → first tile / serial shown), the main-thread cost
+# of a fleet update at 1,000 tiles (Chromium's Performance.getMetrics around
+# SSE frames naming N chargers, against a full re-render of all tiles), and
+# frames/s and CPU at --speed 1000 (against the same window without a page,
+# and 1 page against 1 page + 10 more stream watchers). Every figure is
+# printed with its same-run baseline. Not part of scripts/test.sh.
+#
+#   scripts/bench-ui.sh                 # all sections
+#   REPS=9 WINDOW=20 scripts/bench-ui.sh
+#
+# Needs chromium (apt-get install chromium) and puppeteer-core
+# (scripts/client-venvs.sh; GOE_PUPPETEER_DIR, default target/npm/puppeteer-core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build -q --release -p goe-charger --bin goe-charger
+export GOE_CHROMIUM=${GOE_CHROMIUM:-/usr/bin/chromium}
+export GOE_PUPPETEER_DIR=${GOE_PUPPETEER_DIR:-$PWD/target/npm/puppeteer-core}
+[ -x "$GOE_CHROMIUM" ] || { echo "chromium is missing at $GOE_CHROMIUM (apt-get install chromium)" >&2; exit 2; }
+[ -f "$GOE_PUPPETEER_DIR/node_modules/puppeteer-core/package.json" ] || {
+    echo "puppeteer-core is missing in $GOE_PUPPETEER_DIR (source scripts/client-venvs.sh)" >&2; exit 2; }
+ulimit -n "$(ulimit -Hn)"
+exec node scripts/bench-ui/bench.js "$@"
