@@ -82,12 +82,13 @@ function update(chargers) {
     }
     if (old.powerW !== s.powerW) {
       totalW += (s.powerW ?? 0) - (old.powerW ?? 0);
-      t.p.textContent = kw(s.powerW);
+      setText(t.p, kw(s.powerW));
     }
     const reason = reasonOf(s);
     if (reason !== reasonOf(old)) t.r.textContent = reason;
     if (!!old.err !== !!s.err) t.el.classList.toggle("err", !!s.err);
-    t.el.title = titleOf(s);
+    const title = titleOf(s);
+    if (t.el.title !== title) t.el.title = title;
     if (old.group !== s.group) {
       if (old.group !== undefined) dirtyGroups.add(old.group);
       if (s.group !== undefined) dirtyGroups.add(s.group);
@@ -142,12 +143,12 @@ function showGroup(name) {
   }
   if (lot === Infinity) lot = 0;
   const cells = g.row.cells;
-  cells[1].textContent = String(members);
-  cells[2].textContent = `${amps.toFixed(1)} / ${lot} A`;
+  setText(cells[1], String(members));
+  setText(cells[2], `${amps.toFixed(1)} / ${lot} A`);
   const bar = cells[3].firstChild;
   bar.classList.toggle("over", amps > lot);
   bar.firstChild.style.width = `${lot > 0 ? Math.min(100, (100 * amps) / lot) : 0}%`;
-  cells[4].textContent = kw(watts);
+  setText(cells[4], kw(watts));
 }
 
 function showCounts() {
@@ -159,11 +160,15 @@ function showCounts() {
   parts.push(`total ${kw(totalW)}`);
   const filter = $("tiles").dataset.filter;
   if (filter !== "all") parts.push(`showing ${counts.get(Number(filter)) ?? 0} ${STATES[filter].toLowerCase()}`);
-  $("count").textContent = parts.join(" · ");
+  setText($("count"), parts.join(" · "));
   for (const option of $("state-filter").options) {
-    if (option.value === "all") continue;
-    option.textContent = `${STATES[option.value]} (${counts.get(Number(option.value)) ?? 0})`;
+    if (option.value !== "all") setText(option, `${STATES[option.value]} (${counts.get(Number(option.value)) ?? 0})`);
   }
+}
+
+// a text that did not change is not set again (no style or layout work)
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 let events = null;
