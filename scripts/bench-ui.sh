@@ -5,12 +5,14 @@
 # render (navigation start → first tile / serial shown), the main-thread cost
 # of a fleet update at 1,000 tiles (Chromium's Performance.getMetrics around
 # SSE frames naming N chargers, against a full re-render of all tiles), and
-# frames/s and CPU at --speed 1000 (against the same window without a page,
-# and 1 page against 1 page + 10 more stream watchers). Every figure is
-# printed with its same-run baseline. Not part of scripts/test.sh.
+# on a running clock (--speed 1000 with 1 and 100 chargers, --speed 100 with
+# 1,000) the frames/s and main-thread cost of each page and the server's CPU
+# with 0, 1 and 11 fleet streams open. Every figure is printed with its
+# same-run baseline. Not part of scripts/test.sh.
 #
 #   scripts/bench-ui.sh                 # all sections
 #   REPS=9 WINDOW=20 scripts/bench-ui.sh
+#   SECTIONS=D scripts/bench-ui.sh      # only the running-clock windows (ABC: the rest)
 #
 # Needs chromium (apt-get install chromium) and puppeteer-core
 # (scripts/client-venvs.sh; GOE_PUPPETEER_DIR, default target/npm/puppeteer-core).

@@ -204,20 +204,23 @@ async function speedRun(browser, n, speed, extraWatchers) {
     return { frames, perFrame: (c1.updated - c0.updated) / frames, script: diff(m0, m1, "ScriptDuration") / frames, busy: diff(m0, m1, "TaskDuration") / (WINDOW * 1000) };
   });
   const idle = await measure(async () => { await sleep(WINDOW * 1000); return {}; });
+  // the stream's server cost without a browser on the same cores: 1, then 11 plain SSE readers
+  const streams = async (k) => {
+    const ws = Array.from({ length: k }, () => watcher(`${p.base}/sim/fleet/events`));
+    await sleep(1000);
+    const w = await measure(async () => { await sleep(WINDOW * 1000); return {}; });
+    const bytes = await Promise.all(ws.map((x) => x.stop()));
+    w.kib = bytes.reduce((a, b) => a + b, 0) / k / 1024 / (WINDOW + 1);
+    return w;
+  };
+  const oneStream = await streams(1);
+  const elevenStreams = extraWatchers ? await streams(11) : null;
   const fp = await newPage(browser);
   await fp.page.goto(`${p.base}/sim/ui/fleet.html`, { waitUntil: "load" });
   await fp.page.waitForFunction((n) => document.querySelectorAll("#tiles > .tile").length === n, { timeout: 30000 }, n);
   await sleep(1000);
   const fleetStats = () => fp.page.evaluate(() => ({ ...window.fleetStats }));
   const withPage = await pageWindow(fp, fleetStats);
-  let withMore = null;
-  if (extraWatchers) {
-    const watchers = Array.from({ length: 10 }, () => watcher(`${p.base}/sim/fleet/events`));
-    await sleep(1000);
-    withMore = await measure(async () => { await sleep(WINDOW * 1000); return {}; });
-    const bytes = await Promise.all(watchers.map((w) => w.stop()));
-    withMore.kib = bytes.reduce((a, b) => a + b, 0) / 10 / 1024 / (WINDOW + 1);
-  }
   if (fp.errors.length) throw new Error(`fleet page: ${fp.errors.join(" | ")}`);
   await fp.context.close();
   const cp = await newPage(browser);
@@ -232,13 +235,13 @@ async function speedRun(browser, n, speed, extraWatchers) {
   p.stop();
   const label = `${n} × ${speed}`;
   const rate = (w) => f(w.frames / w.wall, 1);
-  out(`| ${label} | (baseline) no page | | | | | ${f(idle.cpu)} | 1.00 | ${f(idle.speed, 0)} |`);
-  out(`| ${label} | fleet page | ${rate(withPage)} | ${f(withPage.perFrame, 1)} | ${f(withPage.script)} | ${f(100 * withPage.busy, 1)} % | ${f(withPage.cpu)} | ${f(withPage.cpu / idle.cpu)} | ${f(withPage.speed, 0)} |`);
-  if (withMore) {
-    const share = (withMore.cpu - idle.cpu) / Math.max(withPage.cpu - idle.cpu, 1e-3);
-    out(`| ${label} | + 10 more fleet streams (${f(withMore.kib, 0)} KiB/s each) | | | | | ${f(withMore.cpu)} | ${f(withMore.cpu / idle.cpu)} (11 watchers' extra CPU = ${f(share)} × 1 page's) | ${f(withMore.speed, 0)} |`);
+  out(`| ${label} | (baseline) nothing watching | | | | | ${f(idle.cpu)} | 1.00 | ${f(idle.speed, 0)} |`);
+  out(`| ${label} | 1 fleet stream (plain reader, ${f(oneStream.kib, 0)} KiB/s) | | | | | ${f(oneStream.cpu)} | ${f(oneStream.cpu / idle.cpu)} | ${f(oneStream.speed, 0)} |`);
+  if (elevenStreams) {
+    out(`| ${label} | 11 fleet streams (${f(elevenStreams.kib, 0)} KiB/s each) | | | | | ${f(elevenStreams.cpu)} | ${f(elevenStreams.cpu / idle.cpu)} | ${f(elevenStreams.speed, 0)} |`);
   }
-  out(`| ${label} | charger page | ${rate(withCharger)} | 1 | ${f(withCharger.script)} | ${f(100 * withCharger.busy, 1)} % | ${f(withCharger.cpu)} | ${f(withCharger.cpu / idle.cpu)} | ${f(withCharger.speed, 0)} |`);
+  out(`| ${label} | fleet page in Chromium | ${rate(withPage)} | ${f(withPage.perFrame, 1)} | ${f(withPage.script)} | ${f(100 * withPage.busy, 1)} % | ${f(withPage.cpu)} | ${f(withPage.cpu / idle.cpu)} | ${f(withPage.speed, 0)} |`);
+  out(`| ${label} | charger page in Chromium | ${rate(withCharger)} | 1 | ${f(withCharger.script)} | ${f(100 * withCharger.busy, 1)} % | ${f(withCharger.cpu)} | ${f(withCharger.cpu / idle.cpu)} | ${f(withCharger.speed, 0)} |`);
 }
 
 (async () => {
@@ -251,114 +254,118 @@ async function speedRun(browser, n, speed, extraWatchers) {
     out(`# scripts/bench-ui.sh (REPS=${REPS}, WINDOW=${WINDOW} s), ${new Date().toISOString()}, load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     out(`chromium ${await browser.version()}, ${os.cpus().length} CPUs`);
 
-    // ---- A. page weight and stream frames --------------------------------------------
-    const one = await start(["--clock", "manual"]);
-    await post(one.base, "/sim/advance?seconds=3");
-    const charger = await pageWeight(browser, `${one.base}/sim/ui/`);
-    const fleetPage = await pageWeight(browser, `${one.base}/sim/ui/fleet.html`);
-    const status = (await (await fetch(`${one.base}/api/status`)).arrayBuffer()).byteLength;
-    out("\n## A. page weight (uncompressed bytes of every /sim/ui/ asset Chromium loaded)");
-    out("| page | bytes | files | vs one full /api/status |");
-    out("|---|---|---|---|");
-    out(`| charger page | ${charger.bytes} | ${charger.files.map(([n, b]) => `${n} ${b}`).join(", ")} | ${f(charger.bytes / status)} |`);
-    out(`| fleet page | ${fleetPage.bytes} | ${fleetPage.files.map(([n, b]) => `${n} ${b}`).join(", ")} | ${f(fleetPage.bytes / status)} |`);
-    out(`| (baseline) /api/status of one charger | ${status} | | 1.00 |`);
+    if (!process.env.SECTIONS || process.env.SECTIONS.includes("ABC")) {
+      // ---- A. page weight and stream frames --------------------------------------------
+      const one = await start(["--clock", "manual"]);
+      await post(one.base, "/sim/advance?seconds=3");
+      const charger = await pageWeight(browser, `${one.base}/sim/ui/`);
+      const fleetPage = await pageWeight(browser, `${one.base}/sim/ui/fleet.html`);
+      const status = (await (await fetch(`${one.base}/api/status`)).arrayBuffer()).byteLength;
+      out("\n## A. page weight (uncompressed bytes of every /sim/ui/ asset Chromium loaded)");
+      out("| page | bytes | files | vs one full /api/status |");
+      out("|---|---|---|---|");
+      out(`| charger page | ${charger.bytes} | ${charger.files.map(([n, b]) => `${n} ${b}`).join(", ")} | ${f(charger.bytes / status)} |`);
+      out(`| fleet page | ${fleetPage.bytes} | ${fleetPage.files.map(([n, b]) => `${n} ${b}`).join(", ")} | ${f(fleetPage.bytes / status)} |`);
+      out(`| (baseline) /api/status of one charger | ${status} | | 1.00 |`);
 
-    const fleet = await start(["--clock", "manual"], FLEET(1000));
-    await post(fleet.base, "/sim/advance?seconds=3");
-    const chargerFrame = Buffer.byteLength(await firstEvent(`${fleet.base}/sim/events`));
-    const fleetFrame = Buffer.byteLength(await firstEvent(`${fleet.base}/sim/fleet/events`));
-    out("\n## A2. first SSE frame per charger (1,000-charger fleet)");
-    out("| stream | bytes | per charger | vs /sim/events frame of one charger |");
-    out("|---|---|---|---|");
-    out(`| /sim/fleet/events first frame, 1,000 chargers | ${fleetFrame} | ${f(fleetFrame / 1000, 0)} | ${f(fleetFrame / 1000 / chargerFrame, 3)} |`);
-    out(`| (baseline) /sim/events first frame, one charger | ${chargerFrame} | ${chargerFrame} | 1.000 |`);
+      const fleet = await start(["--clock", "manual"], FLEET(1000));
+      await post(fleet.base, "/sim/advance?seconds=3");
+      const chargerFrame = Buffer.byteLength(await firstEvent(`${fleet.base}/sim/events`));
+      const fleetFrame = Buffer.byteLength(await firstEvent(`${fleet.base}/sim/fleet/events`));
+      out("\n## A2. first SSE frame per charger (1,000-charger fleet)");
+      out("| stream | bytes | per charger | vs /sim/events frame of one charger |");
+      out("|---|---|---|---|");
+      out(`| /sim/fleet/events first frame, 1,000 chargers | ${fleetFrame} | ${f(fleetFrame / 1000, 0)} | ${f(fleetFrame / 1000 / chargerFrame, 3)} |`);
+      out(`| (baseline) /sim/events first frame, one charger | ${chargerFrame} | ${chargerFrame} | 1.000 |`);
 
-    // ---- B. time to first render -------------------------------------------------------
-    const rows = [];
-    const measure = async (label, url, cond) => {
-      const runs = [];
-      for (let i = 0; i < REPS; i++) runs.push(await firstRender(browser, url, cond));
-      rows.push([label, median(runs.map((r) => r.render)), median(runs.map((r) => r.load))]);
-    };
-    const blank = [];
-    for (let i = 0; i < REPS; i++) blank.push(await loadTime(browser, `${fleet.base}/sim/state`));
-    const blankMs = median(blank);
-    await measure("charger page, single charger", `${one.base}/sim/ui/`, SERIAL);
-    await measure("fleet page, fleet of 1", `${one.base}/sim/ui/fleet.html`, TILE);
-    await measure("charger page, in the 1,000-charger fleet", `${fleet.base}/sim/ui/`, SERIAL);
-    await measure("fleet page, 1,000 chargers", `${fleet.base}/sim/ui/fleet.html`, TILE);
-    out(`\n## B. time to first render (navigation start → serial / first tile shown), median of ${REPS} cold loads`);
-    out("| page | first render ms | load event ms | vs small document load | vs fleet of 1 |");
-    out("|---|---|---|---|---|");
-    const fleetOf1 = rows[1][1];
-    for (const [label, render, load] of rows) {
-      out(`| ${label} | ${f(render, 1)} | ${f(load, 1)} | ${f(render / blankMs)} | ${label.startsWith("fleet") ? f(render / fleetOf1) : ""} |`);
-    }
-    out(`| (baseline) /sim/state document, load event | | ${f(blankMs, 1)} | 1.00 | |`);
-    one.stop();
-
-    // ---- C. update cost at 1,000 tiles --------------------------------------------------
-    const { page, cdp, errors } = await newPage(browser);
-    await page.goto(`${fleet.base}/sim/ui/fleet.html`, { waitUntil: "load" });
-    await page.waitForFunction(() => document.querySelectorAll("#tiles > .tile").length === 1000, { timeout: 30000 });
-    const stats = () => page.evaluate(() => ({ ...window.fleetStats }));
-    const FRAMES = 20;
-    const results = [];
-    let plugged = 0;
-    for (const k of [1, 10, 100, 1000]) {
-      for (; plugged < k; plugged++) await post(fleet.base, `/sim/plug?serial=${serial(plugged)}&car=ev-3p-11kw`);
-      await post(fleet.base, "/sim/advance?seconds=60");
-      await sleep(500);
-      const m0 = await metrics(cdp);
-      const s0 = await stats();
-      for (let i = 0; i < FRAMES; i++) {
-        await post(fleet.base, "/sim/advance?seconds=1");
-        await sleep(250); // > the 100 ms frame interval: one frame per advance, no polling scripts
+      // ---- B. time to first render -------------------------------------------------------
+      const rows = [];
+      const measure = async (label, url, cond) => {
+        const runs = [];
+        for (let i = 0; i < REPS; i++) runs.push(await firstRender(browser, url, cond));
+        rows.push([label, median(runs.map((r) => r.render)), median(runs.map((r) => r.load))]);
+      };
+      const blank = [];
+      for (let i = 0; i < REPS; i++) blank.push(await loadTime(browser, `${fleet.base}/sim/state`));
+      const blankMs = median(blank);
+      await measure("charger page, single charger", `${one.base}/sim/ui/`, SERIAL);
+      await measure("fleet page, fleet of 1", `${one.base}/sim/ui/fleet.html`, TILE);
+      await measure("charger page, in the 1,000-charger fleet", `${fleet.base}/sim/ui/`, SERIAL);
+      await measure("fleet page, 1,000 chargers", `${fleet.base}/sim/ui/fleet.html`, TILE);
+      out(`\n## B. time to first render (navigation start → serial / first tile shown), median of ${REPS} cold loads`);
+      out("| page | first render ms | load event ms | vs small document load | vs fleet of 1 |");
+      out("|---|---|---|---|---|");
+      const fleetOf1 = rows[1][1];
+      for (const [label, render, load] of rows) {
+        out(`| ${label} | ${f(render, 1)} | ${f(load, 1)} | ${f(render / blankMs)} | ${label.startsWith("fleet") ? f(render / fleetOf1) : ""} |`);
       }
-      await sleep(300);
+      out(`| (baseline) /sim/state document, load event | | ${f(blankMs, 1)} | 1.00 | |`);
+      one.stop();
+
+      // ---- C. update cost at 1,000 tiles --------------------------------------------------
+      const { page, cdp, errors } = await newPage(browser);
+      await page.goto(`${fleet.base}/sim/ui/fleet.html`, { waitUntil: "load" });
+      await page.waitForFunction(() => document.querySelectorAll("#tiles > .tile").length === 1000, { timeout: 30000 });
+      const stats = () => page.evaluate(() => ({ ...window.fleetStats }));
+      const FRAMES = 20;
+      const results = [];
+      let plugged = 0;
+      for (const k of [1, 10, 100, 1000]) {
+        for (; plugged < k; plugged++) await post(fleet.base, `/sim/plug?serial=${serial(plugged)}&car=ev-3p-11kw`);
+        await post(fleet.base, "/sim/advance?seconds=60");
+        await sleep(500);
+        const m0 = await metrics(cdp);
+        const s0 = await stats();
+        for (let i = 0; i < FRAMES; i++) {
+          await post(fleet.base, "/sim/advance?seconds=1");
+          await sleep(250); // > the 100 ms frame interval: one frame per advance, no polling scripts
+        }
+        await sleep(300);
+        const m1 = await metrics(cdp);
+        const s1 = await stats();
+        const frames = s1.frames - s0.frames;
+        results.push({
+          k,
+          frames,
+          perFrame: (s1.updated - s0.updated) / frames,
+          script: diff(m0, m1, "ScriptDuration") / frames,
+          styleLayout: (diff(m0, m1, "RecalcStyleDuration") + diff(m0, m1, "LayoutDuration")) / frames,
+          apply: (s1.applyMs - s0.applyMs) / frames,
+        });
+      }
+      // baseline: re-render all 1,000 tiles from the same data (what a page without partial updates does)
+      const m0 = await metrics(cdp);
+      let applyAll = 0;
+      for (let i = 0; i < FRAMES; i++) {
+        // in a task of the page's own (a CDP evaluation is not in ScriptDuration)
+        applyAll += await page.evaluate(() => new Promise((r) => setTimeout(() => r(window.fleetRerender()), 0)));
+        await sleep(250);
+      }
       const m1 = await metrics(cdp);
-      const s1 = await stats();
-      const frames = s1.frames - s0.frames;
-      results.push({
-        k,
-        frames,
-        perFrame: (s1.updated - s0.updated) / frames,
-        script: diff(m0, m1, "ScriptDuration") / frames,
-        styleLayout: (diff(m0, m1, "RecalcStyleDuration") + diff(m0, m1, "LayoutDuration")) / frames,
-        apply: (s1.applyMs - s0.applyMs) / frames,
-      });
+      const full = {
+        script: diff(m0, m1, "ScriptDuration") / FRAMES,
+        styleLayout: (diff(m0, m1, "RecalcStyleDuration") + diff(m0, m1, "LayoutDuration")) / FRAMES,
+        apply: applyAll / FRAMES,
+      };
+      if (errors.length) throw new Error(`fleet page: ${errors.join(" | ")}`);
+      out(`\n## C. cost of one SSE frame at 1,000 tiles (Performance.getMetrics over ${FRAMES} frames, manual clock, 1 s advance per frame)`);
+      out("| cars charging | frames | chargers per frame | script ms/frame | style+layout ms/frame | page's apply ms/frame | script vs full re-render |");
+      out("|---|---|---|---|---|---|---|");
+      for (const r of results) {
+        out(`| ${r.k} | ${r.frames} | ${f(r.perFrame, 1)} | ${f(r.script)} | ${f(r.styleLayout)} | ${f(r.apply)} | ${f(r.script / full.script, 3)} |`);
+      }
+      out(`| (baseline) full re-render of 1,000 tiles | ${FRAMES} | 1000 | ${f(full.script)} | ${f(full.styleLayout)} | ${f(full.apply)} | 1.000 |`);
+      await page.browserContext().close();
+      fleet.stop();
     }
-    // baseline: re-render all 1,000 tiles from the same data (what a page without partial updates does)
-    const m0 = await metrics(cdp);
-    let applyAll = 0;
-    for (let i = 0; i < FRAMES; i++) {
-      // in a task of the page's own (a CDP evaluation is not in ScriptDuration)
-      applyAll += await page.evaluate(() => new Promise((r) => setTimeout(() => r(window.fleetRerender()), 0)));
-      await sleep(250);
-    }
-    const m1 = await metrics(cdp);
-    const full = {
-      script: diff(m0, m1, "ScriptDuration") / FRAMES,
-      styleLayout: (diff(m0, m1, "RecalcStyleDuration") + diff(m0, m1, "LayoutDuration")) / FRAMES,
-      apply: applyAll / FRAMES,
-    };
-    if (errors.length) throw new Error(`fleet page: ${errors.join(" | ")}`);
-    out(`\n## C. cost of one SSE frame at 1,000 tiles (Performance.getMetrics over ${FRAMES} frames, manual clock, 1 s advance per frame)`);
-    out("| cars charging | frames | chargers per frame | script ms/frame | style+layout ms/frame | page's apply ms/frame | script vs full re-render |");
-    out("|---|---|---|---|---|---|---|");
-    for (const r of results) {
-      out(`| ${r.k} | ${r.frames} | ${f(r.perFrame, 1)} | ${f(r.script)} | ${f(r.styleLayout)} | ${f(r.apply)} | ${f(r.script / full.script, 3)} |`);
-    }
-    out(`| (baseline) full re-render of 1,000 tiles | ${FRAMES} | 1000 | ${f(full.script)} | ${f(full.styleLayout)} | ${f(full.apply)} | 1.000 |`);
-    await page.browserContext().close();
-    fleet.stop();
 
     // ---- D. a running clock: --speed 1000 (1 and 100 chargers), --speed 100 (1,000) ------------
-    out(`\n## D. live pages on a running clock, ${WINDOW} s windows; half the chargers charging a 900 kWh car`);
-    out("| chargers × speed | window | frames/s (cap 10) | chargers per frame | page script ms/frame | page main thread busy | server CPU (cores) | vs no page | simulated s per s (from a car's wh) |");
-    out("|---|---|---|---|---|---|---|---|---|");
-    for (const [n, speed] of [[1, 1000], [100, 1000], [1000, 100]]) await speedRun(browser, n, speed, n === 1000);
+    if (!process.env.SECTIONS || process.env.SECTIONS.includes("D")) {
+      out(`\n## D. live pages on a running clock, ${WINDOW} s windows; half the chargers charging a 900 kWh car`);
+      out("| chargers × speed | window | frames/s (cap 10) | chargers per frame | page script ms/frame | page main thread busy | server CPU (cores) | vs nothing watching | simulated s per s (from a car's wh) |");
+      out("|---|---|---|---|---|---|---|---|---|");
+      for (const [n, speed] of [[1, 1000], [100, 1000], [1000, 100]]) await speedRun(browser, n, speed, n === 1000);
+    }
   } finally {
     await browser.close();
     for (const c of children) c.kill("SIGKILL");
