@@ -7,12 +7,13 @@
 # SSE frames naming N chargers, against a full re-render of all tiles), and
 # on a running clock (--speed 1000 with 1 and 100 chargers, --speed 100 with
 # 1,000) the frames/s and main-thread cost of each page and the server's CPU
-# with 0, 1 and 11 fleet streams open. Every figure is printed with its
+# with 0, 1 and 11 fleet streams open; and the stream's server CPU time for
+# the same simulated work on a manual clock with 0, 1 and 11 readers. Every figure is printed with its
 # same-run baseline. Not part of scripts/test.sh.
 #
 #   scripts/bench-ui.sh                 # all sections
 #   REPS=9 WINDOW=20 scripts/bench-ui.sh
-#   SECTIONS=D scripts/bench-ui.sh      # only the running-clock windows (ABC: the rest)
+#   SECTIONS=D scripts/bench-ui.sh      # only the running-clock windows (ABC, S: the rest)
 #
 # Needs chromium (apt-get install chromium) and puppeteer-core
 # (scripts/client-venvs.sh; GOE_PUPPETEER_DIR, default target/npm/puppeteer-core).

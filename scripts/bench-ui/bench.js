@@ -244,6 +244,34 @@ async function speedRun(browser, n, speed, extraWatchers) {
   out(`| ${label} | charger page in Chromium | ${rate(withCharger)} | 1 | ${f(withCharger.script)} | ${f(100 * withCharger.busy, 1)} % | ${f(withCharger.cpu)} | ${f(withCharger.cpu / idle.cpu)} | ${f(withCharger.speed, 0)} |`);
 }
 
+// S. the fleet stream's server cost as CPU time for the same simulated work
+// (manual clock: 20 advances of 10 s of a 1,000-charger fleet, 500 charging),
+// with 0, 1 and 11 plain SSE readers of /sim/fleet/events, then 0 again
+async function serverCost() {
+  const p = await start(["--clock", "manual"], FLEET(1000));
+  for (let i = 0; i < 1000; i += 2) await post(p.base, `/sim/plug?serial=${serial(i)}&car=ev-3p-11kw&soc=5`);
+  await post(p.base, "/sim/advance?seconds=60");
+  const run = async (k) => {
+    const ws = Array.from({ length: k }, () => watcher(`${p.base}/sim/fleet/events`));
+    await sleep(1000);
+    const c0 = cpuSeconds(p.proc.pid);
+    for (let i = 0; i < 20; i++) {
+      await post(p.base, "/sim/advance?seconds=10");
+      await sleep(150);
+    }
+    const cpu = cpuSeconds(p.proc.pid) - c0;
+    const bytes = await Promise.all(ws.map((w) => w.stop()));
+    return { k, cpu, kib: k ? bytes.reduce((a, b) => a + b, 0) / k / 1024 : 0 };
+  };
+  const runs = [await run(0), await run(1), await run(11), await run(0)];
+  p.stop();
+  const base = (runs[0].cpu + runs[3].cpu) / 2;
+  out("\n## S. server CPU of the fleet stream: 20 advances of 10 s, 1,000 chargers (500 charging), manual clock");
+  out("| readers of /sim/fleet/events | server CPU s | KiB received per reader | vs no reader (mean of both runs) |");
+  out("|---|---|---|---|");
+  for (const r of runs) out(`| ${r.k === 0 ? "(baseline) 0" : r.k} | ${f(r.cpu)} | ${f(r.kib, 0)} | ${f(r.cpu / base)} |`);
+}
+
 (async () => {
   const browser = await puppeteer.launch({
     executablePath: process.env.GOE_CHROMIUM,
@@ -358,6 +386,8 @@ async function speedRun(browser, n, speed, extraWatchers) {
       await page.browserContext().close();
       fleet.stop();
     }
+
+    if (!process.env.SECTIONS || process.env.SECTIONS.includes("S")) await serverCost();
 
     // ---- D. a running clock: --speed 1000 (1 and 100 chargers), --speed 100 (1,000) ------------
     if (!process.env.SECTIONS || process.env.SECTIONS.includes("D")) {
