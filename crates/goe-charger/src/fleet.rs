@@ -40,6 +40,8 @@ pub struct Fleet {
     /// This process's claim on the fleet's root directory: one for the
     /// whole fleet (one file descriptor, not one per charger).
     _root_lock: Option<goe_store::DirLock>,
+    /// The fleet page's shared stream computation (#16), made on first use.
+    ui_hub: std::sync::OnceLock<Arc<crate::ui::fleet_events::Hub>>,
 }
 
 /// The serial of the `i`-th charger of a fleet starting at `base`.
@@ -149,6 +151,7 @@ impl Fleet {
             schedules: Vec::new(),
             profiles: profiles.clone(),
             _root_lock: None,
+            ui_hub: std::sync::OnceLock::new(),
         })
     }
 
@@ -256,6 +259,12 @@ impl Fleet {
     /// The shared clock.
     pub fn clock(&self) -> &SimClock {
         &self.clock
+    }
+
+    /// The hub behind every fleet page of this fleet (`/sim/fleet/events`).
+    pub fn ui_hub(&self) -> &Arc<crate::ui::fleet_events::Hub> {
+        self.ui_hub
+            .get_or_init(|| crate::ui::fleet_events::Hub::new(self.devices.clone()))
     }
 
     /// Marks the load-balancing coordinator as lost (or back).

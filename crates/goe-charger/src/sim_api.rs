@@ -426,6 +426,10 @@ pub async fn handle_fleet(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    // the fleet page's stream (#16): one for the whole fleet
+    if let Some(response) = crate::ui::route_fleet(&fleet, &method, uri.path()) {
+        return response;
+    }
     if uri.path() == "/sim/fleet" {
         return match (method.as_str(), param("coordinator").as_deref()) {
             ("GET", None) => json_ok(fleet.describe()),

@@ -138,7 +138,7 @@ pub async fn serve_counting(
     drop(listener);
     let _ = stop_tx.send(());
     // the dashboard's event streams never end by themselves
-    crate::ui::events::stop_streams();
+    crate::ui::stop_streams();
     let drain = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
         tasks.abort_all();
@@ -235,29 +235,44 @@ async fn respond(
     {
         return Ok(super::refused(refusal));
     }
-    let _in_flight = InFlight::new(&shared, &registry);
+    let in_flight = InFlight::new(shared.clone(), registry);
     request.extensions_mut().insert(ConnectInfo(shared.peer));
     let response = tower_service::Service::call(&mut app, request).await?;
     if response.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS {
         shared.upgraded.store(true, Ordering::Release);
     }
+    // a dashboard event stream (#16) is in flight until its body ends: no
+    // idle timeout cuts it, and it is purged after idle connections
+    let streaming = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return Ok(response.map(|body| {
+            let chunks = futures_util::StreamExt::map(body.into_data_stream(), move |chunk| {
+                let _in_flight = &in_flight;
+                chunk
+            });
+            axum::body::Body::from_stream(chunks)
+        }));
+    }
     Ok(response)
 }
 
 /// Counts a request in flight on its connection until dropped.
-struct InFlight<'a> {
-    shared: &'a Shared,
-    registry: &'a Registry,
+struct InFlight {
+    shared: Arc<Shared>,
+    registry: Arc<Registry>,
 }
 
-impl<'a> InFlight<'a> {
-    fn new(shared: &'a Shared, registry: &'a Registry) -> Self {
+impl InFlight {
+    fn new(shared: Arc<Shared>, registry: Arc<Registry>) -> Self {
         shared.in_flight.fetch_add(1, Ordering::AcqRel);
         InFlight { shared, registry }
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         // idle time counts from the answer, not from the request
         self.shared

@@ -2,8 +2,11 @@
 //! from assets embedded in the binary (no CDN, no build step), fed live by
 //! server-sent events on `/sim/events`. It lives in the control API's
 //! namespace, so nothing a real client can reach outside `/sim/` changes.
+//! The fleet page (`/sim/ui/fleet.html`) is fed by `/sim/fleet/events`
+//! ([`fleet_events`]): one hub per fleet, a fleet of 1 on a single charger.
 
 pub mod events;
+pub mod fleet_events;
 pub mod keys;
 
 use crate::device::Device;
@@ -61,26 +64,72 @@ const ASSETS: &[Asset] = &[
         content_type: "text/plain; charset=utf-8",
         body: include_str!("assets/vendor/uPlot-LICENSE"),
     },
+    Asset {
+        name: "fleet.html",
+        content_type: "text/html; charset=utf-8",
+        body: include_str!("assets/fleet.html"),
+    },
+    Asset {
+        name: "fleet.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/fleet.js"),
+    },
+    Asset {
+        name: "fleet.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("assets/fleet.css"),
+    },
 ];
 
-/// Answers the dashboard's paths (`/sim/ui`, `/sim/ui/…`, `/sim/events`,
-/// `/sim/history`); `None` for every other path, which the control API
-/// answers as before.
-pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Response> {
-    let is_ui = path == "/sim/ui" || path.starts_with("/sim/ui/");
-    if !is_ui && path != "/sim/events" && path != "/sim/history" {
+/// The fleet page's event stream.
+const FLEET_EVENTS: &str = "/sim/fleet/events";
+
+/// Ends every dashboard event stream of the process (called when a server
+/// stops): the charger page's and the fleet page's.
+pub fn stop_streams() {
+    events::stop_streams();
+    fleet_events::stop_streams();
+}
+
+/// Answers `/sim/fleet/events` of a fleet (one [`fleet_events::Hub`] for all
+/// its chargers, whichever charger's listener is asked); `None` for every
+/// other path.
+pub fn route_fleet(fleet: &crate::fleet::Fleet, method: &Method, path: &str) -> Option<Response> {
+    if path != FLEET_EVENTS {
         return None;
     }
-    if method != Method::GET && method != Method::HEAD {
-        let mut response = plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "application/json",
-            format!("{{\"error\":\"{method} is not allowed for {path}; use GET\"}}"),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET"));
-        return Some(response);
+    Some(match only_get(method, path) {
+        Some(refused) => refused,
+        None => fleet_events::stream(fleet.ui_hub().clone()),
+    })
+}
+
+/// The 405 of a method other than GET/HEAD on a dashboard path.
+fn only_get(method: &Method, path: &str) -> Option<Response> {
+    if method == Method::GET || method == Method::HEAD {
+        return None;
+    }
+    let mut response = plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "application/json",
+        format!("{{\"error\":\"{method} is not allowed for {path}; use GET\"}}"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET"));
+    Some(response)
+}
+
+/// Answers the dashboard's paths (`/sim/ui`, `/sim/ui/…`, `/sim/events`,
+/// `/sim/history` and `/sim/fleet/events` of a single charger);
+/// `None` for every other path, which the control API answers as before.
+pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Response> {
+    let is_ui = path == "/sim/ui" || path.starts_with("/sim/ui/");
+    if !is_ui && path != "/sim/events" && path != "/sim/history" && path != FLEET_EVENTS {
+        return None;
+    }
+    if let Some(refused) = only_get(method, path) {
+        return Some(refused);
     }
     if path == "/sim/events" {
         return Some(events::stream(device.clone()));
@@ -93,6 +142,12 @@ pub fn route(device: &Arc<Device>, method: &Method, path: &str) -> Option<Respon
             "application/json",
             history.to_string(),
         ));
+    }
+    if path == FLEET_EVENTS {
+        // a single charger is a fleet of 1 (its own hub per page: no sharing to gain)
+        return Some(fleet_events::stream(fleet_events::Hub::new(vec![
+            device.clone(),
+        ])));
     }
     if path == "/sim/ui" {
         let mut response = plain(StatusCode::MOVED_PERMANENTLY, "text/plain", String::new());
