@@ -54,8 +54,28 @@ fn secret_of(key: &str) -> Secret {
         .unwrap_or(Secret::No)
 }
 
+/// Tokens the API prints in clear (the key table does not mark them secret,
+/// as the firmware shows them): `cak`, the cloud API key, becomes
+/// [`goe_keys::render::MASK`]; the export token in `dll`'s `e=` becomes
+/// `...` (as in go-e's own documentation of the key).
+fn mask_token(key: &str, value: &mut Value) {
+    let Value::String(text) = value else { return };
+    match key {
+        "cak" if !text.is_empty() => *text = goe_keys::render::MASK.to_owned(),
+        "dll" => {
+            if let Some(at) = text.find("e=") {
+                let start = at + 2;
+                let end = text[start..].find('&').map_or(text.len(), |i| start + i);
+                text.replace_range(start..end, "...");
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A secret that is not in its masked form is masked as the API masks it.
 fn mask_secret(key: &str, value: &mut Value) {
+    mask_token(key, value);
     match secret_of(key) {
         Secret::No => {}
         Secret::IsSet => {
@@ -254,6 +274,12 @@ mod tests {
         let mut mcu = json!("mqtt://me:pw@broker:1883");
         clean("mcu", &mut mcu, false);
         assert_eq!(mcu, json!("mqtt://me:********@broker:1883"));
+        let mut cak = json!("wx9MQW61tSNtTcTUePFiQjaAg34EytOq");
+        clean("cak", &mut cak, false);
+        assert_eq!(cak, json!("********"));
+        let mut dll = json!("https://data.v3.go-e.io/export?e=abc123XYZ&x=1");
+        clean("dll", &mut dll, false);
+        assert_eq!(dll, json!("https://data.v3.go-e.io/export?e=...&x=1"));
         let mut amp = json!(16);
         clean("amp", &mut amp, true);
         assert_eq!(amp, json!(16));

@@ -195,12 +195,19 @@ fn polling_records_the_status_and_each_change_until_ctrl_c() {
     let api_keys: Vec<&String> = api.as_object().unwrap().keys().collect();
     let trace_keys: Vec<&String> = trace.status.keys().collect();
     assert_eq!(trace_keys, api_keys);
-    assert_eq!(status.to_string(), api.to_string());
+    let mut api_masked = api.clone();
+    api_masked["cak"] = "********".into();
+    assert_eq!(status.to_string(), api_masked.to_string());
     // the car's state change is a change line
     assert!(car_became(&trace, 2), "{text}");
     for secret in SECRETS {
         assert!(!text.contains(secret), "{secret} in the trace:\n{text}");
     }
+    // the cloud API key the API prints in clear: masked
+    let cak = api["cak"].as_str().unwrap();
+    assert_eq!(cak.len(), 32, "{cak}");
+    assert!(!text.contains(cak), "the cloud token in the trace");
+    assert_eq!(trace.status["cak"], "********");
     jq_reads(&file, text.lines().count());
 }
 
