@@ -337,3 +337,48 @@ fn unreachable_charger_is_an_error_and_writes_no_file() {
     assert!(run.stderr.contains("goe: error:"), "{}", run.stderr);
     assert!(!file.exists());
 }
+
+#[test]
+fn a_terminal_shows_a_progress_line() {
+    let server = manual_server();
+    let dir = tempdir();
+    let file = trace_path(&dir, "tty.trace");
+    // `script` (util-linux, Debian's essential bsdutils) gives goe a terminal
+    let line = format!(
+        "{} record {} -o {} --duration 1500ms --every 100ms",
+        common::GOE,
+        server.host(),
+        file.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("GOE_HOST")
+        .env_remove("GOE_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) is needed to give goe a terminal");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("recording 012345 (60.5): 0 changes, 0s"),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("recording 012345 (60.5): 0 changes, 1s"),
+        "the elapsed time moves on: {shown:?}"
+    );
+    let (_, trace) = read_trace(&file);
+    assert!(trace.events.is_empty(), "the manual clock stood still");
+}
+
+#[test]
+fn an_output_that_cannot_be_created_is_named() {
+    let server = manual_server();
+    let run = server.goe(&["record", "-o", "/nonexistent-dir/x.trace", "--count", "1"]);
+    run.code(1);
+    assert!(
+        run.stderr.contains("/nonexistent-dir/x.trace"),
+        "{}",
+        run.stderr
+    );
+}
