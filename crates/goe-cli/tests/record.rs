@@ -382,3 +382,18 @@ fn an_output_that_cannot_be_created_is_named() {
         run.stderr
     );
 }
+
+#[test]
+fn help_explains_the_trace_with_examples() {
+    let run = common::goe(&["record", "--help"]);
+    let help = run.ok();
+    assert!(
+        help.contains("Examples:\n  goe record 192.168.1.50 -o charger.trace"),
+        "{help}"
+    );
+    assert!(help.contains("docs/trace-format.md"), "{help}");
+    // -o is required
+    let run = common::goe(&["record", "127.0.0.1:1"]);
+    run.code(2);
+    assert!(run.stderr.contains("--output <FILE>"), "{}", run.stderr);
+}
