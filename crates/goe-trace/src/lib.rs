@@ -15,17 +15,22 @@
 //! `goe record` does not write them yet, the kind is reserved for replay.
 //! The format is specified in `docs/trace-format.md`.
 //!
+//! [`Capture`] reads a file that is either a trace or a saved `/api/status`
+//! body (for cloning a charger from either).
+//!
 //! This crate does no I/O of its own: [`Reader`] reads any [`std::io::BufRead`],
 //! [`Writer`] writes any [`std::io::Write`] (one flush per line, so a trace
 //! cut off at any moment loses at most its last line, which [`Reader`]
 //! drops with a [`Warning`]).
 
+mod capture;
 mod error;
 mod header;
 mod line;
 mod reader;
 mod writer;
 
+pub use capture::Capture;
 pub use error::{Problem, TraceError, Warning};
 pub use header::{FORMAT, Header, Transport, VERSION};
 pub use line::{Answer, Delta, Event, Snapshot};

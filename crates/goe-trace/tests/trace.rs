@@ -427,3 +427,79 @@ fn an_endless_line_is_refused_not_buffered() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_capture_is_a_trace_or_a_status_body() {
+    let trace = goe_trace::Capture::parse(&sample()).unwrap();
+    assert!(matches!(trace, goe_trace::Capture::Trace(_)));
+    assert_eq!(
+        trace
+            .status()
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["sse", "car", "amp", "nrg", "xyz_unknown"]
+    );
+    let body = "{\n  \"sse\": \"012345\",\n  \"car\": 1,\n  \"amp\": 16\n}\n";
+    let status = goe_trace::Capture::parse(body).unwrap();
+    assert!(matches!(status, goe_trace::Capture::Status(_)));
+    assert_eq!(
+        status
+            .status()
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["sse", "car", "amp"]
+    );
+    // a bad body names its line
+    let e = goe_trace::Capture::parse("{\n  \"sse\": \"012345\",\n  \"car\": ,\n}\n").unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TraceError::Malformed {
+                line: 3,
+                problem: Problem::NotJson(_)
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().starts_with("line 3: not JSON"), "{e}");
+    let e = goe_trace::Capture::parse("[1]").unwrap_err();
+    assert!(matches!(
+        e,
+        TraceError::Malformed {
+            line: 1,
+            problem: Problem::NotAnObject
+        }
+    ));
+    assert!(matches!(
+        goe_trace::Capture::parse(" \n"),
+        Err(TraceError::Empty)
+    ));
+    // a bad trace is refused as a trace (not read as a body)
+    let bad = format!("{}\n[]\n", sample().trim_end());
+    assert!(matches!(
+        goe_trace::Capture::parse(&bad),
+        Err(TraceError::Malformed {
+            line: 5,
+            problem: Problem::NotAnObject
+        })
+    ));
+    // every real capture (the repository's copy of ../shared/fixtures/real-status) is a status body
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../goe-charger/tests/fixtures/real-status"
+    );
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).expect("the real captures") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let c = goe_trace::Capture::parse(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!c.status().is_empty(), "{}", path.display());
+            read += 1;
+        }
+    }
+    assert!(read >= 5, "{read} captures");
+}
