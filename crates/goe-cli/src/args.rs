@@ -239,7 +239,7 @@ Examples:
         /// How often to poll the charger (without --password).
         #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
         every: Duration,
-        /// Stop after this long (e.g. 10m, 1h).
+        /// Stop after this long (e.g. 10m, 1h), counted from the full status.
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         duration: Option<Duration>,
         /// Stop after this many change lines.

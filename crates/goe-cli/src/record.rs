@@ -26,7 +26,7 @@ pub struct Options<'a> {
     pub output: &'a str,
     /// The polling interval.
     pub every: Duration,
-    /// Stop after this long.
+    /// Stop after this long after the first status.
     pub duration: Option<Duration>,
     /// Stop after this many change lines.
     pub count: Option<u64>,
@@ -46,20 +46,8 @@ enum Source {
 
 /// Records until Ctrl-C, `--duration` or `--count`.
 pub async fn run(client: &Client, options: &Options<'_>) -> Result<(), Failure> {
-    let ctrl_c = tokio::signal::ctrl_c();
-    let deadline = options.duration.map(|d| tokio::time::Instant::now() + d);
-    let mut stop: Stop = Box::pin(async move {
-        match deadline {
-            Some(at) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = tokio::time::sleep_until(at) => {}
-                }
-            }
-            None => {
-                let _ = ctrl_c.await;
-            }
-        }
+    let mut stop: Stop = Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
     });
     let mut source = Source::Poll;
     if let Some(password) = options.password {
@@ -100,6 +88,16 @@ pub async fn run(client: &Client, options: &Options<'_>) -> Result<(), Failure> 
     };
     let start = Instant::now();
     let started = Timestamp::now();
+    // --duration counts from the first status (connecting may take seconds)
+    if let Some(duration) = options.duration {
+        let ctrl_c = stop;
+        stop = Box::pin(async move {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = tokio::time::sleep(duration) => {}
+            }
+        });
+    }
     let mut current = first.into_json();
     redact::clean_all(&mut current, options.redact);
     let header = header(client, &source, &current, started, options);

@@ -397,3 +397,34 @@ fn help_explains_the_trace_with_examples() {
     run.code(2);
     assert!(run.stderr.contains("--output <FILE>"), "{}", run.stderr);
 }
+
+#[test]
+fn a_wrong_password_warns_and_polls() {
+    let server = manual_server();
+    server
+        .goe(&["--timeout", "60s", "set", "pass=pw-of-the-unit"])
+        .ok();
+    let out = server.goe(&[
+        "--timeout",
+        "60s",
+        "record",
+        "-o",
+        "-",
+        "--password",
+        "wrong",
+        "--duration",
+        "2s",
+        "--every",
+        "100ms",
+    ]);
+    let text = out.ok();
+    assert!(
+        out.stderr.contains("refused the password")
+            && out.stderr.contains("polling every 100ms instead"),
+        "{}",
+        out.stderr
+    );
+    let trace = Trace::parse(text).unwrap();
+    assert_eq!(trace.header.transport, Transport::Poll);
+    assert_eq!(trace.header.interval_ms, Some(100));
+}
