@@ -15,6 +15,7 @@ Examples:
   goe watch car amp nrg                   live view of changes (Ctrl-C to stop)
   goe watch --password \"$PW\" car amp      changes pushed over the WebSocket, no polling
   goe export --every 10s --format csv > log.csv
+  goe record 192.168.1.50 -o charger.trace --redact   a trace for a bug report (Ctrl-C to stop)
   goe keys current                        search the key documentation
   goe completions bash > ~/.local/share/bash-completion/completions/goe
 
@@ -203,6 +204,58 @@ Examples:
         /// Stop after this many rows.
         #[arg(long, value_name = "N")]
         count: Option<u64>,
+    },
+
+    /// Record the charger to a trace file: its full status, then every change with its time.
+    #[command(after_help = "\
+A trace is JSON Lines (docs/trace-format.md): a header (format, version, when,
+what, how, firmware, serial, redactions), the full status in the charger's
+order, then one line per change with the milliseconds since the start. Read
+it with `jq -c . FILE`; attach it to a bug report so the maintainers can
+replay the charger.
+
+With its password (--password or GOE_PASSWORD) the changes come over the
+charger's WebSocket as they happen; otherwise /api/status is polled every
+--every and compared with the previous answer. Recording ends with Ctrl-C,
+--duration or --count; every line is written at once, so the file is a
+valid trace whenever it stops.
+
+Secrets never enter the trace (masked as the API masks them). --redact also
+replaces the charger's address, Wi-Fi names and IP/MAC addresses in values by
+fixed placeholders (the header lists what was redacted).
+
+Examples:
+  goe record 192.168.1.50 -o charger.trace              until Ctrl-C, polling every 1s
+  goe record 192.168.1.50 -o charger.trace --redact --duration 10m
+  goe record http://charger.local --password \"$PW\" -o charger.trace
+  goe record 192.168.1.50 --count 20 -o - | jq -c .")]
+    Record {
+        /// The charger (instead of --host): IP address, host name, HOST:PORT or http:// URL.
+        #[arg(value_name = "HOST|URL")]
+        target: Option<String>,
+        /// The trace file to write (replaced if it exists); `-` for stdout.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: String,
+        /// How often to poll the charger (without --password).
+        #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DURATION")]
+        every: Duration,
+        /// Stop after this long (e.g. 10m, 1h), counted from the full status.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        duration: Option<Duration>,
+        /// Stop after this many change lines.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+        /// Replace the address, Wi-Fi names (SSIDs), IP and MAC addresses by placeholders.
+        #[arg(long)]
+        redact: bool,
+        /// The charger's password (as set in the app): record over its WebSocket.
+        #[arg(
+            long,
+            env = "GOE_PASSWORD",
+            hide_env_values = true,
+            value_name = "PASSWORD"
+        )]
+        password: Option<String>,
     },
 
     /// Show the key documentation: access, type, unit, enum names, description.

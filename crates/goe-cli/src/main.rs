@@ -9,6 +9,8 @@ mod args;
 mod export;
 mod keys;
 mod output;
+mod record;
+mod redact;
 mod watch;
 
 use args::{Cli, Command};
@@ -287,6 +289,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 args::Format::Csv
             });
             export::run(&client, &keys, *every, format, *count).await
+        }
+        Command::Record {
+            target,
+            output,
+            every,
+            duration,
+            count,
+            redact,
+            password,
+        } => {
+            let client = match target {
+                Some(target) => Client::new(target)?.timeout(cli.timeout),
+                None => connect(&cli)?,
+            };
+            let options = record::Options {
+                output,
+                every: *every,
+                duration: *duration,
+                count: *count,
+                password: password.as_deref(),
+                redact: *redact,
+            };
+            record::run(&client, &options).await
         }
         Command::Keys { pattern } => {
             let defs = keys::matching(pattern.as_deref());

@@ -33,6 +33,14 @@ impl Server {
 
     /// A charger of firmware `profile`.
     pub fn start_on(profile: &'static goe_keys::Profile) -> Server {
+        Server::start_with(profile, goe_charger::clock::SimClock::real_time())
+    }
+
+    /// A charger of firmware `profile` on `clock` (e.g. a manual one, moved by `/sim/advance`).
+    pub fn start_with(
+        profile: &'static goe_keys::Profile,
+        clock: goe_charger::clock::SimClock,
+    ) -> Server {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let data = dir.path().to_owned();
         let (addr_tx, addr_rx) = mpsc::channel();
@@ -44,14 +52,8 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let device = goe_charger::device::Device::open_on(
-                    profile,
-                    &data,
-                    None,
-                    goe_charger::clock::SimClock::real_time(),
-                    1,
-                )
-                .unwrap();
+                let device =
+                    goe_charger::device::Device::open_on(profile, &data, None, clock, 1).unwrap();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 goe_charger::serve(listener, Arc::new(device), async {
