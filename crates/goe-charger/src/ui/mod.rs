@@ -65,6 +65,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("assets/vendor/uPlot-LICENSE"),
     },
     Asset {
+        name: "words.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("assets/words.js"),
+    },
+    Asset {
         name: "fleet.html",
         content_type: "text/html; charset=utf-8",
         body: include_str!("assets/fleet.html"),

@@ -116,6 +116,8 @@ async function waitText(page, id, pred, what) {
     if (s.car !== 2) fail(`/api/status car is ${s.car} after plugging and advancing through the page`);
     await waitText(page, "car", "t.startsWith('Charging')", "car state after plugging and advancing");
     await waitText(page, "ptotal", "parseFloat(t) > 1", "charging power");
+    // the reason in words (the key table's enum name spelled out) with its code
+    await waitText(page, "reason", "/^Charging: [a-z ]+ \\(\\d+\\)$/.test(t)", "modelStatus in words");
     // the ring now shows the charging animation in cch's colour
     const charging = await status("led");
     if (charging.led.name !== "Charging" || charging.led.ranges[0].colors[0] !== "#FF00FF") fail(`led while charging: ${JSON.stringify(charging.led)}`);

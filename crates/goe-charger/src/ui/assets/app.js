@@ -1,6 +1,7 @@
 // The charger page of the goe-charger dashboard: live state from
 // /sim/events (server-sent events, no polling), controls through the
 // control API (/sim/…); the settings card and the key browser are keys.js.
+import { words } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 // `?serial=S` addresses another charger of a fleet (control API only)
@@ -68,7 +69,7 @@ function render(frame) {
   set("serial", frame.serial ?? s.sse ?? "?");
   set("fwv", s.fwv ?? "?");
   set("car", names.car ? `${names.car} (${s.car})` : String(s.car ?? "–"));
-  set("reason", names.modelStatus ? `${names.modelStatus} (${s.modelStatus})` : String(s.modelStatus ?? "–"));
+  set("reason", names.modelStatus ? `${words(names.modelStatus)} (${s.modelStatus})` : String(s.modelStatus ?? "–"));
   set("err", names.err ? `${names.err} (${s.err})` : String(s.err ?? "–"));
   set("acu", s.acu ?? "–");
   set("amp", s.amp ?? "–");

@@ -3,6 +3,7 @@
 // /sim/fleet/events (server-sent events): a first frame with every charger,
 // then frames with only the chargers that changed. Tiles are made once; an
 // update touches only the fields of the tiles whose values changed.
+import { words } from "./words.js";
 
 const $ = (id) => document.getElementById(id);
 const STATES = { 0: "Unknown", 1: "Idle", 2: "Charging", 3: "WaitCar", 4: "Complete", 5: "Error", 6: "Initializing" };
@@ -15,21 +16,6 @@ let totalW = 0;
 // counters for tests and scripts/bench-ui.sh
 const stats = { frames: 0, updated: 0, applyMs: 0, lastApplyMs: 0, renderMs: 0, tiles: 0 };
 window.fleetStats = stats;
-
-// "NotChargingBecauseLoadManagementDoesntWant" → "Not charging: load management doesnt want"
-const wordsCache = new Map();
-function words(name) {
-  if (!name) return "";
-  let w = wordsCache.get(name);
-  if (w === undefined) {
-    w = name.replace(/GoE/g, "Go-e").replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()
-      .replace(/\bpv\b/g, "PV").replace(/\bocpp\b/g, "OCPP")
-      .replace(/^(not charging|charging) because /, "$1: ");
-    w = w.charAt(0).toUpperCase() + w.slice(1);
-    wordsCache.set(name, w);
-  }
-  return w;
-}
 
 const kw = (w) => `${((w ?? 0) / 1000).toFixed(1)} kW`;
 const esc = (t) => String(t).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
