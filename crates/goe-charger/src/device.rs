@@ -329,6 +329,16 @@ impl Device {
         seed: u64,
     ) -> Result<Device, DeviceError> {
         let (mut store, doc) = Store::open_claimed(data_dir)?;
+        // a clone stays the clone its store describes, unless started as
+        // another one (`--clone-from` again) (#17)
+        let firmware = match doc.as_ref().and_then(|d| d.clone.as_ref()) {
+            Some(entry) if firmware.capture().is_none() => crate::clone::profile_from_store(entry)
+                .map_err(|reason| StoreError::Corrupt {
+                    path: store.path().to_owned(),
+                    reason,
+                })?,
+            _ => firmware,
+        };
         let serial = match (&doc, serial) {
             (Some(doc), Some(requested)) if doc.serial != requested => {
                 return Err(DeviceError::SerialMismatch {
@@ -686,6 +696,12 @@ impl Device {
     /// The charger's data directory (its store, the OCPP queue).
     pub fn data_dir(&self) -> Option<std::path::PathBuf> {
         self.inner.lock().store.path().parent().map(Into::into)
+    }
+
+    /// Applies writes in order like `/api/set` (one save), one result per
+    /// distinct key: a clone's settings (`--clone-from`). Blocking (fsync).
+    pub fn set_each(&self, pairs: &[(String, String)]) -> Vec<(String, Result<(), SetError>)> {
+        self.apply_writes(pairs)
     }
 
     /// Applies one write (MQTT `/set`, WebSocket `setValue`) like `/api/set`
@@ -1100,6 +1116,7 @@ impl Inner {
                     serial: self.charger.serial().to_owned(),
                     firmware: Some(self.charger.profile().firmware.to_string()),
                     values,
+                    clone: crate::clone::store_entry(self.charger.profile()),
                 })?;
                 self.dirty = false;
                 return Ok(());
@@ -1117,6 +1134,7 @@ fn save(store: &mut Store, charger: &Charger) -> Result<(), StoreError> {
         serial: charger.serial().to_owned(),
         firmware: Some(charger.profile().firmware.to_string()),
         values: charger.persisted_values(),
+        clone: crate::clone::store_entry(charger.profile()),
     })
 }
 

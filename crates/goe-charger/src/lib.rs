@@ -20,6 +20,7 @@
 //!   ([`serve_with`]: with connection limits).
 
 pub mod clock;
+pub mod clone;
 pub mod cloud;
 pub mod device;
 pub mod fleet;

@@ -118,6 +118,14 @@ struct ServeArgs {
     /// README, "Fleets"); the number of chargers comes from the file.
     #[arg(long, value_name = "FILE", conflicts_with = "chargers")]
     fleet: Option<PathBuf>,
+    /// Clone a real charger (#17): HOST (its /api/status is fetched once) or
+    /// FILE (a saved /api/status body). Its keys in its order (unknown ones
+    /// carried verbatim), the built-in firmware nearest to its fwv (--firmware
+    /// without one), its settings copied (secrets excluded) and its serial
+    /// (sse) unless --serial says otherwise. A restart on the same data
+    /// directory without this option stays the clone.
+    #[arg(long, value_name = "HOST|FILE", conflicts_with_all = ["chargers", "fleet"])]
+    clone_from: Option<String>,
     /// Connect to this MQTT broker (`mqtt[s]://[user:pass@]host:port`): sets
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
@@ -205,6 +213,8 @@ const EXAMPLES: &str = "Examples:
   curl -s -X POST 'http://127.0.0.1:8080/sim/advance?seconds=3600'
   goe-charger --mqtt mqtt://127.0.0.1:1883       # publish to a broker, accept /set
   goe-charger --ocpp 'ws://127.0.0.1:9000/ocpp/{serial}'   # talk to an OCPP backend
+  goe-charger --clone-from 192.168.1.7          # a virtual twin of a real unit
+  goe-charger --clone-from status.json          # ... or of its saved /api/status
   goe-charger run-scenario scenarios/pv-surplus-day.toml";
 
 fn parse_serial(s: &str) -> Result<String, String> {
@@ -567,6 +577,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.chargers > 1 || args.fleet.is_some() {
         return serve_fleet(args, start, mode, profiles).await;
     }
+    // a clone's capture is read (or fetched) before anything is bound or claimed
+    let clone = match &args.clone_from {
+        Some(arg) => {
+            let source = goe_charger::clone::CloneSource::parse(arg);
+            let (capture, profile) = source.load(args.firmware).await?;
+            Some((source, capture, profile))
+        }
+        None => None,
+    };
+    let firmware = clone.as_ref().map_or(args.firmware, |(_, _, p)| *p);
+    let serial = args.serial.clone().or_else(|| {
+        clone
+            .as_ref()
+            .and_then(|(_, c, _)| goe_charger::clone::captured_serial(c))
+    });
     // Signal handlers exist before anyone can learn our address, so an early
     // SIGTERM always shuts down cleanly. The listener is bound before the
     // data directory is claimed: a start that fails on the port leaves the
@@ -574,10 +599,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
     let listener = bind(args.listen).await?;
     let cloud_listener = bind_cloud(args.cloud_listen).await?;
-    if args.modbus_listen.is_some() && args.firmware.key("men").is_none() {
+    if args.modbus_listen.is_some() && firmware.key("men").is_none() {
         anyhow::bail!(
             "--modbus-listen: firmware {} has no Modbus TCP slave (no men key; 052.0 and newer have one)",
-            args.firmware.firmware
+            firmware.firmware
         );
     }
     let modbus = match args.modbus_listen {
@@ -589,13 +614,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         check_mqtt_url(url)?;
     }
     let device = Device::open_on(
-        args.firmware,
+        firmware,
         &args.data_dir,
-        args.serial.as_deref(),
+        serial.as_deref(),
         SimClock::new(start, mode),
         args.seed,
     )?
     .with_profiles(profiles);
+    if let Some((source, capture, profile)) = &clone {
+        let (copied, refused) = goe_charger::clone::copy_settings(&device, capture);
+        for (key, error) in &refused {
+            let raw = capture.raw(key).unwrap_or("");
+            eprintln!(
+                "goe-charger: --clone-from: setting {key} not copied: {}",
+                error.http_text(key, raw)
+            );
+        }
+        let base = profile.capture().map_or(profile.fwv, |(_, b)| b.fwv);
+        eprintln!(
+            "goe-charger: cloned {}: {} keys ({} carried verbatim), {copied} settings copied, {} refused; firmware {base} (fwv {})",
+            source.origin(),
+            capture.entries.len(),
+            profile.verbatim_count(),
+            refused.len(),
+            profile.fwv,
+        );
+    }
     if let Some(url) = &args.mqtt {
         let mut json_url = String::new();
         goe_keys::value::write_string(url, &mut json_url);
@@ -632,7 +676,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir = %args.data_dir.display(),
         clock = ?mode,
         seed = args.seed,
-        firmware = %args.firmware.firmware,
+        firmware = %device.firmware().firmware,
         "charger started"
     );
     let device = Arc::new(device);

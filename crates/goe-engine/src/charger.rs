@@ -17,7 +17,7 @@ use crate::logic::LogicState;
 use crate::secrets::password_hash;
 use crate::values::Values;
 use crate::world::{SimError, SimState, World};
-use goe_keys::{KEYS, KeyDef, KeyId, Profile, Value, key_id, render, set};
+use goe_keys::{KEYS, KeyDef, KeyId, Printed, Profile, Value, key_id, render, set};
 use goe_keys::{Lookup, SetError};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
@@ -525,10 +525,32 @@ impl Charger {
     ) {
         out.push('{');
         let mut first = true;
-        for (kid, def) in self.profile.readable_keys() {
+        let profile = self.profile;
+        for &entry in profile.printed() {
+            let kid = match entry {
+                Printed::Key(kid) => kid,
+                Printed::Verbatim(i) => {
+                    // a captured profile's key: as the capture showed it
+                    if filter.is_some_and(|f| !f.contains_verbatim(i)) {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    let v = profile.verbatim(i);
+                    goe_keys::value::write_string(&v.name, out);
+                    out.push(':');
+                    out.push_str(&v.json);
+                    continue;
+                }
+            };
             if filter.is_some_and(|f| !f.contains(kid)) {
                 continue;
             }
+            let Some(def) = profile.def(kid) else {
+                continue;
+            };
             if !first {
                 out.push(',');
             }
@@ -593,6 +615,10 @@ impl Charger {
     /// Applies one write of JSON text `raw` to key `name` at `now`.
     pub fn set(&mut self, now: SimTime, name: &str, raw: &str) -> Result<SetOutcome, SetError> {
         self.generation += 1;
+        if self.profile.verbatim_id(name).is_some() {
+            // a key a clone prints as captured: shown, never written
+            return Err(SetError::NoSetter);
+        }
         let (kid, def) = self.profile.key(name).ok_or(SetError::UnknownKey)?;
         if !def.access.writable() {
             return Err(SetError::NoSetter);

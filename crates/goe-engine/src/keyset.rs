@@ -5,16 +5,40 @@ use goe_keys::{KEYS, KeyId};
 
 const WORDS: usize = 8;
 
-/// A set of [`KeyId`]s (up to 512 keys).
+const VERBATIM_WORDS: usize = goe_keys::capture::MAX_VERBATIM / 64;
+
+/// A set of [`KeyId`]s (up to 512 keys), plus the verbatim entries of a
+/// captured profile ([`goe_keys::Printed::Verbatim`], up to
+/// [`goe_keys::capture::MAX_VERBATIM`]) that a filter can name too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct KeySet {
     bits: [u64; WORDS],
+    verbatim: [u64; VERBATIM_WORDS],
 }
 
 impl KeySet {
     /// The empty set.
     pub const fn new() -> Self {
-        KeySet { bits: [0; WORDS] }
+        KeySet {
+            bits: [0; WORDS],
+            verbatim: [0; VERBATIM_WORDS],
+        }
+    }
+
+    /// Adds a verbatim entry of a captured profile (by its index).
+    pub fn insert_verbatim(&mut self, index: usize) {
+        assert!(index < VERBATIM_WORDS * 64, "verbatim index out of range");
+        self.verbatim[index / 64] |= 1 << (index % 64);
+    }
+
+    /// Whether the verbatim entry `index` is in the set.
+    pub fn contains_verbatim(&self, index: usize) -> bool {
+        index < VERBATIM_WORDS * 64 && self.verbatim[index / 64] & (1 << (index % 64)) != 0
+    }
+
+    /// Whether the set holds any verbatim entry.
+    pub fn has_verbatim(&self) -> bool {
+        self.verbatim.iter().any(|w| *w != 0)
     }
 
     /// Adds a key.
@@ -40,17 +64,17 @@ impl KeySet {
         self.bits.iter().zip(&other.bits).any(|(a, b)| a & b != 0)
     }
 
-    /// Whether the set is empty.
+    /// Whether the set is empty (no key, no verbatim entry).
     pub fn is_empty(&self) -> bool {
-        self.bits.iter().all(|w| *w == 0)
+        self.bits.iter().all(|w| *w == 0) && !self.has_verbatim()
     }
 
-    /// Number of keys in the set.
+    /// Number of keys in the set (verbatim entries not counted).
     pub fn len(&self) -> usize {
         self.bits.iter().map(|w| w.count_ones() as usize).sum()
     }
 
-    /// The keys in registration order.
+    /// The keys in registration order (verbatim entries not included).
     pub fn iter(&self) -> impl Iterator<Item = KeyId> + '_ {
         self.bits.iter().enumerate().flat_map(|(word, bits)| {
             let mut rest = *bits;
@@ -68,6 +92,9 @@ impl KeySet {
     pub fn without(&self, other: &KeySet) -> KeySet {
         let mut out = *self;
         for (a, b) in out.bits.iter_mut().zip(&other.bits) {
+            *a &= !b;
+        }
+        for (a, b) in out.verbatim.iter_mut().zip(&other.verbatim) {
             *a &= !b;
         }
         out

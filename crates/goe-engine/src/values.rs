@@ -21,7 +21,9 @@ static SHARED_DEFAULTS: LazyLock<Vec<Vec<Option<Value>>>> = LazyLock::new(|| {
             (0..KEYS.len())
                 .map(|kid| {
                     let def = own_def(profile, kid);
-                    if def.default.contains("{serial}") {
+                    // `{fwv}`: a clone of a real unit says its own version
+                    // on its base profile's defaults (Profile::captured)
+                    if def.default.contains("{serial}") || def.default.contains("{fwv}") {
                         return None;
                     }
                     let value = factory_value(profile, kid, "");

@@ -13,7 +13,9 @@
 //! - [`firmware`]: firmware versions and the ranges in which keys exist.
 //! - [`pem`]: the check of PEM keys and certificates (`ocppck`, `ocppcc`, `ocppsc`).
 //! - [`mod@profile`]: the table resolved for one firmware version (`--firmware`).
+//! - [`capture`]: a real unit's saved `/api/status` body (`--clone-from`).
 
+pub mod capture;
 pub mod def;
 pub mod docs;
 pub mod firmware;
@@ -25,9 +27,13 @@ pub mod stored;
 pub mod table;
 pub mod value;
 
+pub use capture::{Capture, CaptureError};
 pub use def::{Access, Base, Category, JsonKind, KeyDef, Rule, Secret, ValueType};
 pub use firmware::{Firmware, FwRange, fw};
-pub use profile::{DEFAULT_FIRMWARE, Profile, UnknownFirmware, default_profile, profile, profiles};
+pub use profile::{
+    DEFAULT_FIRMWARE, Printed, Profile, UnknownFirmware, Verbatim, default_profile, profile,
+    profiles,
+};
 pub use set::{JsonError, Lookup, SetError};
 pub use table::KEYS;
 pub use value::Value;

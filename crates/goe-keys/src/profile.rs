@@ -119,6 +119,15 @@ pub struct Profile {
     order: Vec<KeyId>,
     /// Per key: its place in `order`.
     rank: Vec<Option<usize>>,
+    /// Per key: a key of the base firmware that a captured profile does not
+    /// print (the capture did not show it); always `false` for a built-in one.
+    hidden: Vec<bool>,
+    /// What the status prints, in order: keys and verbatim entries.
+    printed: Vec<Printed>,
+    /// The keys a captured profile prints as the capture showed them.
+    verbatim: Vec<Verbatim>,
+    /// The capture a captured profile was built from, and its base.
+    captured: Option<(crate::capture::Capture, &'static Profile)>,
     /// Names in the order file that the table does not place in this profile,
     /// and present keys the order file leaves out (both must stay empty; a
     /// test says so, and the order falls back to the table's for the latter).
@@ -155,8 +164,17 @@ impl Profile {
         for (place, &kid) in order.iter().enumerate() {
             rank[kid] = Some(place);
         }
+        let printed = order
+            .iter()
+            .filter(|&&kid| defs[kid].is_some_and(|d| d.access.readable()))
+            .map(|&kid| Printed::Key(kid))
+            .collect();
         Profile {
             rank,
+            hidden: vec![false; KEYS.len()],
+            printed,
+            verbatim: Vec::new(),
+            captured: None,
             firmware: spec.firmware,
             fwv: spec.fwv,
             hello: spec.hello,
@@ -186,15 +204,43 @@ impl Profile {
         self.rank.get(kid).copied().flatten()
     }
 
-    /// Whether the key exists and is printed in the status (readable).
+    /// Whether the key exists and is printed in the status (readable, and
+    /// for a captured profile shown by the capture).
     pub fn readable(&self, kid: KeyId) -> bool {
-        self.def(kid).is_some_and(|d| d.access.readable())
+        self.def(kid).is_some_and(|d| d.access.readable()) && !self.hidden[kid]
     }
 
     /// Whether a unit of this firmware publishes the key over MQTT (its
     /// definition here is readable and its MQTT range contains this version).
     pub fn publishes(&self, kid: KeyId) -> bool {
-        self.def(kid).is_some_and(|d| d.publishes_on(self.firmware))
+        self.def(kid).is_some_and(|d| d.publishes_on(self.firmware)) && !self.hidden[kid]
+    }
+
+    /// What the status prints, in print order: the readable keys and (for a
+    /// captured profile) the verbatim entries among them.
+    pub fn printed(&self) -> &[Printed] {
+        &self.printed
+    }
+
+    /// A verbatim entry by its index ([`Printed::Verbatim`]).
+    pub fn verbatim(&self, index: usize) -> &Verbatim {
+        &self.verbatim[index]
+    }
+
+    /// The index of the verbatim entry named `name`.
+    pub fn verbatim_id(&self, name: &str) -> Option<usize> {
+        self.verbatim.iter().position(|v| v.name == name)
+    }
+
+    /// The number of verbatim entries (0 for a built-in profile).
+    pub fn verbatim_count(&self) -> usize {
+        self.verbatim.len()
+    }
+
+    /// For a captured profile: the capture it was built from and the
+    /// built-in profile it is based on (what a store keeps to rebuild it).
+    pub fn capture(&self) -> Option<(&crate::capture::Capture, &'static Profile)> {
+        self.captured.as_ref().map(|(c, b)| (c, *b))
     }
 
     /// Every key of this firmware in print order, with its definition
@@ -207,7 +253,7 @@ impl Profile {
 
     /// The readable keys in print order.
     pub fn readable_keys(&self) -> impl Iterator<Item = (KeyId, &'static KeyDef)> + '_ {
-        self.keys().filter(|(_, d)| d.access.readable())
+        self.keys().filter(|&(kid, _)| self.readable(kid))
     }
 
     /// The factory value of a key on this firmware for a charger with this
@@ -217,6 +263,113 @@ impl Profile {
             Some(def) => crate::default_value_with(def, serial, self.fwv),
             None => crate::Value::Null,
         }
+    }
+}
+
+/// One entry of a profile's status output ([`Profile::printed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Printed {
+    /// A key of the table, rendered from the charger's value.
+    Key(KeyId),
+    /// A key a captured profile prints as the capture showed it
+    /// ([`Profile::verbatim`]).
+    Verbatim(usize),
+}
+
+/// A key printed exactly as a capture showed it: the table does not know it,
+/// or the base firmware does not have it (or has it write-only). Read-only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verbatim {
+    /// The key.
+    pub name: String,
+    /// The raw JSON text of its value, as captured.
+    pub json: String,
+}
+
+static CAPTURED: std::sync::Mutex<Vec<&'static Profile>> = std::sync::Mutex::new(Vec::new());
+
+impl Profile {
+    /// The profile of a clone of a real unit (#17): `base`'s definitions,
+    /// behaviour flags and hello, printing exactly the keys of `capture` in
+    /// its order: the keys `base` has (readable) rendered from the charger's
+    /// values, the others verbatim. `base`'s keys the capture does not show
+    /// still exist (writable, used by the logic) but are not printed.
+    /// `fwv` says the capture's version when it has one.
+    ///
+    /// Profiles are `&'static`: one is leaked per distinct (capture, base)
+    /// for the life of the process (a clone builds one or two).
+    pub fn captured(
+        base: &'static Profile,
+        capture: &crate::capture::Capture,
+    ) -> Result<&'static Profile, crate::capture::CaptureError> {
+        let base = base.captured.as_ref().map_or(base, |(_, b)| *b);
+        let mut cache = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = cache.iter().find(|p| {
+            p.captured
+                .as_ref()
+                .is_some_and(|(c, b)| c == capture && std::ptr::eq(*b, base))
+        }) {
+            return Ok(p);
+        }
+        let mut hidden = vec![true; KEYS.len()];
+        let mut printed = Vec::with_capacity(capture.entries.len());
+        let mut verbatim = Vec::new();
+        let mut order = Vec::with_capacity(base.order.len());
+        for (name, json) in &capture.entries {
+            match base.key(name) {
+                Some((kid, def)) if def.access.readable() => {
+                    hidden[kid] = false;
+                    printed.push(Printed::Key(kid));
+                    order.push(kid);
+                }
+                _ => {
+                    printed.push(Printed::Verbatim(verbatim.len()));
+                    verbatim.push(Verbatim {
+                        name: name.clone(),
+                        json: json.clone(),
+                    });
+                }
+            }
+        }
+        if verbatim.len() > crate::capture::MAX_VERBATIM {
+            return Err(crate::capture::CaptureError::TooManyUnknown(verbatim.len()));
+        }
+        // the rest of the base's keys (write-only or not shown) after them
+        for &kid in &base.order {
+            if hidden[kid] {
+                order.push(kid);
+                if !base.defs[kid].is_some_and(|d| d.access.readable()) {
+                    hidden[kid] = false; // write-only: never printed anyway
+                }
+            }
+        }
+        let mut rank = vec![None; KEYS.len()];
+        for (place, &kid) in order.iter().enumerate() {
+            rank[kid] = Some(place);
+        }
+        let fwv: &'static str = match capture.text("fwv") {
+            Some(v) if v != base.fwv => Box::leak(v.into_boxed_str()),
+            _ => base.fwv,
+        };
+        let profile: &'static Profile = Box::leak(Box::new(Profile {
+            firmware: base.firmware,
+            fwv,
+            hello: base.hello,
+            filter_refuses_unknown: base.filter_refuses_unknown,
+            index: base.index,
+            whole_volts: base.whole_volts,
+            ocpp_remote_start_profile: base.ocpp_remote_start_profile,
+            defs: base.defs.clone(),
+            order,
+            rank,
+            hidden,
+            printed,
+            verbatim,
+            captured: Some((capture.clone(), base)),
+            order_mismatch: Vec::new(),
+        }));
+        cache.push(profile);
+        Ok(profile)
     }
 }
 

@@ -4,7 +4,7 @@
 //! Pure: the server owns the broker connection. Reference: api-v2.md §4.
 
 use goe_engine::{Charger, KeySet, SimTime};
-use goe_keys::{JsonError, KeyId, Profile, SetError};
+use goe_keys::{JsonError, KeyId, Printed, Profile, SetError};
 
 /// Keepalive the charger uses, seconds.
 pub const KEEPALIVE_SECS: u64 = 120;
@@ -61,6 +61,10 @@ pub fn visible_keys(profile: &Profile) -> KeySet {
             set.insert(kid);
         }
     }
+    // a clone publishes the keys it carries verbatim too
+    for v in 0..profile.verbatim_count() {
+        set.insert_verbatim(v);
+    }
     set
 }
 
@@ -76,12 +80,13 @@ pub fn publications(
     let profile = charger.profile();
     let visible = |kid: KeyId| keys.contains(kid) && profile.publishes(kid);
     let mut out = Vec::new();
-    let mut emit = |kid: KeyId, name: &str| {
+    let charger = &*charger;
+    let publication = |kid: KeyId, name: &str| {
         let mut payload = String::new();
         charger.write_key(kid, &mut payload);
-        out.push((format!("{prefix}{name}"), payload));
+        (format!("{prefix}{name}"), payload)
     };
-    if keys.len() * 8 < goe_keys::KEYS.len() {
+    if keys.len() * 8 < goe_keys::KEYS.len() && !keys.has_verbatim() {
         // a delta of a few keys: sort those rather than walk the whole order
         let mut few: Vec<(usize, KeyId)> = keys
             .iter()
@@ -90,12 +95,21 @@ pub fn publications(
             .collect();
         few.sort_unstable();
         for (_, kid) in few {
-            emit(kid, goe_keys::KEYS[kid].name);
+            out.push(publication(kid, goe_keys::KEYS[kid].name));
         }
     } else {
-        for (kid, def) in profile.readable_keys() {
-            if visible(kid) {
-                emit(kid, def.name);
+        for &entry in profile.printed() {
+            match entry {
+                Printed::Key(kid) if visible(kid) => {
+                    out.push(publication(kid, goe_keys::KEYS[kid].name))
+                }
+                Printed::Key(_) => {}
+                // a clone's key as captured (the retained dump on connect)
+                Printed::Verbatim(v) if keys.contains_verbatim(v) => {
+                    let entry = profile.verbatim(v);
+                    out.push((format!("{prefix}{}", entry.name), entry.json.clone()));
+                }
+                Printed::Verbatim(_) => {}
             }
         }
     }

@@ -5,6 +5,7 @@
 //! random tokens. Reference: api-v2.md §3 and the wattpilot client.
 
 use goe_engine::{Charger, KeySet, SimTime};
+use goe_keys::Printed;
 use goe_keys::value::write_string;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -120,17 +121,17 @@ pub fn sign(hashed: &str, data: &str) -> String {
 /// The `fullStatus` frames: every readable key in registration order, in
 /// chunks; all but the last say `"partial":true`.
 pub fn full_status(charger: &mut Charger, now: SimTime) -> Vec<String> {
-    let readable: Vec<usize> = charger
-        .profile()
-        .readable_keys()
-        .map(|(kid, _)| kid)
-        .collect();
-    let chunks: Vec<&[usize]> = readable.chunks(CHUNK_KEYS).collect();
+    // a clone's verbatim keys are chunked with the others, in print order
+    let printed = charger.profile().printed();
+    let chunks: Vec<&[Printed]> = printed.chunks(CHUNK_KEYS).collect();
     let mut frames = Vec::with_capacity(chunks.len());
     for (i, chunk) in chunks.iter().enumerate() {
         let mut set = KeySet::new();
-        for kid in *chunk {
-            set.insert(*kid);
+        for entry in *chunk {
+            match *entry {
+                Printed::Key(kid) => set.insert(kid),
+                Printed::Verbatim(v) => set.insert_verbatim(v),
+            }
         }
         let partial = i + 1 < chunks.len();
         let mut out = format!("{{\"type\":\"fullStatus\",\"partial\":{partial},\"status\":");

@@ -89,6 +89,9 @@ pub struct Document {
     pub firmware: Option<String>,
     /// Persisted keys and their values, as JSON.
     pub values: serde_json::Map<String, serde_json::Value>,
+    /// What makes this charger a clone of a real unit (#17), opaque to the
+    /// store: the capture and its base firmware; `None` for other chargers.
+    pub clone: Option<serde_json::Value>,
 }
 
 /// The claim of one process on a data directory (see the crate docs):
@@ -333,10 +336,12 @@ impl Store {
             .get("firmware")
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
+        let clone = json.get("clone").cloned();
         Ok(Some(Document {
             serial,
             firmware,
             values,
+            clone,
         }))
     }
 
@@ -360,6 +365,9 @@ impl Store {
             body["firmware"] = serde_json::Value::from(firmware.as_str());
         }
         body["values"] = serde_json::Value::Object(doc.values.clone());
+        if let Some(clone) = &doc.clone {
+            body["clone"] = clone.clone();
+        }
         let bytes = serde_json::to_vec_pretty(&body).expect("JSON values always serialize");
         let write_err = |source| StoreError::Write {
             path: self.path.clone(),
@@ -496,6 +504,7 @@ mod tests {
             serial: "012345".into(),
             firmware: Some("060.5".into()),
             values,
+            clone: None,
         }
     }
 

@@ -259,6 +259,8 @@ pub fn parse_filter_on(query: &str, profile: &goe_keys::Profile) -> Filter {
     let mut names_unprinted = false;
     let mut add = |name: &str| match profile.key(name) {
         Some((id, _)) if profile.readable(id) => set.insert(id),
+        // a clone's key carried as captured
+        _ if let Some(v) = profile.verbatim_id(name) => set.insert_verbatim(v),
         _ => names_unprinted |= !name.is_empty(),
     };
     if raw.starts_with('[') {
