@@ -6,8 +6,8 @@
 //! unknown ones verbatim, on the nearest built-in profile), and its
 //! configuration is written through the API's validation. The store keeps
 //! the capture ([`store_entry`]), so a restart on the same data directory is
-//! the same clone. Trace files (`goe record`) are meant to join
-//! [`CloneSource`] as one more variant.
+//! the same clone. A FILE may also be a trace (`goe record`): the clone takes
+//! the state the trace starts with (its line 2).
 
 use crate::device::Device;
 use goe_keys::{Capture, CaptureError, Category, Profile, Secret, SetError};
@@ -19,7 +19,8 @@ use std::time::Duration;
 pub enum CloneSource {
     /// A live unit (or `goe-charger`): `GET http://HOST/api/status` once.
     Host(String),
-    /// A saved `/api/status` body.
+    /// A saved `/api/status` body, or a trace (`goe record`; detected by its
+    /// header line).
     File(PathBuf),
 }
 
@@ -46,6 +47,14 @@ pub enum CloneError {
         url: String,
         /// What went wrong.
         reason: String,
+    },
+    /// The file is a trace with a bad line.
+    #[error("--clone-from {origin}: {source}")]
+    Trace {
+        /// The file.
+        origin: String,
+        /// The line and why.
+        source: goe_trace::TraceError,
     },
     /// The text is no usable capture.
     #[error("--clone-from {origin}: {source}")]
@@ -130,10 +139,29 @@ impl CloneSource {
             origin: self.origin(),
             source,
         };
+        let body = status_of_trace(&body).map_err(|source| CloneError::Trace {
+            origin: self.origin(),
+            source,
+        })?;
         let capture = Capture::parse(&body).map_err(err)?;
         let profile =
             Profile::captured(capture.nearest_profile(fallback), &capture).map_err(err)?;
         Ok((capture, profile))
+    }
+}
+
+/// A trace's first full status (line 2: the unit as it was when the
+/// recording began, before what the trace shows happened) as a status body
+/// (keys in the charger's order; numbers as the trace holds them); any other
+/// text unchanged, for the capture parser to read (or refuse) as a status body.
+fn status_of_trace(body: &str) -> Result<String, goe_trace::TraceError> {
+    let first = body.lines().next().unwrap_or("");
+    if !first.contains("\"header\"") {
+        return Ok(body.to_owned());
+    }
+    match goe_trace::Capture::parse(body)? {
+        goe_trace::Capture::Trace(trace) => Ok(serde_json::Value::Object(trace.status).to_string()),
+        goe_trace::Capture::Status(_) => Ok(body.to_owned()),
     }
 }
 

@@ -431,3 +431,60 @@ async fn a_restart_without_clone_from_stays_the_clone() {
     assert_eq!(status.raw_of("fwv"), before.raw_of("fwv"));
     assert_eq!(status.raw_of("fna"), before.raw_of("fna"));
 }
+
+/// A trace (`goe record`'s format) is a FILE too: the clone is the unit as
+/// the trace starts (its line 2, keys in its order), not as later changes
+/// left it; a trace with a bad line is refused with the line and the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_is_cloned_from_the_state_it_starts_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut status: goe_trace::Object = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("syssi-mqtt-fw060.5.json")).unwrap(),
+    )
+    .unwrap();
+    status.insert("zzq3".into(), serde_json::json!([1, "x"]));
+    let amp = status.get("amp").cloned().expect("the fixture's amp");
+    assert_ne!(amp, Value::from(11));
+    let header = goe_trace::Header::new(
+        "2026-12-01T10:00:00Z",
+        "redacted",
+        goe_trace::Transport::Poll,
+        "test",
+    );
+    let mut trace = goe_trace::Writer::new(Vec::new(), &header, 0, &status).unwrap();
+    let mut later = status.clone();
+    later.insert("amp".into(), Value::from(11));
+    trace
+        .delta(&goe_trace::Delta::between(5000, &status, &later))
+        .unwrap();
+    let text = String::from_utf8(trace.into_inner()).unwrap();
+    let path = tmp.path().join("bug.trace.jsonl");
+    std::fs::write(&path, &text).unwrap();
+    let charger = clone_of(&path, &[]);
+    let got = charger.api().status().await;
+    let want_keys: Vec<&str> = status.keys().map(String::as_str).collect();
+    assert_eq!(got.keys(), want_keys, "the trace's keys in its order");
+    assert_eq!(
+        got.raw_of("amp"),
+        Some(amp.to_string().as_str()),
+        "the setting as the trace starts"
+    );
+    assert_eq!(
+        got.raw_of("zzq3"),
+        Some("[1,\"x\"]"),
+        "an unknown key verbatim"
+    );
+    // a bad line in the middle names the line
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(2, "{\"type\":\"delta\",\"t\":");
+    let bad = tmp.path().join("bad.trace.jsonl");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let dir = tmp.path().join("data");
+    let f = match Charger::try_start(&dir, &["--clone-from", bad.to_str().unwrap()]) {
+        Ok(_) => panic!("a trace with a bad line was cloned"),
+        Err(f) => f,
+    };
+    assert!(f.stderr.contains("line 3"), "{}", f.stderr);
+    assert!(f.stderr.contains("bad.trace.jsonl"), "{}", f.stderr);
+    assert!(!f.stderr.contains("panicked"), "{}", f.stderr);
+}
