@@ -749,6 +749,13 @@ impl Device {
             tracing::error!("{e}");
             inner.charger = before;
             result = Err(e);
+        } else if let Inner {
+            charger,
+            replay: Some(replay),
+            ..
+        } = &mut *inner
+        {
+            replay.took_over(&before, charger);
         }
         self.release_and_notify(inner);
         result
@@ -1132,6 +1139,9 @@ impl Device {
             inner.volatile_amp = before_volatile;
             drop(inner);
             return Err(format!("not persisted: {e}"));
+        }
+        if let Some(replay) = &mut inner.replay {
+            writes.iter().for_each(|w| replay.written(w.key));
         }
         self.release_and_notify(inner);
         Ok(())

@@ -208,6 +208,18 @@ impl Replay {
         self.overridden.insert(key.to_owned());
     }
 
+    /// Writes that changed `before` into `after` (API v1, whose payloads
+    /// name other keys than they write) took over the keys they changed.
+    pub fn took_over(&mut self, before: &Charger, after: &Charger) {
+        let changed: Vec<String> = self
+            .carried
+            .iter()
+            .filter(|k| !self.overridden.contains(*k) && before.value(k) != after.value(k))
+            .cloned()
+            .collect();
+        self.overridden.extend(changed);
+    }
+
     /// How a write of `key` is answered instead of the key table, for keys
     /// the trace shows and the firmware profile does not know: as an
     /// `answer` line shows (`true`: accepted and ignored; a text: refused
@@ -323,5 +335,86 @@ impl Start {
             }
             None => device,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use goe_keys::Value;
+
+    const START: SimTime = SimTime(1_717_394_400_000);
+
+    fn trace(lines: &[&str]) -> Trace {
+        let mut text = String::from(
+            "{\"type\":\"header\",\"format\":\"goe-trace\",\"version\":1,\"started\":\"2024-06-03T06:00:00.000Z\",\"source\":\"x\",\"transport\":\"poll\",\"tool\":\"t\",\"redactions\":[]}\n\
+             {\"type\":\"status\",\"t\":0,\"status\":{\"amp\":16,\"car\":1,\"xyz\":7,\"rbt\":5}}\n",
+        );
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        Trace::parse(&text).expect("a trace")
+    }
+
+    fn charger() -> Charger {
+        Charger::boot_on(goe_keys::default_profile(), "012345", None, START, 1).expect("boot")
+    }
+
+    #[test]
+    fn follows_the_timeline_until_a_write_takes_over() {
+        let t = trace(&[
+            "{\"type\":\"delta\",\"t\":2000,\"changes\":{\"amp\":20,\"car\":2}}",
+            "{\"type\":\"delta\",\"t\":4000,\"changes\":{\"amp\":24,\"car\":4}}",
+        ]);
+        let mut c = charger();
+        let mut r = Replay::new(&t, c.profile(), START);
+        r.begin(&mut c);
+        assert_eq!(c.value("amp"), Some(&Value::Int(16)));
+        r.step(&mut c, START.plus_ms(1999));
+        assert_eq!(c.value("car"), Some(&Value::Int(1)));
+        r.step(&mut c, START.plus_ms(2000));
+        assert_eq!(c.value("amp"), Some(&Value::Int(20)));
+        assert_eq!(c.value("car"), Some(&Value::Int(2)));
+        r.written("amp");
+        assert!(!r.owns("amp") && r.owns("car") && !r.owns("nrg"));
+        r.step(&mut c, START.plus_ms(60_000));
+        assert_eq!(
+            c.value("amp"),
+            Some(&Value::Int(20)),
+            "the write's key stays"
+        );
+        assert_eq!(c.value("car"), Some(&Value::Int(4)), "the last state holds");
+        // the clock keys follow the charger's clock, not the trace
+        assert_ne!(c.value("rbt"), Some(&Value::Int(5)));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_or_answered_as_recorded() {
+        let t = trace(&[
+            "{\"type\":\"answer\",\"t\":10,\"api\":\"http\",\"request\":{\"qrs\":1},\"status\":400,\"response\":{\"qrs\":\"Key not found\"}}",
+            "{\"type\":\"answer\",\"t\":20,\"api\":\"http\",\"request\":{\"ok1\":1},\"status\":200,\"response\":{\"ok1\":true}}",
+        ]);
+        let r = Replay::new(&t, goe_keys::default_profile(), START);
+        assert_eq!(r.unknown_key_answer("xyz"), Some(Err(SetError::NoSetter)));
+        assert_eq!(
+            r.unknown_key_answer("qrs"),
+            Some(Err(SetError::Recorded("Key not found".into())))
+        );
+        assert_eq!(r.unknown_key_answer("ok1"), Some(Ok(())));
+        assert_eq!(r.unknown_key_answer("amp"), None, "a key of the table");
+    }
+
+    #[test]
+    fn the_nearest_firmware_is_chosen() {
+        let fallback = goe_keys::default_profile();
+        assert_eq!(nearest_profile(Some("55.6"), fallback).fwv, "56.2");
+        assert_eq!(nearest_profile(Some("60.7"), fallback).fwv, "60.5");
+        assert_eq!(nearest_profile(Some("40.0"), fallback).firmware.major, 51);
+        assert!(std::ptr::eq(nearest_profile(None, fallback), fallback));
+        assert!(std::ptr::eq(
+            nearest_profile(Some("beta"), fallback),
+            fallback
+        ));
     }
 }

@@ -401,3 +401,45 @@ async fn mqtt_sees_the_replayed_changes() {
     advance(&charger.api(), 1000).await;
     sub.wait_payload(&topic, &value.to_string()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_v1_shows_the_replayed_values_and_its_writes_take_over() {
+    let live = Charger::fresh_with(&MANUAL);
+    let status = object(&live.api().get("/api/status").await.body);
+    let (_dir, path) = trace_file(&amp_trace(&status));
+    let charger = replay(&path, &[]);
+    let api = charger.api();
+    assert!(api.set(&[("hla", "true")]).await.all_true(&["hla"]));
+    advance(&api, 2000).await;
+    let v1 = api.get("/status").await.object("/status");
+    assert_eq!(
+        v1.get("amp"),
+        Some(&Value::from("20")),
+        "the trace's amp at 2 s"
+    );
+    let r = api.get("/mqtt?payload=amp=12").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    advance(&api, 3000).await;
+    let v1 = api.get("/status").await.object("/status");
+    assert_eq!(
+        v1.get("amp"),
+        Some(&Value::from("12")),
+        "the v1 write holds"
+    );
+    assert_eq!(api.value("amp").await, Some(Value::from(12)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_speed_the_timeline_runs_on_the_real_clock() {
+    let live = Charger::fresh_with(&MANUAL);
+    let status = object(&live.api().get("/api/status").await.body);
+    let (_dir, path) = trace_file(&amp_trace(&status));
+    let charger = Charger::fresh_with(&["--replay", path.to_str().unwrap(), "--speed", "100"]);
+    let api = charger.api();
+    // 4 simulated seconds are 40 ms at speed 100: wait for the last change
+    let end = Instant::now() + WAIT;
+    while api.value("amp").await != Some(Value::from(24)) {
+        assert!(Instant::now() < end, "amp never reached the trace's 24");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
