@@ -143,6 +143,8 @@ struct Inner {
     /// Modbus AMPERE_VOLATILE (#15): `amp` as saved while the charger runs
     /// on a volatile one (the written value, the saved JSON).
     volatile_amp: Option<(goe_keys::Value, serde_json::Value)>,
+    /// `--replay` (#17): the trace sets the values instead of the logic.
+    replay: Option<crate::replay::Replay>,
 }
 
 /// A rendered `deltaStatus`: the changes after generation `since` up to `at`.
@@ -397,6 +399,7 @@ impl Device {
                 status_cache: StatusCache::default(),
                 ws_delta: None,
                 volatile_amp: None,
+                replay: None,
             }),
             clock,
             seed,
@@ -412,6 +415,29 @@ impl Device {
     pub fn with_profiles(mut self, profiles: Profiles) -> Device {
         self.profiles = profiles;
         self
+    }
+
+    /// The device replaying `replay` (`--replay`, #17): its status is put
+    /// now, its changes follow the clock; the logic no longer runs.
+    pub fn with_replay(self, mut replay: crate::replay::Replay) -> Device {
+        let generation = {
+            let mut inner = self.inner.lock();
+            replay.begin(&mut inner.charger);
+            inner.replay = Some(replay);
+            inner.step(self.clock.now());
+            inner.charger.generation()
+        };
+        self.notify(generation);
+        self
+    }
+
+    /// Whether a replay sets `key` (server-owned status keys keep the trace's value).
+    fn replay_owns(&self, key: &str) -> bool {
+        self.inner
+            .lock()
+            .replay
+            .as_ref()
+            .is_some_and(|r| r.owns(key))
     }
 
     /// The car profiles `/sim/plug` accepts.
@@ -453,7 +479,7 @@ impl Device {
     fn step_with(&self, now: impl FnOnce() -> SimTime) {
         let mut inner = self.inner.lock();
         let now = now();
-        if inner.charger.step(now).persist {
+        if inner.step(now).persist {
             inner.dirty = true;
         }
         let due = inner
@@ -579,6 +605,9 @@ impl Device {
         if self.firmware.key("wcch").is_none() {
             return; // 055+ has no wcch: never wait for the charger's lock
         }
+        if self.replay_owns("wcch") {
+            return;
+        }
         let shown = n.clamp(0, i64::from(u8::MAX));
         let generation = self.with_charger(|c, _| {
             c.set_status("wcch", goe_keys::Value::Int(shown))
@@ -591,6 +620,9 @@ impl Device {
 
     /// Counts WebSocket clients in `wccw` (`delta` = +1 on connect, −1 on close).
     pub fn websocket_clients(&self, delta: i64) {
+        if self.replay_owns("wccw") {
+            return;
+        }
         let generation = self.with_charger(|c, _| {
             let n = c
                 .value("wccw")
@@ -639,6 +671,9 @@ impl Device {
 
     /// Reports the MQTT client's state in `mcs`, `mcc`, `mcca`, `mlr`, `mlra`.
     pub fn mqtt_status(&self, started: bool, connected: bool, error: Option<String>) {
+        if self.replay_owns("mcc") {
+            return;
+        }
         use goe_keys::Value;
         let generation = self.with_charger(|c, now| {
             let rbt = c.millis_since_boot(now);
@@ -666,7 +701,7 @@ impl Device {
     pub fn act<R>(&self, f: impl FnOnce(&mut Charger, SimTime) -> R) -> Result<R, StoreError> {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if inner.charger.step(now).persist {
+        if inner.step(now).persist {
             inner.dirty = true;
         }
         let before = inner.charger.clone();
@@ -730,6 +765,13 @@ impl Device {
             tracing::error!("{e}");
             inner.charger = before;
             result = Err(e);
+        } else if let Inner {
+            charger,
+            replay: Some(replay),
+            ..
+        } = &mut *inner
+        {
+            replay.took_over(&before, charger);
         }
         self.release_and_notify(inner);
         result
@@ -763,7 +805,7 @@ impl Device {
     pub fn sim_state(&self) -> String {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if inner.charger.step(now).persist {
+        if inner.step(now).persist {
             inner.dirty = true;
         }
         self.render_state(&inner.charger, now)
@@ -802,7 +844,7 @@ impl Device {
         }
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if inner.charger.step(now).persist {
+        if inner.step(now).persist {
             inner.dirty = true;
         }
         let before = inner.charger.clone();
@@ -876,7 +918,7 @@ impl Device {
             let mut t = from;
             while t < target && began.elapsed() < ADVANCE_SLICE_BUDGET {
                 t = t.plus_ms(ADVANCE_CHUNK_MS).min(target);
-                if inner.charger.step(t).persist {
+                if inner.step(t).persist {
                     inner.dirty = true;
                 }
             }
@@ -935,7 +977,7 @@ impl Device {
         // read the clock under the lock, so no answer shows an older time than one before it
         let now = self.clock.now();
         // a manual clock shared by a fleet may have moved without stepping us
-        if self.clock.is_manual() && inner.charger.step(now).persist {
+        if self.clock.is_manual() && inner.step(now).persist {
             inner.dirty = true;
         }
         let Inner {
@@ -988,7 +1030,21 @@ impl Device {
         let (mut persist, mut restart) = (false, false);
         let before_volatile = inner.volatile_amp.clone();
         for (key, raw) in pairs {
+            let answer = inner
+                .replay
+                .as_ref()
+                .and_then(|r| r.unknown_key_answer(key));
+            if let Some(answer) = answer {
+                match results.iter_mut().find(|(k, _)| k == key) {
+                    Some(entry) => entry.1 = answer,
+                    None => results.push((key.clone(), answer)),
+                }
+                continue;
+            }
             let result = inner.charger.set(now, key, raw);
+            if let (Ok(_), Some(replay)) = (&result, &mut inner.replay) {
+                replay.written(key);
+            }
             if let Ok(outcome) = &result {
                 if key == "amp" {
                     // a persisted write of `amp` ends a Modbus volatile one
@@ -1040,7 +1096,7 @@ impl Device {
     pub fn modbus_read<R>(&self, f: impl FnOnce(&Charger) -> R) -> R {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if self.clock.is_manual() && inner.charger.step(now).persist {
+        if self.clock.is_manual() && inner.step(now).persist {
             inner.dirty = true;
         }
         inner.charger.refresh_clock(now);
@@ -1055,7 +1111,7 @@ impl Device {
     pub fn modbus_write(&self, writes: &[goe_proto::modbus::KeyWrite]) -> Result<(), String> {
         let mut inner = self.inner.lock();
         let now = self.clock.now();
-        if inner.charger.step(now).persist {
+        if inner.step(now).persist {
             inner.dirty = true;
         }
         let before = inner.charger.clone();
@@ -1100,12 +1156,23 @@ impl Device {
             drop(inner);
             return Err(format!("not persisted: {e}"));
         }
+        if let Some(replay) = &mut inner.replay {
+            writes.iter().for_each(|w| replay.written(w.key));
+        }
         self.release_and_notify(inner);
         Ok(())
     }
 }
 
 impl Inner {
+    /// The charger's logic up to `now`, or a replay's recorded values (#17).
+    fn step(&mut self, now: SimTime) -> goe_engine::StepOutcome {
+        match &mut self.replay {
+            Some(replay) => replay.step(&mut self.charger, now),
+            None => self.charger.step(now),
+        }
+    }
+
     /// Saves the persisted values now; on success nothing is left unsaved.
     fn save(&mut self) -> Result<(), StoreError> {
         if let Some((written, saved)) = &self.volatile_amp {

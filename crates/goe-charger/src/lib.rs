@@ -30,6 +30,7 @@ pub mod modbus;
 pub mod mqtt;
 pub mod ocpp;
 pub mod profiles;
+pub mod replay;
 pub mod scenario;
 pub mod sim_api;
 pub mod status_cache;

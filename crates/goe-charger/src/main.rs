@@ -126,6 +126,15 @@ struct ServeArgs {
     /// directory without this option stays the clone.
     #[arg(long, value_name = "HOST|FILE", conflicts_with_all = ["chargers", "fleet"])]
     clone_from: Option<String>,
+    /// Replay a trace of `goe record` (#17): its firmware (nearest to fwv),
+    /// serial and recorded values on every API, following its timeline at
+    /// --speed or with --clock manual and /sim/advance. Data in a fresh
+    /// temporary directory unless --data-dir is given.
+    #[arg(long, value_name = "TRACE", conflicts_with_all = ["chargers", "fleet", "clone_from"])]
+    replay: Option<PathBuf>,
+    /// Whether --data-dir (or GOE_DATA_DIR) was given, not defaulted.
+    #[arg(skip)]
+    data_dir_given: bool,
     /// Connect to this MQTT broker (`mqtt[s]://[user:pass@]host:port`): sets
     /// `mce=true`, `mcu=URL` and `mcr=false` (writes over MQTT allowed).
     #[arg(long, value_name = "URL", env = "GOE_MQTT")]
@@ -245,7 +254,7 @@ fn parse_start(s: &str) -> Result<SimTime, String> {
 
 fn main() -> ExitCode {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
-    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
@@ -254,6 +263,9 @@ fn main() -> ExitCode {
     if matches.value_source("seed") == Some(clap::parser::ValueSource::CommandLine) {
         goe_charger::device::seeded_cloud_tokens(true);
     }
+    cli.serve.data_dir_given = matches
+        .value_source("data_dir")
+        .is_some_and(|s| s != clap::parser::ValueSource::DefaultValue);
     match cli.command {
         Some(Command::RunScenario(args)) => run_scenario(&args),
         Some(Command::Sim(args)) => sim_command(&args),
@@ -557,7 +569,7 @@ fn advance(bar: &ProgressBar, stage: &str, done: usize) {
     bar.set_position(done as u64);
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(mut args: ServeArgs) -> anyhow::Result<()> {
     let start = args.start.unwrap_or_else(host_now);
     let mode = match (args.clock, args.speed) {
         (ClockKind::Manual, Some(_)) => {
@@ -577,6 +589,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.chargers > 1 || args.fleet.is_some() {
         return serve_fleet(args, start, mode, profiles).await;
     }
+    // --replay (#17): the trace's firmware and serial, a fresh data directory
+    let mut replay =
+        goe_charger::replay::Start::prepare(args.replay.as_deref()).map_err(anyhow::Error::msg)?;
+    replay.adjust(
+        &mut args.firmware,
+        &mut args.serial,
+        &mut args.data_dir,
+        args.data_dir_given,
+    )?;
     // a clone's capture is read (or fetched) before anything is bound or claimed
     let clone = match &args.clone_from {
         Some(arg) => {
@@ -640,6 +661,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             profile.fwv,
         );
     }
+    let device = replay.attach(device);
     if let Some(url) = &args.mqtt {
         let mut json_url = String::new();
         goe_keys::value::write_string(url, &mut json_url);

@@ -581,6 +581,21 @@ impl Charger {
         }
     }
 
+    /// Puts a recorded value of any key this firmware prints, bypassing the
+    /// write validation and its side effects: a replay (`goe-charger
+    /// --replay`, #17) shows what the unit showed. Numbers are narrowed to
+    /// the key's type; returns whether the key exists on this firmware.
+    pub fn put_replayed(&mut self, name: &str, json: &serde_json::Value) -> bool {
+        match self.profile.key(name) {
+            Some((kid, def)) => {
+                self.generation += 1;
+                self.put(kid, goe_keys::narrow(def, Value::from_json(json)));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Milliseconds since boot at `now` (the time base of `mcca`, `lbp`, …).
     pub fn millis_since_boot(&self, now: SimTime) -> i64 {
         self.since_boot(now)

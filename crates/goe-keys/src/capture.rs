@@ -124,15 +124,22 @@ impl Capture {
     /// The built-in profile nearest to the capture's `fwv` (the older one
     /// on a tie), `fallback` without a usable `fwv` (a filtered capture).
     pub fn nearest_profile(&self, fallback: &'static Profile) -> &'static Profile {
-        let Some(fw) = self.firmware() else {
-            return fallback;
-        };
-        let number = |f: Firmware| f.major as i64 * 1000 + f.minor as i64;
-        profiles()
-            .iter()
-            .min_by_key(|p| (number(p.firmware) - number(fw)).abs())
-            .unwrap_or(fallback)
+        nearest_profile(self.firmware(), fallback)
     }
+}
+
+/// The built-in profile nearest to firmware `fw` (distance in minor
+/// versions, the older one on a tie), `fallback` without one: what a clone
+/// and a replay of a unit of a firmware we have no profile for run as.
+pub fn nearest_profile(fw: Option<Firmware>, fallback: &'static Profile) -> &'static Profile {
+    let Some(fw) = fw else {
+        return fallback;
+    };
+    let number = |f: Firmware| f.major as i64 * 1000 + f.minor as i64;
+    profiles()
+        .iter()
+        .min_by_key(|p| (number(p.firmware) - number(fw)).abs())
+        .unwrap_or(fallback)
 }
 
 /// serde's message without its trailing " at line L column C" (we add ours).

@@ -88,11 +88,19 @@ pub enum SetError {
     /// The engine refused the write (e.g. the store failed); the text says why.
     #[error("failed: {0}")]
     Rejected(String),
+    /// An answer given as it is, without key or value added: what a recorded
+    /// unit answered to a write of a key this project does not know (a
+    /// replay's `answer` line, #17).
+    #[error("{0}")]
+    Recorded(String),
 }
 
 impl SetError {
     /// The error as `/api/set` reports it: `"<key>: <message> (<raw value>)"`.
     pub fn http_text(&self, key: &str, raw: &str) -> String {
+        if let SetError::Recorded(text) = self {
+            return text.clone();
+        }
         format!("{key}: {self} ({raw})")
     }
 
