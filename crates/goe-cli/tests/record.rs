@@ -428,3 +428,99 @@ fn a_wrong_password_warns_and_polls() {
     assert_eq!(trace.header.transport, Transport::Poll);
     assert_eq!(trace.header.interval_ms, Some(100));
 }
+
+/// `GET path` of `addr`: the body.
+fn get_body(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+    response.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+/// A status body without the keys a replay cannot reproduce: the clock keys
+/// and the time keys derived from them (the replay's own clock) and what a trace holds masked (`cak`, `dll`).
+fn comparable(body: &str) -> String {
+    let mut o: serde_json::Map<String, Value> = serde_json::from_str(body).unwrap();
+    for key in ["rbt", "utc", "loc", "inva", "tab", "lto", "cak", "dll"] {
+        o.shift_remove(key);
+    }
+    Value::Object(o).to_string()
+}
+
+/// What `goe record` wrote, replayed (`goe_charger::replay`, what
+/// `goe-charger --replay` runs) past the trace's last change: the live
+/// charger's `/api/status` at the end of the recording, key for key and
+/// value for value, clock keys and masked keys aside.
+#[test]
+fn a_recording_replays_like_the_recorded_charger() {
+    let server = manual_server();
+    let dir = tempdir();
+    let file = trace_path(&dir, "bug.trace");
+    let child = spawn_record(&server, &["-o", file.to_str().unwrap(), "--every", "50ms"]);
+    wait_for_line(&file, |l| l.starts_with("{\"type\":\"status\""));
+    plug_and_charge(&server);
+    post(&server, "/sim/advance?seconds=60");
+    let live = comparable(&get_body(server.addr, "/api/status"));
+    // until the trace has seen the final state (the manual clock stands still now)
+    let until = Instant::now() + HANG_GUARD;
+    loop {
+        let (_, trace) = read_trace(&file);
+        let mut state = trace.status.clone();
+        for event in &trace.events {
+            if let Event::Delta(d) = event {
+                d.apply(&mut state);
+            }
+        }
+        if comparable(&Value::Object(state).to_string()) == live {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the trace never reached the live state"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(finish(child).0, 0);
+    let (_, trace) = read_trace(&file);
+    let last_t = trace.events.iter().filter_map(Event::t).max().unwrap_or(0);
+    assert!(car_became(&trace, 2));
+
+    let path = file.clone();
+    let replaying = Server::start_device(move |data| {
+        let mut start = goe_charger::replay::Start::prepare(Some(&path)).unwrap();
+        let (mut firmware, mut serial) = (goe_keys::default_profile(), None);
+        let mut data_dir = data.to_owned();
+        start
+            .adjust(&mut firmware, &mut serial, &mut data_dir, true)
+            .unwrap();
+        let clock = goe_charger::clock::SimClock::manual(goe_charger::clock::host_now());
+        let device =
+            goe_charger::device::Device::open_on(firmware, &data_dir, serial.as_deref(), clock, 1)
+                .unwrap();
+        start.attach(device)
+    });
+    // at the start the replay is the trace's first status
+    let first = comparable(&get_body(replaying.addr, "/api/status"));
+    assert_eq!(
+        first,
+        comparable(&Value::Object(trace.status.clone()).to_string())
+    );
+    assert_ne!(first, live, "the recording saw changes");
+    post(
+        &replaying,
+        &format!("/sim/advance?seconds={}", last_t as f64 / 1000.0 + 1.0),
+    );
+    assert_eq!(comparable(&get_body(replaying.addr, "/api/status")), live);
+}

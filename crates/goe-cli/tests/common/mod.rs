@@ -41,6 +41,15 @@ impl Server {
         profile: &'static goe_keys::Profile,
         clock: goe_charger::clock::SimClock,
     ) -> Server {
+        Server::start_device(move |data| {
+            goe_charger::device::Device::open_on(profile, data, None, clock, 1).unwrap()
+        })
+    }
+
+    /// The charger `open` makes in a fresh data directory (e.g. one replaying a trace).
+    pub fn start_device(
+        open: impl FnOnce(&std::path::Path) -> goe_charger::device::Device + Send + 'static,
+    ) -> Server {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let data = dir.path().to_owned();
         let (addr_tx, addr_rx) = mpsc::channel();
@@ -52,8 +61,7 @@ impl Server {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let device =
-                    goe_charger::device::Device::open_on(profile, &data, None, clock, 1).unwrap();
+                let device = open(&data);
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 goe_charger::serve(listener, Arc::new(device), async {
