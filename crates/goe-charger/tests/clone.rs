@@ -152,7 +152,12 @@ async fn a_clone_of_each_capture_prints_its_keys_in_order_with_its_settings() {
         let capture = read(&path);
         let charger = clone_of(&path, &[]);
         let status = charger.api().status().await;
-        check_clone(&name, &capture, &status, &charger.stderr());
+        check_clone(
+            &name,
+            &capture,
+            &status,
+            &charger.stderr_with("settings copied"),
+        );
         settings_seen += capture.keys().iter().filter(|k| is_setting(k)).count();
         // a filter works on the clone's keys (its print order, not the filter's)
         let keys = capture.keys();
@@ -175,7 +180,12 @@ async fn unknown_keys_are_carried_verbatim_filterable_and_read_only() {
     let charger = clone_of(&path, &[]);
     let api = charger.api();
     let status = api.status().await;
-    check_clone("053.1+unknown", &capture, &status, &charger.stderr());
+    check_clone(
+        "053.1+unknown",
+        &capture,
+        &status,
+        &charger.stderr_with("settings copied"),
+    );
     assert_eq!(status.raw_of(UNKNOWN_1.0), Some(UNKNOWN_1.1));
     assert_eq!(status.raw_of(UNKNOWN_2.0), Some(UNKNOWN_2.1));
     assert_eq!(
@@ -348,7 +358,9 @@ async fn a_live_charger_can_be_cloned_with_its_identity() {
         assert_eq!(status.raw_of(k), Some(v), "{k}");
     }
     assert!(
-        clone.stderr().contains(&format!("cloned {host}")),
+        clone
+            .stderr_with(&format!("cloned {host}"))
+            .contains(&format!("cloned {host}")),
         "{}",
         clone.stderr()
     );

@@ -174,7 +174,7 @@ async fn a_recorded_trace_replays_byte_identically_at_the_recorded_instants() {
     let last = rendered(&instants.last().unwrap().body);
     assert_eq!(without_clock(&got.body), without_clock(&last));
     assert!(
-        charger.stderr().contains("replaying"),
+        charger.stderr_with("replaying").contains("replaying"),
         "{}",
         charger.stderr()
     );
@@ -264,7 +264,7 @@ async fn a_cut_off_last_line_is_dropped_with_a_warning() {
     let api = charger.api();
     advance(&api, 10_000).await;
     assert_eq!(api.value("amp").await, Some(Value::from(24)));
-    let stderr = charger.stderr();
+    let stderr = charger.stderr_with("line 6");
     assert!(
         stderr.contains("warning") && stderr.contains("line 6") && stderr.contains("cut off"),
         "{stderr}"

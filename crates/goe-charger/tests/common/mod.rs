@@ -256,6 +256,20 @@ impl Charger {
         self.stderr.text()
     }
 
+    /// Its stderr once it contains `needle` (or after [`START_TIMEOUT`]): a
+    /// line printed before the listening line may still be on its way through
+    /// the reader thread (a hang guard, not a timing assertion).
+    pub fn stderr_with(&self, needle: &str) -> String {
+        let until = Instant::now() + START_TIMEOUT;
+        loop {
+            let text = self.stderr.text();
+            if text.contains(needle) || Instant::now() > until {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
