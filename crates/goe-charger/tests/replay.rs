@@ -466,7 +466,9 @@ async fn a_real_units_trace_replays_its_keys_in_its_order() {
                 .into_inner(),
         )
         .unwrap();
-        text.push_str("{\"type\":\"delta\",\"t\":2000,\"changes\":{\"car\":2}}\n");
+        text.push_str(
+            "{\"type\":\"delta\",\"t\":2000,\"changes\":{\"car\":2,\"zzq9\":{\"a\":[2,\"y\"]}}}\n",
+        );
         let (_dir, path) = trace_file(&text);
         let charger = replay(&path, &[]);
         let api = charger.api();
@@ -483,8 +485,28 @@ async fn a_real_units_trace_replays_its_keys_in_its_order() {
         for key in ["fwv", "amp", "frc", "car", "modelStatus"] {
             assert_eq!(got.get(key), status.get(key), "{name}: {key}");
         }
+        // a filtered status (cached per filter) before the change
+        let filtered = api.get("/api/status?filter=zzq9,car").await.body;
+        assert_eq!(
+            filtered,
+            "{\"car\":1,\"zzq9\":{\"a\":[1,\"x\"]}}"
+                .replace("\"car\":1", &format!("\"car\":{}", status["car"])),
+            "{name}"
+        );
         advance(&api, 2000).await;
         assert_eq!(api.value("car").await, Some(Value::from(2)), "{name}");
+        // the unknown key follows the timeline too, on every rendering
+        let after = object(&api.get("/api/status").await.body);
+        assert_eq!(
+            after.get("zzq9"),
+            Some(&serde_json::json!({"a": [2, "y"]})),
+            "{name}"
+        );
+        let filtered = api.get("/api/status?filter=zzq9,car").await.body;
+        assert!(
+            filtered.contains("\"zzq9\":{\"a\":[2,\"y\"]}"),
+            "{name}: {filtered}"
+        );
         replayed += 1;
     }
     assert_eq!(replayed, 3);

@@ -94,6 +94,10 @@ pub struct Charger {
     pub(crate) last_tick: Option<SimTime>,
     /// Per key: the generation in which its value last changed.
     pub(crate) changed_in: Vec<u64>,
+    /// Values of a captured profile's verbatim entries that changed since
+    /// the capture (a replay's timeline: [`Charger::put_verbatim`]), with the
+    /// generation of the change; empty while every entry is as captured.
+    verbatim_values: Vec<Option<(String, u64)>>,
     /// Counts ticks and writes; see [`Charger::changes_since`].
     pub(crate) generation: u64,
     /// A reused buffer for texts written every second (`utc`, `loc`).
@@ -173,6 +177,7 @@ impl Charger {
             seed,
             last_tick: None,
             changed_in: vec![1; KEYS.len()],
+            verbatim_values: Vec::new(),
             generation: 1,
             scratch: String::with_capacity(32),
             dst: std::cell::Cell::new(DstWindow::default()),
@@ -312,7 +317,41 @@ impl Charger {
                 set.insert(kid);
             }
         }
+        for (i, changed) in self.verbatim_values.iter().enumerate() {
+            if changed.as_ref().is_some_and(|(_, g)| *g > since) {
+                set.insert_verbatim(i);
+            }
+        }
         set
+    }
+
+    /// The JSON text of verbatim entry `index` of the captured profile: as
+    /// captured, or as [`Charger::put_verbatim`] last set it.
+    pub fn verbatim_json(&self, index: usize) -> &str {
+        match self.verbatim_values.get(index) {
+            Some(Some((json, _))) => json,
+            _ => &self.profile.verbatim(index).json,
+        }
+    }
+
+    /// Sets the value of a verbatim entry (a key the table does not know,
+    /// printed as captured) to `json`, as a change of this generation, so
+    /// status renderings, WebSocket deltas and MQTT follow it: what a replay
+    /// of a real unit's trace needs. Returns whether `name` is such an entry.
+    pub fn put_verbatim(&mut self, name: &str, json: &str) -> bool {
+        let Some(index) = self.profile.verbatim_id(name) else {
+            return false;
+        };
+        if self.verbatim_json(index) == json {
+            return true;
+        }
+        self.generation += 1;
+        if self.verbatim_values.len() <= index {
+            self.verbatim_values
+                .resize(self.profile.verbatim_count(), None);
+        }
+        self.verbatim_values[index] = Some((json.to_owned(), self.generation));
+        true
     }
 
     /// The charger's serial number.
@@ -496,11 +535,16 @@ impl Charger {
     /// changed after generation `since`: tells a cached rendering it is stale.
     pub fn changed_after(&self, filter: Option<&KeySet>, since: u64, skip: &KeySet) -> bool {
         let changed = |kid: KeyId| self.changed_in[kid] > since && self.profile.readable(kid);
-        match filter {
-            // a filter names a few keys: visit only those
-            Some(f) => f.without(skip).iter().any(changed),
-            None => (0..KEYS.len()).any(|kid| !skip.contains(kid) && changed(kid)),
-        }
+        let verbatim_changed = self.verbatim_values.iter().enumerate().any(|(i, v)| {
+            v.as_ref().is_some_and(|(_, g)| *g > since)
+                && filter.is_none_or(|f| f.contains_verbatim(i))
+        });
+        verbatim_changed
+            || match filter {
+                // a filter names a few keys: visit only those
+                Some(f) => f.without(skip).iter().any(changed),
+                None => (0..KEYS.len()).any(|kid| !skip.contains(kid) && changed(kid)),
+            }
     }
 
     /// Ends the current generation and returns it: whatever changes from now
@@ -538,10 +582,9 @@ impl Charger {
                         out.push(',');
                     }
                     first = false;
-                    let v = profile.verbatim(i);
-                    goe_keys::value::write_string(&v.name, out);
+                    goe_keys::value::write_string(&profile.verbatim(i).name, out);
                     out.push(':');
-                    out.push_str(&v.json);
+                    out.push_str(self.verbatim_json(i));
                     continue;
                 }
             };

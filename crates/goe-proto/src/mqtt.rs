@@ -104,10 +104,14 @@ pub fn publications(
                     out.push(publication(kid, goe_keys::KEYS[kid].name))
                 }
                 Printed::Key(_) => {}
-                // a clone's key as captured (the retained dump on connect)
+                // a clone's key as captured (the retained dump on connect),
+                // or as a replay last set it
                 Printed::Verbatim(v) if keys.contains_verbatim(v) => {
                     let entry = profile.verbatim(v);
-                    out.push((format!("{prefix}{}", entry.name), entry.json.clone()));
+                    out.push((
+                        format!("{prefix}{}", entry.name),
+                        charger.verbatim_json(v).to_owned(),
+                    ));
                 }
                 Printed::Verbatim(_) => {}
             }
