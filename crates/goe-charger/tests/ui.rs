@@ -6,10 +6,10 @@
 
 mod common;
 
+use common::fleet_process::Fleet;
 use common::{Charger, browser};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::Duration;
 
 /// `GET path` over a fresh connection (`Connection: close`): the whole
@@ -372,33 +372,9 @@ fn shutdown_ends_open_event_streams() {
 /// charger's event stream shows charger `S`.
 #[test]
 fn every_charger_of_a_fleet_serves_the_dashboard() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("fleet.toml");
-    std::fs::write(&file, "base_serial = 300001\n[[charger]]\ncount = 2\n").unwrap();
-    let mut child = Command::new(common::BIN)
-        .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--fleet"])
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert_eq!(first, "goe-charger fleet of 2 chargers");
-    let ports: Vec<u16> = (0..2)
-        .map(|_| {
-            let line = lines.next().unwrap().unwrap();
-            let url = line.split_whitespace().last().unwrap().to_owned();
-            url.rsplit(':')
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .parse()
-                .unwrap()
-        })
-        .collect();
+    let fleet = Fleet::start("base_serial = 300001\n[[charger]]\ncount = 2\n");
+    let ports: Vec<u16> = fleet.chargers.iter().map(|(_, port)| *port).collect();
+    assert_eq!(ports.len(), 2);
     for port in &ports {
         let r = raw_get(*port, "/sim/ui/");
         assert_eq!(status_line(&r), "HTTP/1.1 200 OK", "{r}");
@@ -415,6 +391,4 @@ fn every_charger_of_a_fleet_serves_the_dashboard() {
     assert_eq!(frame["status"]["sse"], "300002");
     let r = raw_get(ports[0], "/sim/events?serial=399999");
     assert!(status_line(&r).starts_with("HTTP/1.1 404"), "{r}");
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -5,11 +5,12 @@
 
 mod common;
 
+use common::fleet_process::Fleet;
+
 use common::{Charger, browser};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::Duration;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -249,36 +250,11 @@ fn secrets_are_flagged_and_shown_masked() {
 /// firmware), like `/sim/events`; an unknown serial is a 404.
 #[test]
 fn fleet_serial_selects_the_charger() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("fleet.toml");
-    std::fs::write(
-        &file,
+    let fleet = Fleet::start(
         "base_serial = 300001\n[[charger]]\ncount = 1\n[[charger]]\ncount = 1\nfirmware = \"056.2\"\n",
-    )
-    .unwrap();
-    let mut child = Command::new(common::BIN)
-        .args(["--listen", "127.0.0.1:0", "--clock", "manual", "--fleet"])
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert_eq!(first, "goe-charger fleet of 2 chargers");
-    let line = lines.next().unwrap().unwrap();
-    let port: u16 = line
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    );
+    assert_eq!(fleet.chargers.len(), 2);
+    let port = fleet.chargers[0].1;
     let own = keys_json(port, "");
     assert_eq!(own["serial"], "300001");
     assert_eq!(own["firmware"], "060.5");
@@ -288,8 +264,6 @@ fn fleet_serial_selects_the_charger() {
     assert!(names(&other).0.len() < names(&own).0.len());
     let (code, _, body) = get(port, "/sim/ui/keys.json?serial=399999");
     assert_eq!(code, 404, "{body}");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// The settings card and the key browser in headless Chromium: every key

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod fleet_process;
 pub mod json;
 pub mod raw;
 pub mod values;

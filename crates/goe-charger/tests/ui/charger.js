@@ -2,7 +2,7 @@
 // with GOE_UI_URL, GOE_CHROMIUM, GOE_PUPPETEER_DIR and GOE_UI_ARTIFACTS.
 "use strict";
 const path = require("path");
-const puppeteer = require(path.join(process.env.GOE_PUPPETEER_DIR, "node_modules/puppeteer-core"));
+const { launch } = require("./lib.js");
 
 const base = process.env.GOE_UI_URL;
 const fail = (msg) => { throw new Error(msg); };
@@ -54,11 +54,7 @@ async function waitText(page, id, pred, what) {
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.GOE_CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     const page = await browser.newPage();

@@ -4,7 +4,7 @@
 // "garage" with lot.amp 20, a manual clock.
 "use strict";
 const path = require("path");
-const puppeteer = require(path.join(process.env.GOE_PUPPETEER_DIR, "node_modules/puppeteer-core"));
+const { launch } = require("./lib.js");
 
 const base = process.env.GOE_UI_URL;
 const fail = (msg) => { throw new Error(msg); };
@@ -26,11 +26,7 @@ async function waitFor(page, what, fn, ...args) {
 const tileCar = (serial) => `document.querySelector('#tiles a[href="index.html?serial=${serial}"]')?.dataset.car`;
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.GOE_CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     const page = await browser.newPage();

@@ -3,7 +3,7 @@
 // GOE_UI_ARTIFACTS.
 "use strict";
 const path = require("path");
-const puppeteer = require(path.join(process.env.GOE_PUPPETEER_DIR, "node_modules/puppeteer-core"));
+const { launch } = require("./lib.js");
 
 const base = process.env.GOE_UI_URL;
 const fail = (msg) => { throw new Error(msg); };
@@ -48,11 +48,7 @@ async function editKey(page, key, text) {
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.GOE_CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const errors = [];
   // the refused writes below: the charger answers them with HTTP 500 (as the real one)
   const refused = ["/api/set?lbr=", "/api/set?amp=99"];

@@ -4,7 +4,7 @@
 // clock card pauses, resumes and changes the speed. Run by tests/ui.rs.
 "use strict";
 const path = require("path");
-const puppeteer = require(path.join(process.env.GOE_PUPPETEER_DIR, "node_modules/puppeteer-core"));
+const { launch } = require("./lib.js");
 
 const base = process.env.GOE_UI_URL;
 const fail = (msg) => { throw new Error(msg); };
@@ -23,11 +23,7 @@ async function state() {
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: process.env.GOE_CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-  });
+  const browser = await launch();
   const errors = [];
   try {
     const page = await browser.newPage();
