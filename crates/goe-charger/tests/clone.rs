@@ -1,5 +1,6 @@
 //! `goe-charger --clone-from HOST|FILE` (#17): a clone of each real capture
-//! in `../shared/fixtures/real-status/` (API v2 bodies) prints every key of
+//! in `tests/fixtures/real-status/` (the crate's copy of
+//! `../shared/fixtures/real-status/`: its API v2 bodies) prints every key of
 //! the capture in its order, with its settings; keys the project does not
 //! know are carried verbatim on every output and are read-only; a live
 //! charger can be cloned; bad captures are refused; a restart stays the clone.
@@ -22,14 +23,15 @@ use std::path::{Path, PathBuf};
 use tokio_tungstenite::tungstenite::Message;
 
 fn fixtures() -> PathBuf {
-    support::workspace_root().join("../shared/fixtures/real-status")
+    // the crate's copy of ../shared/fixtures/real-status (tests never read outside the repository)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-status")
 }
 
 /// The API v2 `/api/status` captures (SOURCES.md: the MQTT snapshots and
 /// the filtered HTTP bodies); the `v1-*` files are API v1 documents.
 fn v2_captures() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("fixtures directory ../shared/fixtures/real-status")
+        .expect("fixtures directory tests/fixtures/real-status")
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
@@ -388,7 +390,7 @@ async fn bad_captures_and_unreachable_hosts_are_refused_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.json");
     std::fs::write(&bad, "{\"amp\":6,\n \"alw\": }\n").unwrap();
-    let v1 = fixtures().join("v1-markus-k-rs-tests-fw041.0.json");
+    let v1 = fixtures().join("v1-evcc-pr1609-fw051.4-legacy-status.json");
     let cases: [(&str, &[&str]); 4] = [
         (bad.to_str().unwrap(), &["line 2 column 9", "bad.json"]),
         (v1.to_str().unwrap(), &["API v1", "/api/status"]),

@@ -444,13 +444,15 @@ async fn with_speed_the_timeline_runs_on_the_real_clock() {
     }
 }
 
-/// A trace of a real unit (each v2 capture of `../shared/fixtures/real-status/`
+/// A trace of a real unit (each v2 capture of `tests/fixtures/real-status/`
 /// as its line 2, plus a key no firmware has) replays with every key the unit
 /// printed, in its order: known keys with the trace's values, the unknown one
 /// verbatim; a later change of a known status key follows the timeline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_units_trace_replays_its_keys_in_its_order() {
-    let fixtures = support::workspace_root().join("../shared/fixtures/real-status");
+    // the crate's copy of ../shared/fixtures/real-status
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-status");
     let mut replayed = 0;
     for name in [
         "syssi-mqtt-fw053.1.json",
