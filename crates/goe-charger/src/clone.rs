@@ -155,14 +155,11 @@ impl CloneSource {
 /// (keys in the charger's order; numbers as the trace holds them); any other
 /// text unchanged, for the capture parser to read (or refuse) as a status body.
 fn status_of_trace(body: &str) -> Result<String, goe_trace::TraceError> {
-    let first = body.lines().next().unwrap_or("");
-    if !first.contains("\"header\"") {
+    if !goe_trace::is_trace(body) {
         return Ok(body.to_owned());
     }
-    match goe_trace::Capture::parse(body)? {
-        goe_trace::Capture::Trace(trace) => Ok(serde_json::Value::Object(trace.status).to_string()),
-        goe_trace::Capture::Status(_) => Ok(body.to_owned()),
-    }
+    let trace = goe_trace::Trace::parse(body)?;
+    Ok(serde_json::Value::Object(trace.status).to_string())
 }
 
 /// The serial a clone keeps: the capture's `sse` if it is one `--serial` accepts.

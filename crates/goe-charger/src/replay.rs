@@ -28,9 +28,11 @@ const CLOCK_KEYS: [&str; 6] = ["rbt", "utc", "loc", "inva", "tab", "lto"];
 /// A trace read for replay: what the charger is, and its timeline.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The trace's first status as a captured profile on the built-in one
-    /// nearest to its `fwv` ([`replay_profile`]).
-    pub firmware: &'static Profile,
+    /// The trace's first status as a capture: the replay's keys in the
+    /// unit's order ([`Start::adjust`] makes the profile from it).
+    pub capture: goe_keys::Capture,
+    /// The firmware the trace names (header `fwv`, else the status's).
+    pub fwv: Option<String>,
     /// The serial the trace recorded (header `serial`, else the status's `sse`).
     pub serial: Option<String>,
     /// The trace.
@@ -39,10 +41,10 @@ pub struct Loaded {
     pub path: std::path::PathBuf,
 }
 
-/// Reads the trace at `path` for `--replay`; `fallback` is the firmware
-/// without a usable `fwv`. The error names the file, the line and the reason.
+/// Reads the trace at `path` for `--replay`. The error names the file, the
+/// line and the reason.
 /// A cut-off last line is dropped; the warnings say so (for stderr).
-pub fn load(path: &Path, fallback: &'static Profile) -> Result<(Loaded, Vec<String>), String> {
+pub fn load(path: &Path) -> Result<(Loaded, Vec<String>), String> {
     let file = std::fs::File::open(path)
         .map_err(|e| format!("--replay {}: cannot open: {e}", path.display()))?;
     let trace = Trace::read(std::io::BufReader::new(file))
@@ -53,8 +55,13 @@ pub fn load(path: &Path, fallback: &'static Profile) -> Result<(Loaded, Vec<Stri
         .map(|w| format!("--replay {}: {w}", path.display()))
         .collect();
     let text = |key: &str| trace.status.get(key).and_then(Json::as_str);
-    let fwv = trace.header.fwv.as_deref().or(text("fwv"));
-    let firmware = replay_profile(&trace, fwv, fallback)
+    let fwv = trace
+        .header
+        .fwv
+        .as_deref()
+        .or(text("fwv"))
+        .map(str::to_owned);
+    let capture = goe_keys::Capture::parse(&Json::Object(trace.status.clone()).to_string())
         .map_err(|e| format!("--replay {}: line 2: {e}", path.display()))?;
     let serial = trace
         .header
@@ -63,28 +70,14 @@ pub fn load(path: &Path, fallback: &'static Profile) -> Result<(Loaded, Vec<Stri
         .or_else(|| text("sse").map(str::to_owned));
     Ok((
         Loaded {
-            firmware,
+            capture,
+            fwv,
             serial,
             trace,
             path: path.to_owned(),
         },
         warnings,
     ))
-}
-
-/// The firmware a replay runs: the capture of the trace's first status (its
-/// keys in its order, unknown ones verbatim: [`Profile::captured`]) on the
-/// built-in profile nearest to `fwv` (the header's, else the status's;
-/// `fallback` without one), as `--clone-from` does.
-pub fn replay_profile(
-    trace: &Trace,
-    fwv: Option<&str>,
-    fallback: &'static Profile,
-) -> Result<&'static Profile, goe_keys::CaptureError> {
-    let base = nearest_profile(fwv, fallback);
-    let text = Json::Object(trace.status.clone()).to_string();
-    let capture = goe_keys::Capture::parse(&text)?;
-    Profile::captured(base, &capture)
 }
 
 /// The built-in profile nearest to firmware `fwv`, `fallback` without a
@@ -257,7 +250,8 @@ impl Replay {
                 continue;
             }
             // a key the table does not know: printed verbatim, its recorded value
-            if charger.put_verbatim(key, &value.to_string()) {
+            if charger.profile().verbatim_id(key).is_some() {
+                charger.put_verbatim(key, &value.to_string());
                 continue;
             }
             let secret = charger
@@ -290,7 +284,7 @@ impl Start {
         let Some(path) = path else {
             return Ok(Start::default());
         };
-        let (loaded, warnings) = load(path, goe_keys::default_profile())?;
+        let (loaded, warnings) = load(path)?;
         for warning in warnings {
             eprintln!("goe-charger: warning: {warning}");
         }
@@ -314,9 +308,9 @@ impl Start {
         let Some(loaded) = &self.loaded else {
             return Ok(());
         };
-        let text = |key: &str| loaded.trace.status.get(key).and_then(Json::as_str);
-        let fwv = loaded.trace.header.fwv.as_deref().or(text("fwv"));
-        *firmware = replay_profile(&loaded.trace, fwv, firmware).map_err(std::io::Error::other)?;
+        // the unit's keys in its order on the nearest built-in profile, as `--clone-from`
+        let base = nearest_profile(loaded.fwv.as_deref(), firmware);
+        *firmware = Profile::captured(base, &loaded.capture).map_err(std::io::Error::other)?;
         if serial.is_none() {
             serial.clone_from(&loaded.serial);
         }

@@ -5,6 +5,16 @@ use crate::error::{Problem, TraceError};
 use crate::{Object, Trace};
 use serde_json::Value;
 
+/// Whether `text` is a trace: its first line is a trace header (a saved
+/// status body is one JSON object, whose first line is never one).
+pub fn is_trace(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    matches!(
+        serde_json::from_str::<Value>(first),
+        Ok(Value::Object(o)) if o.get("type").and_then(Value::as_str) == Some("header")
+    )
+}
+
 /// What a capture file turned out to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Capture {
@@ -19,12 +29,7 @@ impl Capture {
     /// one status object. Errors name the line: a trace's bad line, or where
     /// the status body stops being JSON.
     pub fn parse(text: &str) -> Result<Capture, TraceError> {
-        let first = text.lines().next().unwrap_or("");
-        let is_trace = matches!(
-            serde_json::from_str::<Value>(first),
-            Ok(Value::Object(o)) if o.get("type").and_then(Value::as_str) == Some("header")
-        );
-        if is_trace {
+        if is_trace(text) {
             return Trace::parse(text).map(|t| Capture::Trace(Box::new(t)));
         }
         if text.trim().is_empty() {

@@ -30,7 +30,7 @@ mod line;
 mod reader;
 mod writer;
 
-pub use capture::Capture;
+pub use capture::{Capture, is_trace};
 pub use error::{Problem, TraceError, Warning};
 pub use header::{FORMAT, Header, Transport, VERSION};
 pub use line::{Answer, Delta, Event, Snapshot};
